@@ -1,0 +1,94 @@
+# synclog - plain make; `make -j` safe.  B is the build directory, so that a
+# sanitizer build (make check-sanitize) lives beside the normal one.
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+CC	?= cc
+CFLAGS	?= -O2 -g
+B	?= .
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib
+LDLIBS	+= -lz -lyaml
+
+PROGS	:= $(basename $(notdir $(wildcard cmd/*.c)))
+LIBSRC	:= $(wildcard lib/*.c)
+LIBOBJ	:= $(patsubst lib/%.c,$(B)/obj/lib/%.o,$(LIBSRC))
+BINS	:= $(addprefix $(B)/bin/,$(PROGS))
+# Test-only helper programs (t/tools/*.c) and LD_PRELOAD shims (t/shim/*.c).
+TTOOLS	:= $(patsubst t/tools/%.c,$(B)/t/%,$(wildcard t/tools/*.c))
+TSHIMS	:= $(patsubst t/shim/%.c,$(B)/t/%.so,$(wildcard t/shim/*.c))
+MAN1	:= $(wildcard man/*.1)
+MAN5	:= $(wildcard man/*.5)
+MAN7	:= $(wildcard man/*.7)
+SAN	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=all
+
+all: $(BINS) $(TTOOLS) $(TSHIMS)
+
+$(B)/obj/lib/%.o: lib/%.c lib/synclog.h $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/obj/cmd/%.o: cmd/%.c lib/synclog.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/obj/libsynclog.a: $(LIBOBJ)
+	@rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(B)/bin/%: $(B)/obj/cmd/%.o $(B)/obj/libsynclog.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/t/%: t/tools/%.c $(B)/obj/libsynclog.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Shims are preloaded into sanitized programs too, so they are built
+# without sanitizers (the runtime must come first in the link order).
+$(B)/t/%.so: t/shim/%.c
+	@mkdir -p $(@D)
+	cc -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -shared \
+	    -o $@ $< -ldl
+
+# The whole suite: man page lint, then the tests, then the same tests on a
+# build with AddressSanitizer and UndefinedBehaviorSanitizer.
+check: all lint test check-sanitize
+
+test: all
+	SYNCLOG_BUILD=$(abspath $(B)) bats t
+
+lint:
+	@if command -v mandoc >/dev/null; then \
+		echo "mandoc -Tlint man/*"; \
+		mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7); \
+	else \
+		echo "lint: mandoc not installed, using groff"; \
+		for m in $(MAN1) $(MAN5) $(MAN7); do \
+			out=$$(groff -mandoc -ww -z $$m 2>&1); \
+			[ -z "$$out" ] || { echo "$$out"; exit 1; }; \
+		done; \
+	fi
+
+check-sanitize:
+	$(MAKE) B=build/san CFLAGS='$(SAN)' LDFLAGS='$(SAN)' test
+
+bench: all
+	bench/run
+
+demo: all
+	examples/demo/run
+
+install: $(BINS)
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	cp $(BINS) $(DESTDIR)$(BINDIR)/
+	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	cp $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+
+clean:
+	rm -rf bin obj t/bin build
+
+.PHONY: all check test lint check-sanitize bench demo install clean
+.SECONDARY:

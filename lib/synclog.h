@@ -1,0 +1,269 @@
+/*
+ * synclog.h - the one public interface of the synclog log library.
+ *
+ * A log is a directory of segment files holding checksummed batches of
+ * records (see synclog(5)).  Every public name starts with sl_ or SL_.
+ * Functions return -1 (or NULL) and set errno on failure; objects that
+ * can fail in more detail keep a message, read with their *_error()
+ * function.  Nothing here prints or exits: only main() talks to the user.
+ */
+#ifndef SYNCLOG_H
+#define SYNCLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SL_VERSION		"0.1.0"
+
+#define SL_DEFAULT_SEGMENT_BYTES	(64ULL << 20)
+#define SL_DEFAULT_MAX_RECORD_BYTES	(16ULL << 20)
+#define SL_MAX_MAX_RECORD_BYTES		(1ULL << 30)
+#define SL_NO_OFFSET		UINT64_MAX	/* "no expectation" for -x */
+#define SL_NO_TIMESTAMP		INT64_MIN	/* input gave none: use now */
+
+/* One header of a record: a name/value pair of arbitrary bytes. */
+struct sl_header {
+	const unsigned char	*name;
+	size_t			 namelen;
+	const unsigned char	*value;
+	size_t			 valuelen;
+};
+
+/*
+ * A record.  key == NULL means "no key" (distinct from keylen == 0 with a
+ * non-NULL key); value == NULL means a tombstone (distinct from empty).
+ * Records handed out by the library point into its buffers and stay
+ * valid until the next call on the same object.
+ */
+struct sl_record {
+	uint64_t		 offset;
+	int64_t			 timestamp;	/* ms since the epoch, UTC */
+	const unsigned char	*key;
+	size_t			 keylen;
+	const unsigned char	*value;
+	size_t			 valuelen;
+	const struct sl_header	*headers;
+	size_t			 nheaders;
+};
+
+/* Bytes a record takes inside a batch: what the maximum record size limits. */
+size_t	sl_record_size(const struct sl_record *);
+
+/* ---- settings: the small file that identifies a log ---------------- */
+
+struct sl_settings {
+	char		id[33];		/* 32 lowercase hex digits + NUL */
+	uint64_t	segment_bytes;
+	uint64_t	max_record_bytes;
+};
+
+/* Read DIR/settings.  -1 with errno ENOENT when DIR is not a log. */
+int	sl_settings_read(const char *dir, struct sl_settings *);
+
+/* ---- time ---------------------------------------------------------- */
+
+/* Milliseconds since the epoch, from the real-time clock. */
+int64_t	sl_now_ms(void);
+/* Parse TIME: ms since epoch, ISO 8601, or relative (-10m).  -1/EINVAL. */
+int	sl_time_parse(const char *s, int64_t now_ms, int64_t *ms);
+/* Format MS as 2026-11-20T10:00:00.123Z into BUF (at least 32 bytes). */
+char   *sl_time_format(int64_t ms, char *buf, size_t len);
+
+/* ---- offset specifications ----------------------------------------- */
+
+enum sl_spec_kind {
+	SL_SPEC_BEGINNING,	/* beginning */
+	SL_SPEC_END,		/* end */
+	SL_SPEC_ABSOLUTE,	/* N */
+	SL_SPEC_FROM_END,	/* -N */
+	SL_SPEC_TIME_START,	/* s@TIME */
+	SL_SPEC_TIME_END	/* e@TIME */
+};
+
+struct sl_spec {
+	enum sl_spec_kind	kind;
+	uint64_t		n;	/* ABSOLUTE, FROM_END */
+	int64_t			time;	/* TIME_* in ms */
+};
+
+/* Parse an offset specification; relative times count from NOW_MS. */
+int	sl_spec_parse(const char *s, int64_t now_ms, struct sl_spec *);
+
+/* ---- writer -------------------------------------------------------- */
+
+typedef struct sl_writer sl_writer;
+
+struct sl_writer_opts {
+	uint64_t	segment_bytes;		/* 0: default; used at creation */
+	uint64_t	max_record_bytes;	/* 0: default; used at creation */
+	int		nosync;			/* skip fdatasync (-N) */
+	int		compress;		/* deflate each batch (-z) */
+};
+
+/*
+ * Open the log in DIR for appending, creating it if needed, and recover
+ * its tail: an incomplete last batch is truncated; damage followed by valid
+ * data is refused (errno EBADMSG, message from sl_writer_error).
+ */
+sl_writer	*sl_writer_open(const char *dir, const struct sl_writer_opts *);
+
+/*
+ * Add a record to the pending batch (copied; the caller's buffers may be
+ * reused).  A timestamp of SL_NO_TIMESTAMP becomes the current time.
+ * -1 with EMSGSIZE when the record exceeds the log's maximum record size;
+ * the pending batch is unchanged then.
+ */
+int		 sl_writer_add(sl_writer *, const struct sl_record *);
+
+/* Records and encoded bytes in the pending batch. */
+size_t		 sl_writer_pending(const sl_writer *);
+size_t		 sl_writer_pending_bytes(const sl_writer *);
+
+/*
+ * Write the pending batch as one batch: take the log's lock, catch up with
+ * other writers, check EXPECT (SL_NO_OFFSET or the required next offset;
+ * a mismatch fails with errno ESTALE and writes nothing), write, fdatasync
+ * unless nosync, release the lock.  On success *FIRST is the batch's first
+ * offset.  An empty pending batch is a no-op that still checks EXPECT.
+ * After a failed sync the writer is unusable (errno EIO and a message).
+ */
+int		 sl_writer_commit(sl_writer *, uint64_t expect, uint64_t *first);
+
+/* Drop the pending batch. */
+void		 sl_writer_discard(sl_writer *);
+
+/* The next offset the log will assign (as last seen under the lock). */
+uint64_t	 sl_writer_next_offset(const sl_writer *);
+
+const struct sl_settings *sl_writer_settings(const sl_writer *);
+const char	*sl_writer_error(const sl_writer *);
+int		 sl_writer_close(sl_writer *);
+
+/* ---- reader -------------------------------------------------------- */
+
+typedef struct sl_reader sl_reader;
+
+/*
+ * Open a log directory, or a single segment file, for reading.  Readers
+ * take no lock.  The reader starts at the log's first record.
+ */
+sl_reader	*sl_reader_open(const char *path);
+
+/* Position at the first record whose offset is >= OFFSET. */
+int		 sl_reader_seek(sl_reader *, uint64_t offset);
+
+/*
+ * Next record: 1 and *REC filled, 0 at the end of the log (an incomplete
+ * tail under a writer is the end), -1 on error.  On corruption errno is
+ * EBADMSG and sl_reader_error names the segment, byte position and offset.
+ */
+int		 sl_reader_next(sl_reader *, struct sl_record *rec);
+
+/*
+ * Block until the log may have grown (inotify; no polling), at most
+ * TIMEOUT_MS (-1: forever).  1 maybe more data, 0 timeout, -1 error
+ * (EINTR when a signal arrived).
+ */
+int		 sl_reader_wait(sl_reader *, int timeout_ms);
+
+/* A descriptor that becomes readable when the log may have grown. */
+int		 sl_reader_fd(sl_reader *);
+
+/*
+ * First offset and next offset (one past the last record) of the log as it
+ * is now.  For an empty log both are the next offset to be written.
+ */
+int		 sl_reader_bounds(sl_reader *, uint64_t *begin, uint64_t *end);
+
+/*
+ * The first offset whose record has a timestamp >= MS by Kafka's rule (the
+ * maximum timestamp seen so far), or the end offset when there is none.
+ */
+int		 sl_reader_find_time(sl_reader *, int64_t ms, uint64_t *offset);
+
+/*
+ * Resolve a spec to an offset.  For SL_SPEC_TIME_END the result is the
+ * offset to stop before.
+ */
+int		 sl_reader_resolve(sl_reader *, const struct sl_spec *,
+		    uint64_t *offset);
+
+/* The settings of the log (zeroed id when reading a lone segment). */
+const struct sl_settings *sl_reader_settings(const sl_reader *);
+const char	*sl_reader_error(const sl_reader *);
+void		 sl_reader_close(sl_reader *);
+
+/* ---- record formats ------------------------------------------------ */
+
+enum sl_fmt_kind {
+	SL_FMT_TEXT,		/* value + delimiter, optional key + delimiter */
+	SL_FMT_JSON,		/* -J JSON Lines */
+	SL_FMT_YAML,		/* -Y YAML documents */
+	SL_FMT_BINARY,		/* -B length-prefixed frames */
+	SL_FMT_TEMPLATE		/* -F TEMPLATE, output only */
+};
+
+#define SL_DELIM_MAX	64
+
+struct sl_fmt {
+	enum sl_fmt_kind kind;
+	unsigned char	 delim[SL_DELIM_MAX];	/* record delimiter (-D, -0) */
+	size_t		 delimlen;
+	unsigned char	 keydelim[SL_DELIM_MAX];	/* -K; keydelimlen 0: none */
+	size_t		 keydelimlen;
+	const char	*template;		/* -F */
+	const char	*logname;		/* %t in templates */
+};
+
+/* The short options every program shares for formats, for getopt strings. */
+#define SL_FMT_OPTSTRING	"0BD:F:JK:Y"
+
+/* Defaults: text, newline-delimited, no key. */
+void	sl_fmt_init(struct sl_fmt *);
+
+/*
+ * Apply one format option (CH is the short option letter, ARG its argument
+ * or NULL).  0 on success; -1 with errno EINVAL for a bad delimiter.
+ */
+int	sl_fmt_option(struct sl_fmt *, int ch, const char *arg);
+
+/* Decode \n \t \0 \\ \xHH escapes of S into BUF; -1/EINVAL when bad. */
+int	sl_unescape(const char *s, unsigned char *buf, size_t bufsize,
+	    size_t *len);
+
+typedef struct sl_out sl_out;
+
+/*
+ * Formatted, buffered output to descriptor FD.  Writes go through a full
+ * write loop; an error is returned (and sticks) with errno set.
+ */
+sl_out	*sl_out_open(int fd, const struct sl_fmt *);
+int	 sl_out_record(sl_out *, const struct sl_record *);
+int	 sl_out_flush(sl_out *);
+/* Flush and free; the descriptor is left open. */
+int	 sl_out_close(sl_out *);
+
+typedef struct sl_in sl_in;
+
+#define SL_IN_AGAIN	2	/* sl_in_next: no complete record ready */
+
+/*
+ * Parse records from descriptor FD in format FMT (not TEMPLATE).  Records
+ * whose sl_record_size exceeds MAX_RECORD are an error; memory stays
+ * bounded by MAX_RECORD plus a constant.
+ */
+sl_in	*sl_in_open(int fd, const struct sl_fmt *, size_t max_record);
+
+/*
+ * Next record: 1 and *REC filled (offset 0, timestamp SL_NO_TIMESTAMP when
+ * the input has none), 0 at end of input, -1 on bad input or a read error
+ * (message from sl_in_error, which names the record's line or number).
+ * With BLOCK 0 it returns SL_IN_AGAIN instead of waiting for input.
+ */
+int	 sl_in_next(sl_in *, struct sl_record *rec, int block);
+const char *sl_in_error(const sl_in *);
+/* Number of the record last returned, counting from 1 (for messages). */
+uint64_t sl_in_recno(const sl_in *);
+void	 sl_in_close(sl_in *);
+
+#endif /* SYNCLOG_H */

@@ -215,8 +215,21 @@ struct sl_fmt {
 	const char	*logname;		/* %t in templates */
 };
 
-/* The short options every program shares for formats, for getopt strings. */
+/*
+ * The options every program shares for formats: the short letters for
+ * getopt strings, and the matching struct option entries for getopt_long
+ * (-0 --null, -B --binary, -D --delimiter, -F --format, -J --json,
+ * -K --key-delimiter, -Y --yaml).
+ */
 #define SL_FMT_OPTSTRING	"0BD:F:JK:Y"
+#define SL_FMT_LONGOPTS \
+	{ "null",		no_argument,		NULL, '0' }, \
+	{ "binary",		no_argument,		NULL, 'B' }, \
+	{ "delimiter",		required_argument,	NULL, 'D' }, \
+	{ "format",		required_argument,	NULL, 'F' }, \
+	{ "json",		no_argument,		NULL, 'J' }, \
+	{ "key-delimiter",	required_argument,	NULL, 'K' }, \
+	{ "yaml",		no_argument,		NULL, 'Y' }
 
 /* Defaults: text, newline-delimited, no key. */
 void	sl_fmt_init(struct sl_fmt *);

@@ -14,8 +14,8 @@ LIBSRC	:= $(wildcard lib/*.c)
 LIBOBJ	:= $(patsubst lib/%.c,$(B)/obj/lib/%.o,$(LIBSRC))
 BINS	:= $(addprefix $(B)/bin/,$(PROGS))
 # Test-only helper programs (t/tools/*.c) and LD_PRELOAD shims (t/shim/*.c).
-TTOOLS	:= $(patsubst t/tools/%.c,$(B)/t/%,$(wildcard t/tools/*.c))
-TSHIMS	:= $(patsubst t/shim/%.c,$(B)/t/%.so,$(wildcard t/shim/*.c))
+TTOOLS	:= $(patsubst t/tools/%.c,$(B)/obj/t/%,$(wildcard t/tools/*.c))
+TSHIMS	:= $(patsubst t/shim/%.c,$(B)/obj/t/%.so,$(wildcard t/shim/*.c))
 MAN1	:= $(wildcard man/*.1)
 MAN5	:= $(wildcard man/*.5)
 MAN7	:= $(wildcard man/*.7)
@@ -40,13 +40,13 @@ $(B)/bin/%: $(B)/obj/cmd/%.o $(B)/obj/libsynclog.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/t/%: t/tools/%.c $(B)/obj/libsynclog.a
+$(B)/obj/t/%: t/tools/%.c $(B)/obj/libsynclog.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Shims are preloaded into sanitized programs too, so they are built
 # without sanitizers (the runtime must come first in the link order).
-$(B)/t/%.so: t/shim/%.c
+$(B)/obj/t/%.so: t/shim/%.c
 	@mkdir -p $(@D)
 	cc -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -shared \
 	    -o $@ $< -ldl
@@ -88,7 +88,7 @@ install: $(BINS)
 	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
 clean:
-	rm -rf bin obj t/bin build
+	rm -rf bin obj build
 
 .PHONY: all check test lint check-sanitize bench demo install clean
 .SECONDARY:

@@ -60,6 +60,12 @@ struct sl_settings {
 /* Read DIR/settings.  -1 with errno ENOENT when DIR is not a log. */
 int	sl_settings_read(const char *dir, struct sl_settings *);
 
+/*
+ * The message of the last sl_writer_open or sl_reader_open that failed in
+ * this thread (they return NULL and so cannot hold one themselves).
+ */
+const char *sl_open_error(void);
+
 /* ---- time ---------------------------------------------------------- */
 
 /* Milliseconds since the epoch, from the real-time clock. */
@@ -278,5 +284,61 @@ const char *sl_in_error(const sl_in *);
 /* Number of the record last returned, counting from 1 (for messages). */
 uint64_t sl_in_recno(const sl_in *);
 void	 sl_in_close(sl_in *);
+
+/* ---- consumer checkpoints (lib/checkpoint.c) ----------------------- */
+
+/*
+ * Consumer NAME of log DIR keeps its checkpoint, the next offset it has
+ * not applied, in DIR/consumers/NAME.ckpt (format in synclog(5)), and
+ * DIR/consumers/NAME.lock is flocked by the one process that may move it.
+ * Checkpoint errors use errno: ENOENT no such consumer, EBADMSG damaged,
+ * ESTALE written for another log id, ERANGE beyond the log's end (found
+ * by the caller), EINVAL bad name, EWOULDBLOCK locked by another process.
+ */
+#define SL_CONSUMER_NAME_MAX	128
+
+struct sl_checkpoint {
+	uint64_t	 offset;	/* next offset to apply */
+	int64_t		 updated;	/* ms since the epoch of the last write */
+	char		 id[33];	/* id of the log it was written for */
+	const char	*damage;	/* with EBADMSG: what is wrong (static) */
+};
+
+/* 1 when NAME is [A-Za-z0-9._-]+, not starting with '.', not too long. */
+int	sl_consumer_name_ok(const char *name);
+
+/* Path of NAME's checkpoint (NAME NULL: of the consumers directory). */
+char   *sl_checkpoint_path(const char *dir, const char *name, char *buf,
+	    size_t len);
+
+/* Read NAME's checkpoint; with a non-empty ID, ESTALE unless it matches. */
+int	sl_checkpoint_read(const char *dir, const char *name, const char *id,
+	    struct sl_checkpoint *);
+
+/*
+ * Atomically replace NAME's checkpoint with OFFSET for log id ID (temporary
+ * file, fsync, rename, directory fsync), creating consumers/ if needed;
+ * the caller holds the consumer's lock.
+ */
+int	sl_checkpoint_write(const char *dir, const char *name, const char *id,
+	    uint64_t offset);
+
+/* Durably remove NAME's checkpoint and lock file; the caller holds the lock. */
+int	sl_checkpoint_remove(const char *dir, const char *name);
+
+/* Sorted, NULL-terminated names of DIR's consumers (empty when none). */
+char  **sl_checkpoint_list(const char *dir);
+void	sl_checkpoint_list_free(char **);
+
+/*
+ * Lock consumer NAME: a descriptor holding an exclusive flock on its lock
+ * file, released by sl_consumer_unlock or the holder's death; without
+ * WAIT, EWOULDBLOCK while another process holds it.
+ */
+int	sl_consumer_lock(const char *dir, const char *name, int wait);
+int	sl_consumer_unlock(int fd);
+
+/* A message for a checkpoint errno, strerror(3) for the others. */
+const char *sl_checkpoint_strerror(int errnum);
 
 #endif /* SYNCLOG_H */

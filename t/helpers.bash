@@ -6,7 +6,7 @@ bats_require_minimum_version 1.5.0
 
 SYNCLOG_BUILD=${SYNCLOG_BUILD:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}
 PATH=$SYNCLOG_BUILD/bin:$PATH
-TTOOLS=$SYNCLOG_BUILD/t
+TTOOLS=$SYNCLOG_BUILD/obj/t
 export SYNCLOG_BUILD TTOOLS PATH
 
 setup() {
@@ -83,4 +83,68 @@ stderr_has() {
 # installs all of them, so there every test runs.
 require() {
 	command -v "$1" >/dev/null || skip "$1 is not installed"
+}
+
+# ---- fault injection (t/shim/fault.c; owned by its author) ------------
+# with_fault RULES CMD [ARG]...: run one command with the fault shim
+# preloaded, SYNCLOG_FAULT=RULES (syntax: the comment atop t/shim/fault.c,
+# e.g. 'fdatasync:1:EIO' or 'write:3:ENOSPC:forever,rename:1:kill') and
+# every injected fault logged to $FAULT_LOG (default: fault.log in the
+# test's directory).  When CMD is ok, fails or expect, only the program
+# that wrapper runs gets the shim (not the wrapper's own helpers), and
+# `fails` still checks the program's name:
+#	with_fault 'fdatasync:1:EIO' fails 2 logappend log <input
+#	with_fault 'write:2:kill' expect 137 logappend log <input
+# Any other CMD runs directly with the shim's environment, which its
+# children inherit; set SYNCLOG_FAULT_EXE=NAME to limit the rules to the
+# programs called NAME.  A test must also prove its fault fired:
+# faults_fired N [REGEX] asserts that the log holds exactly N faults
+# (matching the grep -E REGEX).
+with_fault() {
+	local rules=$1 pos cmd rc=0
+	shift
+	case ${1-} in
+	ok) pos=2 ;;
+	fails | expect) pos=3 ;;
+	*)
+		_fault_env "$rules" "$@"
+		return ;;
+	esac
+	cmd=${!pos-}
+	case $cmd in
+	'' | *[!A-Za-z0-9_./+-]*)
+		printf 'with_fault: cannot wrap command "%s"\n' "$cmd" >&2
+		return 1 ;;
+	esac
+	if declare -F -- "$cmd" >/dev/null; then
+		printf 'with_fault: "%s" is already a function\n' "$cmd" >&2
+		return 1
+	fi
+	# A function named like the program stands in for it for one call.
+	eval "function $cmd { _fault_env $(printf %q "$rules") command $cmd \"\$@\"; }"
+	"$@" || rc=$?
+	unset -f -- "$cmd"
+	return "$rc"
+}
+
+_fault_env() {
+	local rules=$1
+	shift
+	LD_PRELOAD=$TTOOLS/fault.so SYNCLOG_FAULT=$rules \
+	    SYNCLOG_FAULT_LOG=${FAULT_LOG:-$BATS_TEST_TMPDIR/fault.log} \
+	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	    "$@"
+}
+
+faults_fired() {
+	local want=$1 re=${2:-.} log=${FAULT_LOG:-$BATS_TEST_TMPDIR/fault.log} n=0
+	if [ -e "$log" ]; then
+		n=$(grep -E -c -- "$re" "$log" || true)
+	fi
+	if [ "$n" -ne "$want" ]; then
+		printf 'expected %s fault(s) matching %s, %s fired; fault log:\n' \
+		    "$want" "$re" "$n" >&2
+		cat "$log" >&2 2>/dev/null
+		return 1
+	fi
 }

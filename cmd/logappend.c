@@ -1,0 +1,298 @@
+/*
+ * logappend - append records read from standard input to a log.
+ *
+ * Records are gathered into a batch for as long as input is ready without
+ * waiting; when the input pauses (or a batch is full) the batch is written
+ * and synced, and only then are its offsets printed.  So a slow stream is
+ * visible to followers at once, and a fast one gets group commit: what
+ * arrives while one sync runs forms the next batch.
+ *
+ * Bad input stops the program with exit 1 after the records before it
+ * were committed; nothing of the bad record is written.  With -x the whole
+ * input is one batch, written only if the log's next offset is as given.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "synclog.h"
+
+#define MAX_EXTRA_HEADERS	64
+
+static const char *progname = "logappend";
+static struct sl_fmt fmt;
+static struct sl_writer_opts wopts;
+static const char *keyopt;		/* -k */
+static struct sl_header extra[MAX_EXTRA_HEADERS];	/* -H */
+static size_t nextra;
+static int pflag;			/* -p */
+static uint64_t expect = SL_NO_OFFSET;	/* -x */
+static const char *logpath;
+static uint64_t batch_target;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: %s [-0BJNYpz] [-D delim] [-H name=value] "
+	    "[-K delim] [-k key]\n"
+	    "                 [-m bytes] [-s bytes] [-x offset] log\n",
+	    progname);
+}
+
+static void __attribute__((noreturn))
+die(int status, const char *fmt_, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt_);
+	vfprintf(stderr, fmt_, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+/* A byte count with an optional K, M or G suffix (powers of 1024). */
+static uint64_t
+parse_size(const char *opt, const char *s)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno != 0 || *s == '-')
+		die(2, "-%s: invalid size: %s", opt, s);
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end != '\0' || v > (UINT64_MAX >> shift))
+		die(2, "-%s: invalid size: %s", opt, s);
+	return (uint64_t)v << shift;
+}
+
+static void
+add_header(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL)
+		die(2, "-H: expected NAME=VALUE: %s", arg);
+	if (nextra == MAX_EXTRA_HEADERS)
+		die(2, "-H: more than %d headers", MAX_EXTRA_HEADERS);
+	extra[nextra].name = (const unsigned char *)arg;
+	extra[nextra].namelen = eq - arg;
+	extra[nextra].value = (const unsigned char *)eq + 1;
+	extra[nextra].valuelen = strlen(eq + 1);
+	nextra++;
+}
+
+/* Write the pending batch and print its offsets. */
+static void
+commit(sl_writer *w)
+{
+	size_t n = sl_writer_pending(w);
+	uint64_t first;
+
+	if (sl_writer_commit(w, expect, &first) < 0) {
+		if (errno == ESTALE)
+			die(1, "%s: %s", logpath, sl_writer_error(w));
+		die(2, "%s: %s", logpath, sl_writer_error(w));
+	}
+	if (pflag && n > 0) {
+		for (size_t i = 0; i < n; i++)
+			printf("%" PRIu64 "\n", first + i);
+		if (fflush(stdout) == EOF)
+			die(2, "stdout: %s", strerror(errno));
+	}
+}
+
+/* Add REC with -k and -H applied; headers are copied by the writer. */
+static int
+add(sl_writer *w, struct sl_record *rec, struct sl_header **hbuf,
+    size_t *hcap)
+{
+	if (keyopt != NULL) {
+		rec->key = (const unsigned char *)keyopt;
+		rec->keylen = strlen(keyopt);
+	}
+	if (nextra > 0) {
+		size_t n = rec->nheaders + nextra;
+
+		if (n > *hcap) {
+			struct sl_header *h = realloc(*hbuf, n * sizeof *h);
+
+			if (h == NULL)
+				die(2, "%s", strerror(errno));
+			*hbuf = h;
+			*hcap = n;
+		}
+		memcpy(*hbuf, rec->headers, rec->nheaders * sizeof **hbuf);
+		memcpy(*hbuf + rec->nheaders, extra, nextra * sizeof **hbuf);
+		rec->headers = *hbuf;
+		rec->nheaders = n;
+	}
+	return sl_writer_add(w, rec);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		SL_FMT_LONGOPTS,
+		{ "header",		required_argument,	NULL, 'H' },
+		{ "no-sync",		no_argument,		NULL, 'N' },
+		{ "version",		no_argument,		NULL, 'V' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ "key",		required_argument,	NULL, 'k' },
+		{ "max-record-bytes",	required_argument,	NULL, 'm' },
+		{ "print-offsets",	no_argument,		NULL, 'p' },
+		{ "segment-bytes",	required_argument,	NULL, 's' },
+		{ "expect",		required_argument,	NULL, 'x' },
+		{ "compress",		no_argument,		NULL, 'z' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sl_record rec;
+	struct sl_header *hbuf = NULL;
+	size_t hcap = 0;
+	sl_writer *w;
+	sl_in *in;
+	char *end;
+	int ch, r;
+
+	sl_fmt_init(&fmt);
+	while ((ch = getopt_long(argc, argv, "0BD:F:H:JK:NVYhk:m:ps:x:z",
+	    longopts, NULL)) != -1) {
+		switch (ch) {
+		case '0': case 'B': case 'D': case 'J': case 'K': case 'Y':
+			if (sl_fmt_option(&fmt, ch, optarg) < 0)
+				die(2, "-%c: invalid delimiter: %s", ch,
+				    optarg);
+			break;
+		case 'F':
+			die(2, "-F: templates are for output only");
+		case 'H':
+			add_header(optarg);
+			break;
+		case 'N':
+			wopts.nosync = 1;
+			break;
+		case 'V':
+			printf("%s synclog %s\n", progname, SL_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'k':
+			keyopt = optarg;
+			break;
+		case 'm':
+			wopts.max_record_bytes = parse_size("m", optarg);
+			if (wopts.max_record_bytes == 0 ||
+			    wopts.max_record_bytes > SL_MAX_MAX_RECORD_BYTES)
+				die(2, "-m: must be from 1 to %llu bytes",
+				    (unsigned long long)SL_MAX_MAX_RECORD_BYTES);
+			break;
+		case 'p':
+			pflag = 1;
+			break;
+		case 's':
+			wopts.segment_bytes = parse_size("s", optarg);
+			if (wopts.segment_bytes < 1024 ||
+			    wopts.segment_bytes > (1ULL << 31))
+				die(2, "-s: must be from 1K to 2G bytes");
+			break;
+		case 'x':
+			errno = 0;
+			expect = strtoull(optarg, &end, 10);
+			if (*optarg == '-' || end == optarg || *end != '\0' ||
+			    errno != 0 || expect == SL_NO_OFFSET)
+				die(2, "-x: invalid offset: %s", optarg);
+			break;
+		case 'z':
+			wopts.compress = 1;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (keyopt != NULL && fmt.keydelimlen > 0)
+		die(2, "-k and -K cannot be used together");
+	logpath = argv[0];
+
+	if ((w = sl_writer_open(logpath, &wopts)) == NULL)
+		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());
+	/* Batches of a megabyte, but several to a segment even when the
+	 * segments are small, so that rotation stays close to the size. */
+	batch_target = sl_writer_settings(w)->segment_bytes / 8;
+	if (batch_target > (1u << 20))
+		batch_target = 1u << 20;
+	if ((in = sl_in_open(STDIN_FILENO, &fmt,
+	    sl_writer_settings(w)->max_record_bytes)) == NULL)
+		die(2, "stdin: %s", strerror(errno));
+
+	for (;;) {
+		/* With -x everything is one batch: never commit early. */
+		int block = expect != SL_NO_OFFSET || sl_writer_pending(w) == 0;
+
+		r = sl_in_next(in, &rec, block);
+		if (r == SL_IN_AGAIN) {
+			commit(w);
+			continue;
+		}
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (expect == SL_NO_OFFSET)
+				commit(w);
+			die(1, "stdin: %s", sl_in_error(in));
+		}
+		r = add(w, &rec, &hbuf, &hcap);
+		if (r < 0 && errno == ENOBUFS && expect == SL_NO_OFFSET) {
+			commit(w);
+			r = add(w, &rec, &hbuf, &hcap);
+		}
+		if (r < 0) {
+			int e = errno;
+			size_t size = sl_record_size(&rec);
+
+			if (expect == SL_NO_OFFSET)
+				commit(w);
+			if (e == EMSGSIZE)
+				die(1, "stdin: record %" PRIu64 ": %zu bytes "
+				    "exceeds the maximum record size of %"
+				    PRIu64 " bytes", sl_in_recno(in), size,
+				    sl_writer_settings(w)->max_record_bytes);
+			if (e == ENOBUFS)
+				die(1, "stdin: input too large for one batch "
+				    "with -x");
+			die(2, "%s", strerror(e));
+		}
+		if (expect == SL_NO_OFFSET &&
+		    sl_writer_pending_bytes(w) >= batch_target)
+			commit(w);
+	}
+	commit(w);
+	sl_in_close(in);
+	free(hbuf);
+	if (sl_writer_close(w) < 0)
+		die(2, "%s: %s", logpath, strerror(errno));
+	if (fclose(stdout) == EOF)
+		die(2, "stdout: %s", strerror(errno));
+	return 0;
+}

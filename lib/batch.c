@@ -1,0 +1,254 @@
+/*
+ * batch.c - the encoding of one batch (one write of a writer): a fixed
+ * header, a masked CRC-32 over the header and everything after the CRC
+ * field, and the records, optionally deflated as a whole.  Decoding trusts
+ * nothing before the CRC has verified; after it has, a malformed record is
+ * still reported rather than followed out of bounds.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "internal.h"
+
+/* The record's fixed fields: length, delta, timestamp, key and value
+ * lengths, header count. */
+#define REC_FIXED	(4 + 4 + 8 + 4 + 4 + 4)
+
+size_t
+sl_record_size(const struct sl_record *r)
+{
+	size_t n = REC_FIXED + (r->key ? r->keylen : 0) +
+	    (r->value ? r->valuelen : 0);
+
+	for (size_t i = 0; i < r->nheaders; i++)
+		n += 8 + r->headers[i].namelen + r->headers[i].valuelen;
+	return n;
+}
+
+size_t
+sl_batch_limit(uint64_t max_record_bytes)
+{
+	if (max_record_bytes == 0 || max_record_bytes > SL_MAX_MAX_RECORD_BYTES)
+		max_record_bytes = SL_MAX_MAX_RECORD_BYTES;
+	/* A batch closes at SL_BATCH_TARGET, so its payload is at most the
+	 * target plus one record; deflate may add a little to that. */
+	return SL_BATCH_HDR + SL_BATCH_TARGET + max_record_bytes + 65536;
+}
+
+/* LevelDB's mask: a CRC of data that itself holds CRCs stays strong. */
+static uint32_t
+mask(uint32_t crc)
+{
+	return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
+}
+
+uint32_t
+sl_batch_crc(const unsigned char *p, size_t length)
+{
+	uLong c = crc32_z(0L, Z_NULL, 0);
+
+	c = crc32_z(c, p, 48);
+	c = crc32_z(c, p + SL_BATCH_HDR, length - SL_BATCH_HDR);
+	return mask((uint32_t)c);
+}
+
+int
+sl_batch_header(const unsigned char *p, size_t limit, struct sl_batch *b)
+{
+	if (sl_get32(p) != SL_BATCH_MAGIC || p[4] != SL_BATCH_VERSION ||
+	    (p[5] & ~SL_BATCH_DEFLATE) != 0 || p[6] != 0 || p[7] != 0)
+		return -1;
+	b->flags = p[5];
+	b->length = sl_get32(p + 8);
+	b->count = sl_get32(p + 12);
+	b->base = sl_get64(p + 16);
+	b->last_delta = sl_get32(p + 24);
+	b->payload_len = sl_get32(p + 28);
+	b->first_ts = (int64_t)sl_get64(p + 32);
+	b->max_ts = (int64_t)sl_get64(p + 40);
+	if (b->length < SL_BATCH_HDR || b->length > limit ||
+	    b->payload_len > limit || b->count == 0 ||
+	    b->last_delta < b->count - 1 ||
+	    b->base > UINT64_MAX - 1 - b->last_delta)
+		return -1;
+	if (!(b->flags & SL_BATCH_DEFLATE) &&
+	    b->payload_len != b->length - SL_BATCH_HDR)
+		return -1;
+	return 0;
+}
+
+int
+sl_batch_crc_ok(const unsigned char *p, const struct sl_batch *b)
+{
+	return sl_batch_crc(p, b->length) == sl_get32(p + 48);
+}
+
+static unsigned char *
+put_bytes(unsigned char *p, const unsigned char *s, size_t n, int present)
+{
+	if (!present) {
+		sl_put32(p, SL_ABSENT);
+		return p + 4;
+	}
+	sl_put32(p, (uint32_t)n);
+	if (n > 0)
+		memcpy(p + 4, s, n);
+	return p + 4 + n;
+}
+
+unsigned char *
+sl_record_encode(unsigned char *p, const struct sl_record *r, uint32_t delta)
+{
+	unsigned char *start = p;
+
+	p += 4;
+	sl_put32(p, delta);
+	sl_put64(p + 4, (uint64_t)r->timestamp);
+	p = put_bytes(p + 12, r->key, r->keylen, r->key != NULL);
+	p = put_bytes(p, r->value, r->valuelen, r->value != NULL);
+	sl_put32(p, (uint32_t)r->nheaders);
+	p += 4;
+	for (size_t i = 0; i < r->nheaders; i++) {
+		p = put_bytes(p, r->headers[i].name, r->headers[i].namelen, 1);
+		p = put_bytes(p, r->headers[i].value, r->headers[i].valuelen,
+		    1);
+	}
+	sl_put32(start, (uint32_t)(p - start - 4));
+	return p;
+}
+
+int
+sl_cursor_start(struct sl_cursor *c, const unsigned char *batch,
+    const struct sl_batch *b, unsigned char **scratch, size_t *scap)
+{
+	const unsigned char *pay = batch + SL_BATCH_HDR;
+
+	c->base = b->base;
+	c->left = b->count;
+	c->last_delta = b->last_delta;
+	c->started = 0;
+	if (!(b->flags & SL_BATCH_DEFLATE)) {
+		c->p = pay;
+		c->end = pay + b->payload_len;
+		return 0;
+	}
+	if (*scap < b->payload_len || *scratch == NULL) {
+		size_t n = b->payload_len ? b->payload_len : 1;
+		unsigned char *s = realloc(*scratch, n);
+
+		if (s == NULL)
+			return -1;
+		*scratch = s;
+		*scap = n;
+	}
+	uLongf out = b->payload_len;
+	if (uncompress(*scratch, &out, pay, b->length - SL_BATCH_HDR) != Z_OK ||
+	    out != b->payload_len) {
+		errno = EBADMSG;
+		return -1;
+	}
+	c->p = *scratch;
+	c->end = *scratch + out;
+	return 0;
+}
+
+/* Take a length-prefixed field; absent allowed only where ABSENT_OK. */
+static int
+take(struct sl_cursor *c, const unsigned char *end, const unsigned char **s,
+    size_t *n, int absent_ok)
+{
+	uint32_t len;
+
+	if (end - c->p < 4)
+		return -1;
+	len = sl_get32(c->p);
+	c->p += 4;
+	if (len == SL_ABSENT) {
+		if (!absent_ok)
+			return -1;
+		*s = NULL;
+		*n = 0;
+		return 0;
+	}
+	if ((size_t)(end - c->p) < len)
+		return -1;
+	*s = c->p;
+	*n = len;
+	c->p += len;
+	return 0;
+}
+
+int
+sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
+{
+	const unsigned char *end;
+	uint32_t reclen, delta, nh;
+	uint64_t off;
+
+	if (c->left == 0)
+		return c->p == c->end ? 0 : -1;
+	if (c->end - c->p < REC_FIXED)
+		return -1;
+	reclen = sl_get32(c->p);
+	if ((size_t)(c->end - c->p - 4) < reclen)
+		return -1;
+	end = c->p + 4 + reclen;
+	delta = sl_get32(c->p + 4);
+	off = c->base + delta;
+	if (c->started && off <= c->prev)
+		return -1;
+	r->offset = off;
+	r->timestamp = (int64_t)sl_get64(c->p + 8);
+	c->p += 16;
+	if (take(c, end, &r->key, &r->keylen, 1) < 0 ||
+	    take(c, end, &r->value, &r->valuelen, 1) < 0 || end - c->p < 4)
+		return -1;
+	/* An empty field points somewhere non-NULL: NULL means absent. */
+	if (r->key != NULL && r->keylen == 0)
+		r->key = (const unsigned char *)"";
+	if (r->value != NULL && r->valuelen == 0)
+		r->value = (const unsigned char *)"";
+	nh = sl_get32(c->p);
+	c->p += 4;
+	if (nh > (size_t)(end - c->p) / 8)
+		return -1;
+	if (nh > c->hcap) {
+		struct sl_header *h = realloc(c->hdrs, nh * sizeof *h);
+
+		if (h == NULL)
+			return -1;
+		c->hdrs = h;
+		c->hcap = nh;
+	}
+	for (uint32_t i = 0; i < nh; i++) {
+		struct sl_header *h = &c->hdrs[i];
+
+		if (take(c, end, &h->name, &h->namelen, 0) < 0 ||
+		    take(c, end, &h->value, &h->valuelen, 0) < 0)
+			return -1;
+		if (h->namelen == 0)
+			h->name = (const unsigned char *)"";
+		if (h->valuelen == 0)
+			h->value = (const unsigned char *)"";
+	}
+	if (c->p != end)
+		return -1;
+	r->headers = c->hdrs;
+	r->nheaders = nh;
+	c->prev = off;
+	c->started = 1;
+	c->left--;
+	if (c->left == 0 && (c->p != c->end || delta != c->last_delta))
+		return -1;
+	return 1;
+}
+
+void
+sl_cursor_free(struct sl_cursor *c)
+{
+	free(c->hdrs);
+	c->hdrs = NULL;
+	c->hcap = 0;
+}

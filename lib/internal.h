@@ -1,0 +1,292 @@
+/*
+ * internal.h - declarations shared by the library's own files, never
+ * installed.  Sections are owned by the module named in their heading.
+ */
+#ifndef SL_INTERNAL_H
+#define SL_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "synclog.h"
+
+/* ==== io.c: the one place system I/O goes through ==================== */
+
+/* Write all of BUF, retrying short writes and EINTR.  0 or -1/errno. */
+int	sl_write_full(int fd, const void *buf, size_t len);
+int	sl_pwrite_full(int fd, const void *buf, size_t len, off_t pos);
+/* Read up to LEN bytes at POS, retrying EINTR and short reads; bytes read. */
+ssize_t	sl_pread_full(int fd, void *buf, size_t len, off_t pos);
+/* fdatasync / fsync, retrying EINTR only (a real failure is final). */
+int	sl_datasync(int fd);
+/* fsync the directory DIR so that entries created in it are durable. */
+int	sl_sync_dir(const char *dir);
+/* Replace PATH atomically with LEN bytes of BUF (temp, fsync, rename,
+ * directory fsync). */
+int	sl_replace_file(const char *dir, const char *name, const void *buf,
+	    size_t len);
+/* flock with EINTR retry. */
+int	sl_lock(int fd, int op);
+
+/* Little-endian field access. */
+static inline uint32_t
+sl_get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+sl_get64(const unsigned char *p)
+{
+	return (uint64_t)sl_get32(p) | (uint64_t)sl_get32(p + 4) << 32;
+}
+
+static inline void
+sl_put32(unsigned char *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static inline void
+sl_put64(unsigned char *p, uint64_t v)
+{
+	sl_put32(p, (uint32_t)v);
+	sl_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* ==== batch.c: one batch, encoded and decoded ======================== */
+
+/*
+ * Batch header, little-endian, SL_BATCH_HDR bytes (see synclog(5)):
+ *   0 magic u32  4 version u8  5 flags u8  6 reserved u16 (0)
+ *   8 length u32 (whole batch)  12 count u32  16 base offset u64
+ *   24 last offset delta u32  28 payload length u32 (uncompressed)
+ *   32 first timestamp i64  40 max timestamp i64  48 crc u32
+ * The masked CRC-32 covers bytes [0,48) and [52,length).
+ */
+#define SL_BATCH_MAGIC		0x474c5953u	/* "SYLG" */
+#define SL_BATCH_VERSION	1
+#define SL_BATCH_HDR		52
+#define SL_BATCH_DEFLATE	0x01
+#define SL_BATCH_TARGET		(1u << 20)	/* payload that ends a batch */
+#define SL_ABSENT		0xffffffffu	/* key/value length: absent */
+
+struct sl_batch {
+	uint32_t	length;
+	uint32_t	count;
+	uint64_t	base;
+	uint32_t	last_delta;
+	uint32_t	payload_len;
+	int64_t		first_ts;
+	int64_t		max_ts;
+	uint8_t		flags;
+};
+
+/* Largest batch (and payload) a log with this record limit may hold. */
+size_t	sl_batch_limit(uint64_t max_record_bytes);
+
+/*
+ * Parse and check a batch header (magic, version, sizes within LIMIT).
+ * 0 on success; -1 when it cannot be the start of a batch.
+ */
+int	sl_batch_header(const unsigned char *p, size_t limit,
+	    struct sl_batch *);
+
+/* Verify the masked CRC of a whole batch of B->length bytes at P. */
+int	sl_batch_crc_ok(const unsigned char *p, const struct sl_batch *);
+uint32_t sl_batch_crc(const unsigned char *p, size_t length);
+
+/* Append the encoding of REC (offset delta DELTA) to a payload buffer. */
+unsigned char *sl_record_encode(unsigned char *p, const struct sl_record *,
+	    uint32_t delta);
+
+/*
+ * A cursor over the records of one verified batch.  sl_cursor_start
+ * inflates a compressed payload into SCRATCH (grown as needed).
+ */
+struct sl_cursor {
+	const unsigned char	*p, *end;
+	uint64_t		 base;
+	uint32_t		 left;
+	uint64_t		 prev;		/* last offset returned, or none */
+	uint32_t		 last_delta;
+	int			 started;
+	struct sl_header	*hdrs;
+	size_t			 hcap;
+};
+
+int	sl_cursor_start(struct sl_cursor *, const unsigned char *batch,
+	    const struct sl_batch *, unsigned char **scratch, size_t *scap);
+/* 1 record, 0 batch done, -1 malformed (the CRC held, so a writer bug). */
+int	sl_cursor_next(struct sl_cursor *, struct sl_record *);
+void	sl_cursor_free(struct sl_cursor *);
+
+/* ==== segment.c: segment files, listing, tail scanning =============== */
+
+#define SL_SEGMENT_DIGITS	20
+#define SL_INDEX_INTERVAL	4096	/* bytes of batches between entries */
+#define SL_INDEX_ENTRY		16
+
+/* Name of the file for segment BASE with SUFFIX (".log", ".index"). */
+void	sl_segment_name(char *buf, size_t len, uint64_t base,
+	    const char *suffix);
+/* Parse "NNNN....log"; 0 and *BASE on success. */
+int	sl_segment_parse(const char *name, uint64_t *base);
+/* Sorted base offsets of the segments in DIR; *N of them (malloc'd). */
+int	sl_segment_list(const char *dir, uint64_t **bases, size_t *n);
+
+/*
+ * A window of file bytes for scanning batches with few system calls.
+ * Bytes [pos, pos+len) of the file are in buf.
+ */
+struct sl_window {
+	unsigned char	*buf;
+	size_t		 cap, len;
+	uint64_t	 pos;
+};
+
+/* Make [at, at+need) present; bytes available from AT (may be < need). */
+ssize_t	sl_window_get(struct sl_window *, int fd, uint64_t at, size_t need);
+void	sl_window_drop(struct sl_window *);
+void	sl_window_free(struct sl_window *);
+
+enum sl_scan {
+	SL_SCAN_OK,		/* a valid batch */
+	SL_SCAN_EOF,		/* clean end of file */
+	SL_SCAN_SHORT,		/* bytes end inside a batch (incomplete) */
+	SL_SCAN_BAD,		/* not a valid batch here */
+	SL_SCAN_ERROR		/* I/O error, errno set */
+};
+
+/*
+ * Read the batch at AT through W.  On OK, *B is its header and *P points
+ * to its bytes inside the window (valid until the next window call).
+ * NEXT is the smallest offset the batch may start at.
+ */
+enum sl_scan sl_scan_batch(struct sl_window *w, int fd, uint64_t at,
+	    size_t limit, uint64_t next, struct sl_batch *b,
+	    const unsigned char **p, const char **why);
+
+/*
+ * Whether a valid batch with base offset >= NEXT starts anywhere after
+ * byte AT of the file: 1 yes (*FOUND its position), 0 no, -1 error.
+ */
+int	sl_scan_later(int fd, uint64_t at, size_t limit, uint64_t next,
+	    uint64_t *found);
+
+/* ==== index.c: the sparse per-segment index (a cache) ================ */
+
+/*
+ * Each entry: u32 offset - segment base, u32 byte position of a batch that
+ * starts with that offset, i64 largest timestamp of the segment's records
+ * before that offset (INT64_MIN when none).
+ */
+struct sl_ientry {
+	size_t		index;		/* its number in the file */
+	uint64_t	offset;
+	uint64_t	pos;
+	int64_t		maxts;
+};
+
+/* Number of whole entries in an open index file, or -1. */
+ssize_t	sl_index_count(int fd);
+int	sl_index_get(int fd, uint64_t segbase, size_t i, struct sl_ientry *);
+int	sl_index_put(int fd, uint64_t segbase, size_t i,
+	    const struct sl_ientry *);
+
+/*
+ * The last entry with offset <= OFFSET whose batch verifies in segment FD
+ * (stale or damaged entries are skipped): 1 found, 0 none, -1 error.
+ */
+int	sl_index_find_offset(int ifd, int sfd, uint64_t segbase, size_t limit,
+	    uint64_t offset, struct sl_ientry *);
+/* The last verified entry whose maxts < MS: 1 found, 0 none, -1 error. */
+int	sl_index_find_time(int ifd, int sfd, uint64_t segbase, size_t limit,
+	    int64_t ms, struct sl_ientry *);
+
+/* ==== settings.c ===================================================== */
+
+/* Set the message sl_open_error returns. */
+void	sl_set_open_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+int	sl_settings_create(const char *dir, const struct sl_writer_opts *,
+	    struct sl_settings *);
+
+/* ==== recfmt.c, json.c, yaml.c: record formats ======================= */
+
+/* Output: one buffer that every format appends to. */
+struct sl_out {
+	int		 fd;
+	int		 err;		/* sticky errno, 0 while healthy */
+	struct sl_fmt	 fmt;
+	unsigned char	*buf;
+	size_t		 len, cap;
+	struct sl_rf_item *tpl;		/* compiled -F template */
+	size_t		 ntpl;
+	unsigned char	*lit;		/* the template's literal bytes */
+	void		*yaml;		/* yaml_emitter_t, -Y only */
+};
+
+/* Input: a read buffer holding [start, end) of not yet consumed bytes. */
+struct sl_in {
+	int		 fd;
+	int		 err;		/* sticky errno after a failure */
+	int		 eof;
+	struct sl_fmt	 fmt;
+	size_t		 max_record;
+	unsigned char	*buf;
+	size_t		 start, end, cap;
+	size_t		 limit;		/* most bytes one record may occupy */
+	size_t		 scan;		/* resume point of the format's scan,
+					   relative to start */
+	uint64_t	 recno;		/* records begun */
+	uint64_t	 lineno;	/* lines consumed (text, JSON, YAML) */
+	int		 ystate;	/* YAML document splitter state */
+	uint64_t	 ylines;	/* lines scanned in the pending chunk */
+	unsigned char	*arena;		/* decoded strings of one record */
+	size_t		 acap;
+	struct sl_header *hdrs;
+	size_t		 hcap;
+	char		 msg[256];
+};
+
+/* Make room for N more bytes in the output buffer (flushing first). */
+int	sl_rf_reserve(struct sl_out *, size_t n);
+/* Append a decimal number; the caller reserved 20 bytes. */
+unsigned char *sl_rf_u64(unsigned char *p, uint64_t v);
+unsigned char *sl_rf_i64(unsigned char *p, int64_t v);
+
+/* Length of the valid UTF-8 sequence at P (strict), 0 when invalid. */
+size_t	sl_rf_utf8_seq(const unsigned char *p, size_t n);
+int	sl_rf_utf8_valid(const unsigned char *p, size_t n);
+/* Standard base64 with padding; returns bytes written (4 * ceil(n/3)). */
+size_t	sl_rf_b64_encode(unsigned char *dst, const unsigned char *src,
+	    size_t n);
+/* Decode in place (DST may equal SRC); skips whitespace when WS.
+ * Returns bytes decoded or -1 when malformed. */
+ssize_t	sl_rf_b64_decode(unsigned char *dst, const unsigned char *src,
+	    size_t n, int ws);
+
+/* Set the input's message (printf-like) and sticky errno; returns -1. */
+int	sl_rf_fail(struct sl_in *, int err, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* The "exceeds the maximum record size" failure. */
+int	sl_rf_toolarge(struct sl_in *, const char *where, uint64_t n);
+/* Make the arena and header array hold at least N bytes / headers. */
+int	sl_rf_arena(struct sl_in *, size_t n);
+int	sl_rf_headers(struct sl_in *, size_t n);
+
+int	sl_rf_json_out(struct sl_out *, const struct sl_record *);
+int	sl_rf_json_next(struct sl_in *, struct sl_record *);
+int	sl_rf_yaml_out_open(struct sl_out *);
+int	sl_rf_yaml_out(struct sl_out *, const struct sl_record *);
+int	sl_rf_yaml_out_close(struct sl_out *);
+int	sl_rf_yaml_next(struct sl_in *, struct sl_record *);
+void	sl_rf_yaml_in_close(struct sl_in *);
+
+#endif /* SL_INTERNAL_H */

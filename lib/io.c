@@ -1,0 +1,156 @@
+/*
+ * io.c - every write, sync and lock of the library goes through here, so
+ * that short writes and EINTR are handled once and tests can inject faults
+ * at these calls (see t/shim/fault.c).  A failed fsync is never retried:
+ * after one the kernel may have dropped the dirty pages, and a retry that
+ * "succeeds" would lie about durability.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int
+sl_write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+sl_pwrite_full(int fd, const void *buf, size_t len, off_t pos)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(fd, p, len, pos);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		pos += n;
+		len -= n;
+	}
+	return 0;
+}
+
+ssize_t
+sl_pread_full(int fd, void *buf, size_t len, off_t pos)
+{
+	char *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = pread(fd, p + got, len - got, pos + got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+int
+sl_datasync(int fd)
+{
+	int r;
+
+	do
+		r = fdatasync(fd);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int
+sl_sync_dir(const char *dir)
+{
+	int fd, r, e;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	do
+		r = fsync(fd);
+	while (r < 0 && errno == EINTR);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int
+sl_replace_file(const char *dir, const char *name, const void *buf,
+    size_t len)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	int fd, e;
+
+	if ((size_t)snprintf(dst, sizeof dst, "%s/%s", dir, name) >= sizeof dst ||
+	    (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name,
+	    (long)getpid()) >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (sl_write_full(fd, buf, len) < 0 || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, dst) < 0) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return sl_sync_dir(dir);
+}
+
+int
+sl_lock(int fd, int op)
+{
+	int r;
+
+	do
+		r = flock(fd, op);
+	while (r < 0 && errno == EINTR);
+	return r;
+}

@@ -1,0 +1,654 @@
+/*
+ * reader.c - the read path: position by offset or time, iterate records,
+ * follow a growing log.  Readers take no lock and never write.
+ *
+ * Invariants:
+ * - No record is returned unless its batch's CRC verified and its offset
+ *   is above every offset returned before it.
+ * - At the end of the last segment, bytes that do not form a valid batch
+ *   are an incomplete tail (the end of the log for now) unless a valid
+ *   batch follows them: that is corruption, reported with the segment,
+ *   byte position and expected offset.  In any other segment, anything
+ *   but a clean end is corruption (a segment is complete before the next
+ *   one is created).
+ * - Watches are in place before the data they guard is read, so a wait
+ *   never sleeps through an append that happened after a read saw the end.
+ */
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct sl_reader {
+	char		*dir;		/* directory holding the segments */
+	char		*file;		/* the lone segment, or NULL */
+	struct sl_settings set;
+	size_t		 limit;
+	uint64_t	*bases;
+	size_t		 nbases;
+
+	int		 fd;		/* current segment */
+	uint64_t	 segbase;
+	uint64_t	 pos;		/* byte of the next batch */
+	uint64_t	 next;		/* least offset the next batch may hold */
+	uint64_t	 want;		/* skip records below this */
+	struct sl_window win;
+	struct sl_cursor cur;
+	int		 incur;
+	unsigned char	*scratch;
+	size_t		 scap;
+
+	int		 ino, wd_dir, wd_seg;
+	int		 failed;
+	char		 err[768];
+};
+
+static void
+seterr(sl_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof r->err, fmt, ap);
+	va_end(ap);
+	errno = e;
+}
+
+static void
+segpath(const sl_reader *r, uint64_t base, const char *suffix, char *buf,
+    size_t len)
+{
+	char name[64];
+
+	if (r->file != NULL && strcmp(suffix, ".log") == 0) {
+		snprintf(buf, len, "%s", r->file);
+		return;
+	}
+	sl_segment_name(name, sizeof name, base, suffix);
+	snprintf(buf, len, "%s/%s", r->dir, name);
+}
+
+static const char *
+segname(const sl_reader *r, char *buf, size_t len)
+{
+	const char *slash;
+
+	if (r->file != NULL) {
+		slash = strrchr(r->file, '/');
+		snprintf(buf, len, "%s", slash ? slash + 1 : r->file);
+	} else
+		sl_segment_name(buf, len, r->segbase, ".log");
+	return buf;
+}
+
+static int
+refresh(sl_reader *r)
+{
+	uint64_t *b;
+	size_t n;
+
+	if (r->file != NULL) {
+		if (r->bases == NULL) {
+			if ((r->bases = malloc(sizeof *r->bases)) == NULL)
+				return -1;
+			r->bases[0] = r->segbase;
+			r->nbases = 1;
+		}
+		return 0;
+	}
+	if (sl_segment_list(r->dir, &b, &n) < 0) {
+		seterr(r, "%s", strerror(errno));
+		return -1;
+	}
+	free(r->bases);
+	r->bases = b;
+	r->nbases = n;
+	return 0;
+}
+
+static void
+watch_segment(sl_reader *r)
+{
+	char path[PATH_MAX];
+
+	if (r->ino < 0)
+		return;
+	if (r->wd_seg >= 0)
+		inotify_rm_watch(r->ino, r->wd_seg);
+	segpath(r, r->segbase, ".log", path, sizeof path);
+	r->wd_seg = inotify_add_watch(r->ino, path, IN_MODIFY);
+}
+
+/* Open segment BASE and position at its start; -1 ENOENT if it is gone. */
+static int
+open_segment(sl_reader *r, uint64_t base)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	segpath(r, base, ".log", path, sizeof path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = fd;
+	r->segbase = base;
+	r->pos = 0;
+	if (r->next < base)
+		r->next = base;
+	r->incur = 0;
+	sl_window_drop(&r->win);
+	watch_segment(r);
+	return 0;
+}
+
+/*
+ * Open the first segment with a base above AFTER (or the first at all when
+ * FIRST), skipping segments deleted under us.  1 opened, 0 none, -1 error.
+ */
+static int
+open_following(sl_reader *r, uint64_t after, int first)
+{
+	for (;;) {
+		size_t i;
+
+		for (i = 0; i < r->nbases; i++)
+			if (first || r->bases[i] > after)
+				break;
+		if (i == r->nbases)
+			return 0;
+		if (open_segment(r, r->bases[i]) == 0)
+			return 1;
+		if (errno != ENOENT) {
+			seterr(r, "%s", strerror(errno));
+			return -1;
+		}
+		if (refresh(r) < 0)
+			return -1;
+	}
+}
+
+sl_reader *
+sl_reader_open(const char *path)
+{
+	sl_reader *r;
+	struct stat st;
+	int e;
+
+	if ((r = calloc(1, sizeof *r)) == NULL) {
+		sl_set_open_error("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	r->fd = r->ino = r->wd_dir = r->wd_seg = -1;
+	if (stat(path, &st) < 0) {
+		sl_set_open_error("%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if ((r->dir = strdup(path)) == NULL)
+			goto fail_errno;
+		if (sl_settings_read(path, &r->set) < 0) {
+			sl_set_open_error("%s: %s", path, errno == ENOENT ?
+			    "not a synclog log (no settings file)" :
+			    errno == EBADMSG ? "damaged settings file" :
+			    strerror(errno));
+			goto fail;
+		}
+	} else {
+		const char *slash = strrchr(path, '/');
+
+		if ((r->file = strdup(path)) == NULL)
+			goto fail_errno;
+		if (slash == NULL)
+			r->dir = strdup(".");
+		else
+			r->dir = strndup(path, slash - path + (slash == path));
+		if (r->dir == NULL)
+			goto fail_errno;
+		if (sl_segment_parse(slash ? slash + 1 : path, &r->segbase) < 0)
+			r->segbase = 0;
+		if (sl_settings_read(r->dir, &r->set) < 0)
+			memset(&r->set, 0, sizeof r->set);
+	}
+	r->limit = sl_batch_limit(r->set.max_record_bytes);
+	if (refresh(r) < 0) {
+		sl_set_open_error("%s: %s", path, r->err);
+		goto fail;
+	}
+	if (r->file != NULL) {
+		if (open_segment(r, r->segbase) < 0) {
+			sl_set_open_error("%s: %s", path, strerror(errno));
+			goto fail;
+		}
+	} else if (open_following(r, 0, 1) < 0) {
+		sl_set_open_error("%s: %s", path, r->err);
+		goto fail;
+	}
+	return r;
+fail_errno:
+	sl_set_open_error("%s: %s", path, strerror(errno));
+fail:
+	e = errno;
+	sl_reader_close(r);
+	errno = e;
+	return NULL;
+}
+
+/* Position FD-less state at the index entry for OFFSET in the current
+ * segment, if the index has a good one. */
+static int
+seek_in_segment(sl_reader *r, uint64_t offset)
+{
+	struct sl_ientry e;
+	char path[PATH_MAX];
+	int ifd, f;
+
+	segpath(r, r->segbase, ".index", path, sizeof path);
+	if (r->file != NULL || (ifd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;	/* no index: scan from the start */
+	f = sl_index_find_offset(ifd, r->fd, r->segbase, r->limit, offset,
+	    &e);
+	close(ifd);
+	if (f > 0) {
+		r->pos = e.pos;
+		r->next = e.offset;
+	}
+	return 0;
+}
+
+int
+sl_reader_seek(sl_reader *r, uint64_t offset)
+{
+	size_t i;
+	int f;
+
+	r->failed = 0;
+	r->incur = 0;
+	r->want = offset;
+	if (refresh(r) < 0)
+		return -1;
+	r->next = 0;
+	for (;;) {
+		/* The last segment whose base is <= OFFSET, or the first. */
+		for (i = r->nbases; i > 0 && r->bases[i - 1] > offset; i--)
+			;
+		if (r->nbases == 0)
+			return 0;
+		if (open_segment(r, r->bases[i > 0 ? i - 1 : 0]) == 0)
+			break;
+		if (errno != ENOENT) {
+			seterr(r, "%s", strerror(errno));
+			return -1;
+		}
+		if (refresh(r) < 0)
+			return -1;
+	}
+	if ((f = seek_in_segment(r, offset)) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+corrupt(sl_reader *r, uint64_t pos, const char *why)
+{
+	char name[64];
+
+	r->failed = 1;
+	errno = EBADMSG;
+	seterr(r, "%s: byte %" PRIu64 ": offset %" PRIu64 ": %s",
+	    segname(r, name, sizeof name), pos, r->next, why);
+	return -1;
+}
+
+/* Whether a segment after the current one exists now. */
+static int
+has_later(sl_reader *r)
+{
+	if (refresh(r) < 0)
+		return -1;
+	return r->nbases > 0 && r->bases[r->nbases - 1] > r->segbase;
+}
+
+/*
+ * The bytes at r->pos are not a valid batch (KIND).  Decide between the
+ * end of the log for now (0), corruption (-1), or "read again" (1).
+ */
+static int
+not_a_batch(sl_reader *r, enum sl_scan kind, const char *why, int retried)
+{
+	uint64_t found;
+	int later, f;
+
+	sl_window_drop(&r->win);
+	if ((later = has_later(r)) < 0)
+		return -1;
+	if (later) {
+		/* A writer completes a segment before starting the next:
+		 * read once more in case it was still being written. */
+		if (!retried)
+			return 1;
+		if (kind == SL_SCAN_EOF) {
+			f = open_following(r, r->segbase, 0);
+			return f < 0 ? -1 : f;
+		}
+		return corrupt(r, r->pos, why);
+	}
+	if (kind == SL_SCAN_EOF)
+		return 0;
+	f = sl_scan_later(r->fd, r->pos, r->limit, r->next, &found);
+	if (f < 0) {
+		seterr(r, "%s", strerror(errno));
+		return -1;
+	}
+	if (f > 0) {
+		char msg[128];
+
+		snprintf(msg, sizeof msg, "%s, followed by valid data at "
+		    "byte %" PRIu64, why, found);
+		return corrupt(r, r->pos, msg);
+	}
+	return 0;
+}
+
+int
+sl_reader_next(sl_reader *r, struct sl_record *rec)
+{
+	struct sl_batch b;
+	const unsigned char *p;
+	const char *why;
+	enum sl_scan s;
+	int retried = 0, f;
+
+	if (r->failed) {
+		errno = EBADMSG;
+		return -1;
+	}
+	for (;;) {
+		if (r->incur) {
+			f = sl_cursor_next(&r->cur, rec);
+			if (f > 0 && rec->offset < r->want)
+				continue;
+			if (f > 0)
+				return 1;
+			r->incur = 0;
+			if (f < 0)
+				return corrupt(r, r->pos, "malformed record");
+			continue;
+		}
+		if (r->fd < 0) {
+			if (refresh(r) < 0)
+				return -1;
+			if ((f = open_following(r, 0, 1)) <= 0)
+				return f;
+		}
+		s = sl_scan_batch(&r->win, r->fd, r->pos, r->limit, r->next,
+		    &b, &p, &why);
+		if (s == SL_SCAN_ERROR) {
+			seterr(r, "%s", strerror(errno));
+			return -1;
+		}
+		if (s != SL_SCAN_OK) {
+			f = not_a_batch(r, s, why, retried);
+			if (f <= 0)
+				return f;
+			retried = !retried;
+			continue;
+		}
+		retried = 0;
+		uint64_t batch_pos = r->pos;
+
+		r->pos += b.length;
+		r->next = b.base + b.last_delta + 1;
+		if (r->next <= r->want)
+			continue;	/* wholly before the start: skip */
+		if (sl_cursor_start(&r->cur, p, &b, &r->scratch, &r->scap) < 0) {
+			r->pos = batch_pos;
+			r->next = b.base;
+			return corrupt(r, batch_pos, "bad compressed payload");
+		}
+		r->incur = 1;
+	}
+}
+
+/* The offset after the last valid batch of the last segment. */
+static int
+find_end(sl_reader *r, uint64_t *end)
+{
+	struct sl_window w = { 0 };
+	struct sl_ientry e;
+	struct sl_batch b;
+	const unsigned char *p;
+	const char *why;
+	char path[PATH_MAX];
+	uint64_t base, pos = 0, next;
+	int fd, ifd;
+
+	if (r->nbases == 0) {
+		*end = 0;
+		return 0;
+	}
+	base = r->bases[r->nbases - 1];
+	next = base;
+	segpath(r, base, ".log", path, sizeof path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		seterr(r, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	segpath(r, base, ".index", path, sizeof path);
+	if (r->file == NULL && (ifd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (sl_index_find_offset(ifd, fd, base, r->limit, UINT64_MAX,
+		    &e) > 0) {
+			pos = e.pos;
+			next = e.offset;
+		}
+		close(ifd);
+	}
+	while (sl_scan_batch(&w, fd, pos, r->limit, next, &b, &p, &why) ==
+	    SL_SCAN_OK) {
+		pos += b.length;
+		next = b.base + b.last_delta + 1;
+	}
+	sl_window_free(&w);
+	close(fd);
+	*end = next;
+	return 0;
+}
+
+int
+sl_reader_bounds(sl_reader *r, uint64_t *begin, uint64_t *end)
+{
+	uint64_t e;
+
+	if (refresh(r) < 0 || find_end(r, &e) < 0)
+		return -1;
+	if (begin != NULL)
+		*begin = r->nbases > 0 ? r->bases[0] : e;
+	if (end != NULL)
+		*end = e;
+	return 0;
+}
+
+/* First offset >= MS in segment BASE: 1 found, 0 none, -1 error. */
+static int
+time_in_segment(sl_reader *r, uint64_t base, int64_t ms, uint64_t *off)
+{
+	struct sl_window w = { 0 };
+	struct sl_cursor c = { 0 };
+	struct sl_ientry e;
+	struct sl_batch b;
+	struct sl_record rec;
+	const unsigned char *p;
+	const char *why;
+	char path[PATH_MAX];
+	uint64_t pos = 0, next = base;
+	int fd, ifd, found = 0, f;
+
+	segpath(r, base, ".log", path, sizeof path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	segpath(r, base, ".index", path, sizeof path);
+	if (r->file == NULL && (ifd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (sl_index_find_time(ifd, fd, base, r->limit, ms, &e) > 0) {
+			pos = e.pos;
+			next = e.offset;
+		}
+		close(ifd);
+	}
+	while (!found && sl_scan_batch(&w, fd, pos, r->limit, next, &b, &p,
+	    &why) == SL_SCAN_OK) {
+		pos += b.length;
+		next = b.base + b.last_delta + 1;
+		if (b.max_ts < ms)
+			continue;
+		if (sl_cursor_start(&c, p, &b, &r->scratch, &r->scap) < 0)
+			break;
+		while ((f = sl_cursor_next(&c, &rec)) > 0)
+			if (rec.timestamp >= ms) {
+				*off = rec.offset;
+				found = 1;
+				break;
+			}
+	}
+	sl_cursor_free(&c);
+	sl_window_free(&w);
+	close(fd);
+	return found;
+}
+
+int
+sl_reader_find_time(sl_reader *r, int64_t ms, uint64_t *offset)
+{
+	int f;
+
+	if (refresh(r) < 0)
+		return -1;
+	for (size_t i = 0; i < r->nbases; i++) {
+		if ((f = time_in_segment(r, r->bases[i], ms, offset)) < 0) {
+			seterr(r, "%s", strerror(errno));
+			return -1;
+		}
+		if (f > 0)
+			return 0;
+	}
+	return sl_reader_bounds(r, NULL, offset);
+}
+
+int
+sl_reader_resolve(sl_reader *r, const struct sl_spec *s, uint64_t *offset)
+{
+	uint64_t begin, end;
+
+	switch (s->kind) {
+	case SL_SPEC_ABSOLUTE:
+		*offset = s->n;
+		return 0;
+	case SL_SPEC_TIME_START:
+	case SL_SPEC_TIME_END:
+		return sl_reader_find_time(r, s->time, offset);
+	default:
+		break;
+	}
+	if (sl_reader_bounds(r, &begin, &end) < 0)
+		return -1;
+	if (s->kind == SL_SPEC_BEGINNING)
+		*offset = begin;
+	else if (s->kind == SL_SPEC_END)
+		*offset = end;
+	else
+		*offset = end - begin < s->n ? begin : end - s->n;
+	return 0;
+}
+
+static int
+watch_init(sl_reader *r)
+{
+	if ((r->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return -1;
+	if (r->file == NULL &&
+	    (r->wd_dir = inotify_add_watch(r->ino, r->dir,
+	    IN_CREATE | IN_MOVED_TO)) < 0)
+		return -1;
+	if (r->fd >= 0)
+		watch_segment(r);
+	return 0;
+}
+
+int
+sl_reader_fd(sl_reader *r)
+{
+	if (r->ino < 0 && watch_init(r) < 0) {
+		seterr(r, "inotify: %s", strerror(errno));
+		return -1;
+	}
+	return r->ino;
+}
+
+int
+sl_reader_wait(sl_reader *r, int timeout_ms)
+{
+	struct pollfd pfd;
+	char buf[4096];
+	int n;
+
+	if (r->ino < 0) {
+		/* Watches made now may have missed a recent append: have the
+		 * caller read again before sleeping. */
+		if (sl_reader_fd(r) < 0)
+			return -1;
+		return 1;
+	}
+	pfd.fd = r->ino;
+	pfd.events = POLLIN;
+	n = poll(&pfd, 1, timeout_ms);
+	if (n < 0) {
+		seterr(r, "poll: %s", strerror(errno));
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	while (read(r->ino, buf, sizeof buf) > 0)
+		;
+	return 1;
+}
+
+const struct sl_settings *
+sl_reader_settings(const sl_reader *r)
+{
+	return &r->set;
+}
+
+const char *
+sl_reader_error(const sl_reader *r)
+{
+	return r->err;
+}
+
+void
+sl_reader_close(sl_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->ino >= 0)
+		close(r->ino);
+	sl_window_free(&r->win);
+	sl_cursor_free(&r->cur);
+	free(r->scratch);
+	free(r->bases);
+	free(r->dir);
+	free(r->file);
+	free(r);
+}

@@ -1,0 +1,116 @@
+/*
+ * settings.c - the log's settings file: a random log id (so that a
+ * checkpoint of a deleted and recreated log is refused), the segment size
+ * and the maximum record size, fixed when the log is created.  Written
+ * once, atomically; a text file so that `cat` explains a log.
+ */
+#include <sys/random.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static _Thread_local char open_error[768];
+
+const char *
+sl_open_error(void)
+{
+	return open_error;
+}
+
+void
+sl_set_open_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(open_error, sizeof open_error, fmt, ap);
+	va_end(ap);
+}
+
+int
+sl_settings_read(const char *dir, struct sl_settings *s)
+{
+	char path[4096], line[256], word[64], val[128];
+	FILE *f;
+	int version = 0, e;
+
+	memset(s, 0, sizeof *s);
+	if ((size_t)snprintf(path, sizeof path, "%s/settings", dir) >=
+	    sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (sscanf(line, "%63s %127s", word, val) != 2)
+			goto bad;
+		if (strcmp(word, "synclog") == 0)
+			version = atoi(val);
+		else if (strcmp(word, "id") == 0) {
+			if (strlen(val) != 32 ||
+			    strspn(val, "0123456789abcdef") != 32)
+				goto bad;
+			memcpy(s->id, val, 33);
+		} else if (strcmp(word, "segment-bytes") == 0)
+			s->segment_bytes = strtoull(val, NULL, 10);
+		else if (strcmp(word, "max-record-bytes") == 0)
+			s->max_record_bytes = strtoull(val, NULL, 10);
+	}
+	if (ferror(f)) {
+		e = errno;
+		fclose(f);
+		errno = e;
+		return -1;
+	}
+	fclose(f);
+	if (version != 1 || s->id[0] == '\0' || s->segment_bytes < 1024 ||
+	    s->max_record_bytes == 0 ||
+	    s->max_record_bytes > SL_MAX_MAX_RECORD_BYTES) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
+bad:
+	fclose(f);
+	errno = EBADMSG;
+	return -1;
+}
+
+int
+sl_settings_create(const char *dir, const struct sl_writer_opts *o,
+    struct sl_settings *s)
+{
+	unsigned char rnd[16];
+	char text[256];
+	int n;
+
+	memset(s, 0, sizeof *s);
+	s->segment_bytes = o && o->segment_bytes ? o->segment_bytes :
+	    SL_DEFAULT_SEGMENT_BYTES;
+	s->max_record_bytes = o && o->max_record_bytes ?
+	    o->max_record_bytes : SL_DEFAULT_MAX_RECORD_BYTES;
+	if (s->segment_bytes < 1024 || s->segment_bytes > UINT32_MAX ||
+	    s->max_record_bytes > SL_MAX_MAX_RECORD_BYTES) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+		return -1;
+	for (int i = 0; i < 16; i++)
+		snprintf(s->id + 2 * i, 3, "%02x", rnd[i]);
+	n = snprintf(text, sizeof text,
+	    "# synclog log settings: fixed at creation, see synclog(5)\n"
+	    "synclog 1\nid %s\nsegment-bytes %" PRIu64
+	    "\nmax-record-bytes %" PRIu64 "\n",
+	    s->id, s->segment_bytes, s->max_record_bytes);
+	return sl_replace_file(dir, "settings", text, n);
+}

@@ -1,0 +1,611 @@
+/*
+ * writer.c - the append path: records are encoded into a pending batch;
+ * a commit takes the log's flock, catches up with whatever other writers
+ * appended, writes the batch with one pwrite at the end of the active
+ * segment, fdatasyncs it, and only then reports its offsets.
+ *
+ * Invariants kept under the lock:
+ * - segend is the byte after the last valid batch of the active segment,
+ *   next the offset after its last record; both are re-checked against the
+ *   file at every commit, so concurrent writers interleave whole batches.
+ * - An incomplete tail (torn, zeroed, garbage, with nothing valid after
+ *   it) is truncated before anything is written after it; damage followed
+ *   by a valid batch is corruption and is refused, never truncated.
+ * - A failed fdatasync makes the writer unusable: nothing it wrote since
+ *   the last good sync may be reported durable.
+ * - A segment is created (O_EXCL, directory fsync) only after the previous
+ *   one's last batch was synced, so only the last segment can have a tail
+ *   to recover.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "internal.h"
+
+struct sl_writer {
+	char		*dir;
+	int		 lockfd;
+	struct sl_settings set;
+	size_t		 limit;
+	int		 nosync, compress, broken;
+
+	int		 segfd, idxfd;	/* active segment and its index */
+	uint64_t	 segbase;
+	uint64_t	 segend;	/* bytes of valid batches */
+	uint64_t	 next;		/* next offset to assign */
+	int64_t		 segmax;	/* largest timestamp in the segment */
+	size_t		 nidx;		/* index entries */
+	uint64_t	 idxpos;	/* position of the last entry's batch */
+	int		 idxbad;	/* stop indexing after a failed write */
+	struct sl_window win;
+
+	unsigned char	*buf;		/* header room, then the payload */
+	size_t		 cap, paylen, npend;
+	int64_t		 first_ts, max_ts;
+	unsigned char	*zbuf;
+	size_t		 zcap;
+	char		 err[768];
+};
+
+static void
+seterr(sl_writer *w, const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(w->err, sizeof w->err, fmt, ap);
+	va_end(ap);
+	errno = e;
+}
+
+int64_t
+sl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+open_in(const sl_writer *w, uint64_t base, const char *suffix, int flags)
+{
+	char name[64], path[PATH_MAX];
+
+	sl_segment_name(name, sizeof name, base, suffix);
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", w->dir, name) >=
+	    sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(path, flags | O_CLOEXEC, 0644);
+}
+
+static void
+close_segment(sl_writer *w)
+{
+	if (w->segfd >= 0)
+		close(w->segfd);
+	if (w->idxfd >= 0)
+		close(w->idxfd);
+	w->segfd = w->idxfd = -1;
+	sl_window_free(&w->win);
+}
+
+/* Record an index entry for the batch at POS if one is due. */
+static void
+index_batch(sl_writer *w, uint64_t pos, uint64_t base)
+{
+	struct sl_ientry e = { 0, base, pos, w->segmax };
+
+	if (w->idxbad || pos == 0 || pos < w->idxpos ||
+	    pos - w->idxpos < SL_INDEX_INTERVAL)
+		return;
+	if (sl_index_put(w->idxfd, w->segbase, w->nidx, &e) < 0) {
+		/* The index is a cache: stop extending it, keep appending.
+		 * Cut a partly written entry so the file stays aligned. */
+		w->idxbad = 1;
+		if (ftruncate(w->idxfd, (off_t)w->nidx * SL_INDEX_ENTRY) < 0)
+			return;
+		return;
+	}
+	w->nidx++;
+	w->idxpos = pos;
+}
+
+/*
+ * Scan the active segment from segend to its end, taking every valid
+ * batch; truncate an incomplete tail, refuse damage followed by data.
+ */
+static int
+scan_tail(sl_writer *w)
+{
+	struct sl_batch b;
+	const unsigned char *p;
+	const char *why;
+	uint64_t found;
+	char name[64];
+	int r;
+
+	for (;;) {
+		switch (sl_scan_batch(&w->win, w->segfd, w->segend, w->limit,
+		    w->next, &b, &p, &why)) {
+		case SL_SCAN_OK:
+			index_batch(w, w->segend, b.base);
+			w->segend += b.length;
+			w->next = b.base + b.last_delta + 1;
+			if (b.max_ts > w->segmax)
+				w->segmax = b.max_ts;
+			continue;
+		case SL_SCAN_EOF:
+			sl_window_drop(&w->win);
+			return 0;
+		case SL_SCAN_ERROR:
+			seterr(w, "read: %s", strerror(errno));
+			return -1;
+		case SL_SCAN_SHORT:
+		case SL_SCAN_BAD:
+			break;
+		}
+		sl_window_drop(&w->win);
+		sl_segment_name(name, sizeof name, w->segbase, ".log");
+		r = sl_scan_later(w->segfd, w->segend, w->limit, w->next,
+		    &found);
+		if (r < 0) {
+			seterr(w, "%s: %s", name, strerror(errno));
+			return -1;
+		}
+		if (r > 0) {
+			errno = EBADMSG;
+			seterr(w, "%s: byte %" PRIu64 ": offset %" PRIu64
+			    ": %s, followed by valid data at byte %" PRIu64
+			    "; refusing to write, run logfsck", name,
+			    w->segend, w->next, why, found);
+			return -1;
+		}
+		if (ftruncate(w->segfd, (off_t)w->segend) < 0 ||
+		    (!w->nosync && sl_datasync(w->segfd) < 0)) {
+			seterr(w, "%s: truncating torn tail: %s", name,
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+}
+
+/*
+ * Open segment BASE (creating it when CREATE) and find its end, starting
+ * from the last index entry that verifies.
+ */
+static int
+load_segment(sl_writer *w, uint64_t base, int create)
+{
+	struct sl_ientry e;
+	char name[64];
+	int r, flags = O_RDWR | (create ? O_CREAT | O_EXCL : 0);
+
+	close_segment(w);
+	sl_segment_name(name, sizeof name, base, ".log");
+	if ((w->segfd = open_in(w, base, ".log", flags)) < 0) {
+		seterr(w, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (create && !w->nosync && sl_sync_dir(w->dir) < 0) {
+		seterr(w, "%s: directory sync: %s", w->dir, strerror(errno));
+		return -1;
+	}
+	if ((w->idxfd = open_in(w, base, ".index", O_RDWR | O_CREAT |
+	    (create ? O_TRUNC : 0))) < 0) {
+		seterr(w, "%s: index: %s", name, strerror(errno));
+		return -1;
+	}
+	w->segbase = base;
+	w->segend = 0;
+	w->next = base;
+	w->segmax = INT64_MIN;
+	w->nidx = 0;
+	w->idxpos = 0;
+	w->idxbad = 0;
+	r = create ? 0 : sl_index_find_offset(w->idxfd, w->segfd, base,
+	    w->limit, UINT64_MAX, &e);
+	if (r < 0) {
+		seterr(w, "%s: index: %s", name, strerror(errno));
+		return -1;
+	}
+	if (r > 0) {
+		w->segend = w->idxpos = e.pos;
+		w->next = e.offset;
+		w->segmax = e.maxts;
+		/* Keep entries up to the one found; later ones are stale. */
+		w->nidx = e.index + 1;
+	}
+	if (ftruncate(w->idxfd, (off_t)w->nidx * SL_INDEX_ENTRY) < 0)
+		w->idxbad = 1;
+	return scan_tail(w);
+}
+
+/* Open the last segment of the log, or create the first. */
+static int
+load_last(sl_writer *w)
+{
+	uint64_t *bases;
+	size_t n;
+	int r;
+
+	if (sl_segment_list(w->dir, &bases, &n) < 0) {
+		seterr(w, "%s: %s", w->dir, strerror(errno));
+		return -1;
+	}
+	r = n == 0 ? load_segment(w, 0, 1) : load_segment(w, bases[n - 1], 0);
+	free(bases);
+	return r;
+}
+
+/*
+ * Under the lock: bring segend/next up to date with the files.  Another
+ * writer may have appended, rotated, or (logfsck) replaced the segment.
+ */
+static int
+catch_up(sl_writer *w)
+{
+	struct stat fs, ps;
+	char name[64], path[PATH_MAX];
+	int fd;
+
+	sl_segment_name(name, sizeof name, w->segbase, ".log");
+	snprintf(path, sizeof path, "%s/%s", w->dir, name);
+	if (fstat(w->segfd, &fs) < 0) {
+		seterr(w, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (stat(path, &ps) < 0 || ps.st_ino != fs.st_ino ||
+	    ps.st_dev != fs.st_dev || (uint64_t)fs.st_size < w->segend) {
+		if (load_last(w) < 0)
+			return -1;
+	} else if ((uint64_t)fs.st_size > w->segend) {
+		/* Another writer appended: their index entries too. */
+		ssize_t n = sl_index_count(w->idxfd);
+		struct sl_ientry e;
+
+		if (n > 0 && (size_t)n > w->nidx &&
+		    sl_index_get(w->idxfd, w->segbase, n - 1, &e) == 0 &&
+		    e.pos >= w->segend) {
+			/* Entries past our end are theirs; ours resume after. */
+			w->nidx = n;
+			w->idxpos = e.pos;
+		}
+		if (scan_tail(w) < 0)
+			return -1;
+	}
+	/* A full segment may have been rotated by someone else. */
+	while (w->segend >= w->set.segment_bytes) {
+		fd = open_in(w, w->next, ".log", O_RDONLY);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				break;
+			seterr(w, "%s: %s", w->dir, strerror(errno));
+			return -1;
+		}
+		close(fd);
+		if (load_segment(w, w->next, 0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+sl_writer *
+sl_writer_open(const char *dir, const struct sl_writer_opts *o)
+{
+	sl_writer *w;
+	char path[PATH_MAX];
+	int created = 0, e;
+
+	if ((w = calloc(1, sizeof *w)) == NULL ||
+	    (w->dir = strdup(dir)) == NULL) {
+		sl_set_open_error("%s: %s", dir, strerror(errno));
+		free(w);
+		return NULL;
+	}
+	w->segfd = w->idxfd = w->lockfd = -1;
+	w->nosync = o ? o->nosync : 0;
+	w->compress = o ? o->compress : 0;
+	if (mkdir(dir, 0755) == 0)
+		created = 1;
+	else if (errno != EEXIST) {
+		sl_set_open_error("%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (created && !w->nosync) {
+		char parent[PATH_MAX], *slash;
+
+		snprintf(parent, sizeof parent, "%s", dir);
+		slash = strrchr(parent, '/');
+		if (slash == parent)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		else
+			strcpy(parent, ".");
+		if (sl_sync_dir(parent) < 0) {
+			sl_set_open_error("%s: directory sync: %s", parent,
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	snprintf(path, sizeof path, "%s/lock", dir);
+	if ((w->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+	    sl_lock(w->lockfd, LOCK_EX) < 0) {
+		sl_set_open_error("%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (sl_settings_read(dir, &w->set) < 0) {
+		if (errno != ENOENT) {
+			sl_set_open_error("%s/settings: %s", dir,
+			    errno == EBADMSG ? "damaged settings file" :
+			    strerror(errno));
+			goto fail;
+		}
+		if (sl_settings_create(dir, o, &w->set) < 0) {
+			sl_set_open_error("%s: creating log: %s", dir,
+			    strerror(errno));
+			goto fail;
+		}
+		snprintf(path, sizeof path, "%s/consumers", dir);
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			sl_set_open_error("%s: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+	w->limit = sl_batch_limit(w->set.max_record_bytes);
+	if (load_last(w) < 0) {
+		sl_set_open_error("%s: %s", dir, w->err);
+		goto fail;
+	}
+	if (sl_lock(w->lockfd, LOCK_UN) < 0) {
+		sl_set_open_error("%s: unlock: %s", dir, strerror(errno));
+		goto fail;
+	}
+	return w;
+fail:
+	e = errno;
+	sl_writer_close(w);
+	errno = e;
+	return NULL;
+}
+
+int
+sl_writer_add(sl_writer *w, const struct sl_record *r)
+{
+	size_t size = sl_record_size(r), need;
+	struct sl_record rec = *r;
+
+	if (size > w->set.max_record_bytes) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (w->npend > 0 && w->paylen + size >
+	    SL_BATCH_TARGET + w->set.max_record_bytes) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (w->npend >= UINT32_MAX - 1) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	need = SL_BATCH_HDR + w->paylen + size;
+	if (need > w->cap) {
+		size_t cap = w->cap ? w->cap : 65536;
+		unsigned char *b;
+
+		while (cap < need)
+			cap *= 2;
+		if ((b = realloc(w->buf, cap)) == NULL)
+			return -1;
+		w->buf = b;
+		w->cap = cap;
+	}
+	if (rec.timestamp == SL_NO_TIMESTAMP)
+		rec.timestamp = sl_now_ms();
+	if (w->npend == 0)
+		w->first_ts = w->max_ts = rec.timestamp;
+	else if (rec.timestamp > w->max_ts)
+		w->max_ts = rec.timestamp;
+	sl_record_encode(w->buf + SL_BATCH_HDR + w->paylen, &rec,
+	    (uint32_t)w->npend);
+	w->paylen += size;
+	w->npend++;
+	return 0;
+}
+
+size_t
+sl_writer_pending(const sl_writer *w)
+{
+	return w->npend;
+}
+
+size_t
+sl_writer_pending_bytes(const sl_writer *w)
+{
+	return w->paylen;
+}
+
+void
+sl_writer_discard(sl_writer *w)
+{
+	w->npend = 0;
+	w->paylen = 0;
+}
+
+/* Fill in the header of the pending batch; deflate it if asked and worth
+ * it.  Returns the batch and its length. */
+static unsigned char *
+seal(sl_writer *w, uint64_t base, size_t *lenp)
+{
+	unsigned char *p = w->buf;
+	size_t len = SL_BATCH_HDR + w->paylen;
+	int flags = 0;
+
+	if (w->compress) {
+		uLong bound = compressBound(w->paylen);
+
+		if (SL_BATCH_HDR + bound > w->zcap) {
+			unsigned char *z = realloc(w->zbuf,
+			    SL_BATCH_HDR + bound);
+
+			if (z == NULL)
+				return NULL;
+			w->zbuf = z;
+			w->zcap = SL_BATCH_HDR + bound;
+		}
+		uLongf zlen = bound;
+		if (compress2(w->zbuf + SL_BATCH_HDR, &zlen,
+		    w->buf + SL_BATCH_HDR, w->paylen, Z_DEFAULT_COMPRESSION) ==
+		    Z_OK && zlen < w->paylen) {
+			p = w->zbuf;
+			len = SL_BATCH_HDR + zlen;
+			flags = SL_BATCH_DEFLATE;
+		}
+	}
+	sl_put32(p, SL_BATCH_MAGIC);
+	p[4] = SL_BATCH_VERSION;
+	p[5] = flags;
+	p[6] = p[7] = 0;
+	sl_put32(p + 8, (uint32_t)len);
+	sl_put32(p + 12, (uint32_t)w->npend);
+	sl_put64(p + 16, base);
+	sl_put32(p + 24, (uint32_t)(w->npend - 1));
+	sl_put32(p + 28, (uint32_t)w->paylen);
+	sl_put64(p + 32, (uint64_t)w->first_ts);
+	sl_put64(p + 40, (uint64_t)w->max_ts);
+	sl_put32(p + 48, sl_batch_crc(p, len));
+	*lenp = len;
+	return p;
+}
+
+/* Start a new segment at the next offset; the old one is complete. */
+static int
+rotate(sl_writer *w)
+{
+	return load_segment(w, w->next, 1);
+}
+
+static int
+commit_locked(sl_writer *w, uint64_t expect, uint64_t *first)
+{
+	unsigned char *p;
+	size_t len;
+	char name[64];
+
+	if (catch_up(w) < 0)
+		return -1;
+	if (expect != SL_NO_OFFSET && expect != w->next) {
+		errno = ESTALE;
+		seterr(w, "next offset is %" PRIu64 ", not %" PRIu64, w->next,
+		    expect);
+		return -1;
+	}
+	if (first)
+		*first = w->next;
+	if (w->npend == 0)
+		return 0;
+	if (w->segend >= w->set.segment_bytes && rotate(w) < 0)
+		return -1;
+	if ((p = seal(w, w->next, &len)) == NULL) {
+		seterr(w, "%s", strerror(errno));
+		return -1;
+	}
+	sl_segment_name(name, sizeof name, w->segbase, ".log");
+	if (sl_pwrite_full(w->segfd, p, len, (off_t)w->segend) < 0) {
+		int e = errno;
+
+		/* Leave the log as it was: cut what part of it landed. */
+		if (ftruncate(w->segfd, (off_t)w->segend) < 0)
+			w->broken = 1;
+		errno = e;
+		seterr(w, "%s: write: %s", name, strerror(errno));
+		return -1;
+	}
+	if (!w->nosync && sl_datasync(w->segfd) < 0) {
+		w->broken = 1;
+		seterr(w, "%s: fdatasync: %s", name, strerror(errno));
+		return -1;
+	}
+	index_batch(w, w->segend, w->next);
+	w->segend += len;
+	if (first)
+		*first = w->next;
+	w->next += w->npend;
+	if (w->max_ts > w->segmax)
+		w->segmax = w->max_ts;
+	sl_writer_discard(w);
+	return 0;
+}
+
+int
+sl_writer_commit(sl_writer *w, uint64_t expect, uint64_t *first)
+{
+	int r, e;
+
+	if (w->broken) {
+		errno = EIO;
+		return -1;
+	}
+	if (sl_lock(w->lockfd, LOCK_EX) < 0) {
+		seterr(w, "%s/lock: %s", w->dir, strerror(errno));
+		return -1;
+	}
+	r = commit_locked(w, expect, first);
+	e = errno;
+	if (sl_lock(w->lockfd, LOCK_UN) < 0 && r == 0) {
+		seterr(w, "%s/lock: %s", w->dir, strerror(errno));
+		return -1;
+	}
+	errno = e;
+	return r;
+}
+
+uint64_t
+sl_writer_next_offset(const sl_writer *w)
+{
+	return w->next;
+}
+
+const struct sl_settings *
+sl_writer_settings(const sl_writer *w)
+{
+	return &w->set;
+}
+
+const char *
+sl_writer_error(const sl_writer *w)
+{
+	return w->err;
+}
+
+int
+sl_writer_close(sl_writer *w)
+{
+	if (w == NULL)
+		return 0;
+	close_segment(w);
+	if (w->lockfd >= 0)
+		close(w->lockfd);
+	free(w->buf);
+	free(w->zbuf);
+	free(w->dir);
+	free(w);
+	return 0;
+}

@@ -71,15 +71,6 @@ seterr(sl_writer *w, const char *fmt, ...)
 	errno = e;
 }
 
-int64_t
-sl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 open_in(const sl_writer *w, uint64_t base, const char *suffix, int flags)
 {

@@ -135,7 +135,9 @@ add(sl_writer *w, struct sl_record *rec, struct sl_header **hbuf,
 			*hbuf = h;
 			*hcap = n;
 		}
-		memcpy(*hbuf, rec->headers, rec->nheaders * sizeof **hbuf);
+		if (rec->nheaders > 0)
+			memcpy(*hbuf, rec->headers,
+			    rec->nheaders * sizeof **hbuf);
 		memcpy(*hbuf + rec->nheaders, extra, nextra * sizeof **hbuf);
 		rec->headers = *hbuf;
 		rec->nheaders = n;

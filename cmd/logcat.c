@@ -114,7 +114,7 @@ open_src(struct src *s, const char *path)
 	s->path = path;
 	s->end = UINT64_MAX;
 	if ((s->r = sl_reader_open(path)) == NULL)
-		die(2, "%s", sl_open_error());
+		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());
 	if (fflag && sl_reader_fd(s->r) < 0)
 		die(2, "%s: %s", path, sl_reader_error(s->r));
 	if (sl_reader_resolve(s->r, &startspec, &start) < 0 ||

@@ -27,6 +27,7 @@ static struct sl_spec endspec;
 static int hasend;			/* -o given an end */
 static uint64_t count = UINT64_MAX;	/* -c */
 static int fflag;			/* -f */
+static const char *gname;		/* -g */
 static const unsigned char *keyfilter;	/* -k */
 static size_t keyfilterlen;
 static uint64_t printed, matched;
@@ -36,8 +37,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-0BJYf] [-c count] [-D delim] [-F template] "
-	    "[-K delim] [-k key]\n"
-	    "              [-o spec [-o spec]] log ...\n", progname);
+	    "[-g name] [-K delim]\n"
+	    "              [-k key] [-o spec [-o spec]] log ...\n", progname);
 }
 
 static void __attribute__((noreturn))
@@ -106,6 +107,27 @@ drain(struct src *s)
 	return 1;
 }
 
+/* -g: where consumer GNAME of S would go on; it is only read. */
+static uint64_t
+consumer_start(struct src *s)
+{
+	struct sl_checkpoint ck;
+	uint64_t end;
+
+	if (sl_checkpoint_read(s->path, gname,
+	    sl_reader_settings(s->r)->id, &ck) < 0)
+		die(errno == ENOENT || errno == EBADMSG || errno == ESTALE ?
+		    1 : 2, "%s: %s: %s%s%s%s", s->path, gname,
+		    sl_checkpoint_strerror(errno), ck.damage ? " (" : "",
+		    ck.damage ? ck.damage : "", ck.damage ? ")" : "");
+	if (sl_reader_bounds(s->r, NULL, &end) < 0)
+		die(2, "%s: %s", s->path, sl_reader_error(s->r));
+	if (ck.offset > end)
+		die(1, "%s: %s: checkpoint %" PRIu64 " is beyond the end of "
+		    "the log (%" PRIu64 ")", s->path, gname, ck.offset, end);
+	return ck.offset;
+}
+
 static void
 open_src(struct src *s, const char *path)
 {
@@ -121,6 +143,8 @@ open_src(struct src *s, const char *path)
 	    (hasend && sl_reader_resolve(s->r, &endspec, &s->end) < 0))
 		die(sl_reader_error(s->r)[0] && errno == EBADMSG ? 1 : 2,
 		    "%s: %s", path, sl_reader_error(s->r));
+	if (gname != NULL)
+		start = consumer_start(s);
 	if (sl_reader_seek(s->r, start) < 0)
 		die(2, "%s: %s", path, sl_reader_error(s->r));
 }
@@ -175,6 +199,7 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "count",	required_argument,	NULL, 'c' },
 		{ "follow",	no_argument,		NULL, 'f' },
+		{ "consumer",	required_argument,	NULL, 'g' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "key",	required_argument,	NULL, 'k' },
 		{ "offset",	required_argument,	NULL, 'o' },
@@ -186,7 +211,7 @@ main(int argc, char *argv[])
 	int ch, nspec = 0, status = 0, r;
 
 	sl_fmt_init(&fmt);
-	while ((ch = getopt_long(argc, argv, "0BD:F:JK:VYc:fhk:o:",
+	while ((ch = getopt_long(argc, argv, "0BD:F:JK:VYc:fg:hk:o:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case '0': case 'B': case 'D': case 'F': case 'J': case 'K':
@@ -206,6 +231,11 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			fflag = 1;
+			break;
+		case 'g':
+			if (!sl_consumer_name_ok(optarg))
+				die(2, "-g: invalid consumer name: %s", optarg);
+			gname = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -234,6 +264,9 @@ main(int argc, char *argv[])
 	}
 	if (startspec.kind == SL_SPEC_TIME_END)
 		die(2, "-o: e@TIME is an end, not a start");
+	if (gname != NULL && nspec > hasend)
+		die(2, "-g: the consumer's checkpoint is the start, -o gives "
+		    "only an end");
 
 	if ((srcs = calloc(argc, sizeof *srcs)) == NULL)
 		die(2, "%s", strerror(errno));

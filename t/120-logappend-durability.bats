@@ -1,0 +1,330 @@
+#!/usr/bin/env bats
+# logappend: when offsets are printed (after the sync), what failures do to
+# the log (nothing acknowledged lost, the log left as before), -x, -N, -z,
+# and SIGKILL at random moments.  Faults come from t/shim/fault.c.
+load helpers
+
+seg0=L/00000000000000000000.log
+
+# wait_until CMD...: run CMD every 20 ms until it succeeds, for at most
+# 10 seconds (generous for the sanitizer build on a loaded machine).
+wait_until() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# has_records N LOG: LOG holds N records.
+has_records() { [ "$(logcat -F '%o\n' "$2" | wc -l)" -eq "$1" ]; }
+
+# batches FILE: the number of batches in segment FILE and their flags.
+batches() {
+	python3 -c 'import struct, sys
+d = open(sys.argv[1], "rb").read()
+p = n = 0
+flags = set()
+while p < len(d):
+    flags.add(d[p + 5])
+    p += struct.unpack_from("<I", d, p + 8)[0]
+    n += 1
+print(n, *sorted(flags))' "$1"
+}
+
+@test "logappend -p prints each offset, counting on across runs" {
+	ok logappend -p L < <(printf 'a\nb\n')
+	output_is "0
+1"
+	ok logappend -p L <<<c
+	output_is 2
+	ok logappend L <<<d
+	output_is ""
+	ok logcat -F '%o %s\n' L
+	output_is "0 a
+1 b
+2 c
+3 d"
+}
+
+@test "logappend: a pause in the input writes what came so far at once" {
+	# If logappend waited for more input or for the end, the reader below
+	# would never see "a" while the writer still holds stdin open.
+	ok logappend -p L < <(echo a; wait_until has_records 1 L && echo b)
+	output_is "0
+1"
+	is "$(batches $seg0)" "2 0"
+}
+
+@test "logappend: a fast stream forms large batches (group commit)" {
+	seq 1 200000 > in
+	ok logappend L < in
+	sh_ok 'logcat L | cmp - in'
+	set -- $(batches $seg0)
+	# 200000 records of 34 bytes: a few megabyte-sized batches, not
+	# thousands of small ones.
+	[ "$1" -le 40 ] || { echo "$1 batches" >&2; return 1; }
+}
+
+@test "logappend: each batch is synced before its offsets are printed" {
+	ok logappend L <<<a
+	with_fault 'fdatasync:1:killafter' expect 137 logappend -p L <<<b
+	# Killed right after the sync: the record is durable, its offset was
+	# not yet printed.
+	output_is ""
+	faults_fired 1 '^fdatasync:1:killafter '
+	ok logcat L
+	output_is "a
+b"
+}
+
+@test "logappend: a failed fdatasync prints no offset, exits 2, and the log stays usable" {
+	seq 1 3 | logappend L
+	with_fault 'fdatasync:1:EIO' fails 2 logappend -p L <<<4
+	output_is ""
+	stderr_is "logappend: L: 00000000000000000000.log: fdatasync: Input/output error"
+	faults_fired 1 "^fdatasync:1:EIO pid=[0-9]+ path=$BATS_TEST_TMPDIR/$seg0\$"
+	# The unacknowledged record may or may not be there; what is there reads.
+	ok logcat -F '%o %s\n' L
+	[[ $output == "0 1
+1 2
+2 3"* ]]
+	ok logappend -p L <<<5
+	off=$output
+	ok logcat -F '%s' -o "$off" -c 1 L
+	output_is 5
+	ok logcat L
+	[ "${lines[-1]}" = 5 ]
+}
+
+@test "logappend: a failed fdatasync is never retried and stops the program" {
+	echo a | logappend L
+	# Input arrives in two batches; the first sync fails: the second
+	# batch must not be written (a retried fsync can report success for
+	# data the kernel already dropped).
+	with_fault 'fdatasync:1:EIO' fails 2 logappend -p L \
+	    < <(echo b; wait_until has_records 2 L && echo c)
+	output_is ""
+	faults_fired 1
+	ok logcat L
+	[[ $output != *c* ]]
+}
+
+@test "logappend: a failed sync of a later batch keeps the earlier offsets good" {
+	echo a | logappend L
+	with_fault 'fdatasync:2:EIO' fails 2 logappend -p L \
+	    < <(echo b; wait_until has_records 2 L && echo c)
+	output_is 1
+	faults_fired 1 '^fdatasync:2:EIO '
+	ok logcat -o 1 -c 1 L
+	output_is b
+}
+
+@test "logappend: ENOSPC on write leaves the log exactly as it was" {
+	seq 1 3 | logappend L
+	cp -a L before
+	with_fault 'pwrite:1:ENOSPC' fails 2 logappend -p L < <(seq 4 100)
+	output_is ""
+	stderr_is "logappend: L: 00000000000000000000.log: write: No space left on device"
+	faults_fired 1 "^pwrite:1:ENOSPC "
+	diff -r before L
+	cmp before/00000000000000000000.log $seg0
+}
+
+@test "logappend: a short write then ENOSPC is cut back: the log is as it was" {
+	seq 1 3 | logappend L
+	cp -a L before
+	with_fault 'pwrite:1:short,pwrite:2:ENOSPC' fails 2 logappend -p L \
+	    < <(seq 4 100)
+	output_is ""
+	faults_fired 2
+	diff -r before L
+	ok logappend -p L <<<4
+	output_is 3
+}
+
+@test "logappend: ENOSPC in a later batch keeps exactly the batches acknowledged" {
+	seq 1 3 | logappend L
+	with_fault 'pwrite~.log:2:ENOSPC' fails 2 logappend -p L \
+	    < <(echo a; wait_until has_records 4 L && echo b)
+	output_is 3
+	faults_fired 1
+	ok logcat L
+	output_is "1
+2
+3
+a"
+}
+
+@test "logappend: when cutting back a partial write fails too, readers and the next writer cope" {
+	seq 1 3 | logappend L
+	with_fault 'pwrite:1:short,pwrite:2:ENOSPC,ftruncate~.log:1:EIO' \
+	    fails 2 logappend -p L < <(seq 4 6)
+	faults_fired 3
+	[ "$(stat -c %s $seg0)" -gt 139 ]	# a torn batch is left behind
+	ok logcat L
+	output_is "$(seq 1 3)"
+	ok logappend -p L <<<7
+	output_is 3
+	ok logcat L
+	output_is "$(seq 1 3; echo 7)"
+}
+
+@test "logappend: a failed directory sync when a segment is created is fatal" {
+	seq 1 200 | logappend -s 4K L
+	ls L/*.log > segs.before
+	with_fault 'fsync@dir:1:EIO' fails 2 logappend -p L < <(seq 201 400)
+	stderr_has "directory sync: Input/output error"
+	faults_fired 1 "^fsync@dir:1:EIO pid=[0-9]+ path=$BATS_TEST_TMPDIR/L\$"
+	# Every offset printed reads back; the log is readable and appendable.
+	printed=$output
+	ok logcat -F '%o %s\n' L
+	is "$(awk '$2 != $1 + 1' <<<"$output")" ""
+	for o in $printed; do
+		[ "$o" -lt "${#lines[@]}" ]
+	done
+	ok logappend -p L <<<last
+	ok logcat L
+	[ "${lines[-1]}" = last ]
+}
+
+@test "logappend: the directory error message names the log once" {
+	skip "BUG: lib/writer.c load_segment/catch_up/load_last prefix messages with w->dir, which logappend prefixes again: 'logappend: L: L: directory sync: ...'"
+	seq 1 200 | logappend -s 4K L
+	with_fault 'fsync@dir:1:EIO' fails 2 logappend L < <(seq 201 400)
+	stderr_is "logappend: L: directory sync: Input/output error"
+}
+
+@test "logappend: a segment whose creation was not synced is synced by the next writer" {
+	skip "BUG: lib/writer.c adopts an existing last segment without a directory fsync, so after a failed (or crashed) rotation its entry may never become durable"
+	seq 1 200 | logappend -s 4K L
+	with_fault 'fsync@dir:1:EIO' fails 2 logappend L < <(seq 201 400)
+	# The next writer appends into the new segment: it must make its
+	# directory entry durable first, or a power cut can lose acknowledged
+	# records together with the whole segment.
+	with_fault 'fsync@dir:1:EIO' fails 2 logappend L <<<more
+	faults_fired 2
+}
+
+@test "logappend -x: the expected next offset appends, anything else writes nothing (exit 1)" {
+	ok logappend -x 0 -p L <<<a
+	output_is 0
+	cp -a L before
+	fails 1 logappend -x 0 -p L <<<b
+	output_is ""
+	stderr_is "logappend: L: next offset is 1, not 0"
+	fails 1 logappend -x 2 L <<<b
+	stderr_is "logappend: L: next offset is 1, not 2"
+	diff -r before L
+	ok logappend -x 1 -p L < <(printf 'b\nc\nd\n')
+	output_is "1
+2
+3"
+	# With -x the whole input is one batch.
+	is "$(batches $seg0)" "2 0"
+}
+
+@test "logappend -x with empty input checks the offset and writes nothing" {
+	seq 1 3 | logappend L
+	cp -a L before
+	ok logappend -x 3 L </dev/null
+	fails 1 logappend -x 4 L </dev/null
+	diff -r before L
+}
+
+@test "logappend -x: bad input writes nothing at all, not even the good records" {
+	echo a | logappend -m 100 L
+	cp -a L before
+	fails 1 logappend -x 1 -p -J L < <(printf '{"value":"b"}\nbad\n')
+	output_is ""
+	diff -r before L
+	fails 1 logappend -x 1 L < <(echo b; head -c 200 /dev/zero | tr '\0' x; echo)
+	diff -r before L
+}
+
+@test "logappend -x: of concurrent writers expecting the same offset exactly one wins" {
+	echo a | logappend L
+	for i in 1 2 3 4; do
+		(rc=0; logappend -x 1 L <<<"w$i" 2>/dev/null || rc=$?
+		    echo $rc > rc.$i) &
+	done
+	wait
+	is "$(cat rc.1 rc.2 rc.3 rc.4 | sort | tr '\n' ' ')" "0 1 1 1 "
+	ok logcat L
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "logappend -N writes without any sync and the records read back" {
+	seq 1 200 | logappend -s 4K L
+	with_fault 'fdatasync:1:EIO:forever,fsync@any:1:EIO:forever' \
+	    ok logappend -N -p L < <(seq 201 2000)
+	faults_fired 0
+	is "$(wc -l <<<"$output")" 1800
+	[ "$(ls L/*.log | wc -l)" -gt 5 ]	# rotations, unsynced too
+	sh_ok 'logcat L | cmp - <(seq 1 2000)'
+}
+
+@test "logappend -N: records survive the writer being killed" {
+	seq 1 3 | logappend L
+	with_fault 'pwrite~.log:2:killafter' expect 137 logappend -N -p L \
+	    < <(echo a; wait_until has_records 4 L && echo b)
+	output_is 3
+	faults_fired 1
+	ok logcat L
+	output_is "$(seq 1 3; echo a; echo b)"
+}
+
+@test "logappend -z: batches are deflated when that pays, and read back" {
+	seq 1 20000 > in
+	ok logappend -z L < in
+	set -- $(batches $seg0)
+	is "$2" 1			# every batch compressed
+	# Random bytes do not compress: such a batch is stored as it is.
+	head -c 3000 /dev/urandom | tr '\n' . > rnd
+	echo >> rnd
+	ok logappend -z L < rnd
+	set -- $(batches $seg0)
+	is "$2 $3" "0 1"
+	sh_ok 'logcat L | cmp - <(cat in rnd)'
+	# Uncompressed writers and compressed ones mix in one log.
+	ok logappend L <<<plain
+	ok logcat -o -1 L
+	output_is plain
+}
+
+@test "logappend -z keeps every byte of the corpus" {
+	python3 "$BATS_TEST_DIRNAME/records.py" corpus > in.b
+	ok logappend -z -B L < in.b
+	sh_ok 'logcat -B L | cmp - in.b'
+	set -- $(batches $seg0)
+	is "$2" 1
+}
+
+@test "logappend -p killed with SIGKILL at random moments never loses a printed offset" {
+	local k pid
+	for k in $(seq 1 30); do
+		logappend -p L < <(j=0; while :; do j=$((j + 1))
+		    echo "$k-$j" || exit 0; done 2>/dev/null) > offs.$k &
+		pid=$!
+		sleep "$(printf '0.%03d' $((RANDOM % 60 + 5)))"
+		kill -9 $pid
+		wait $pid || true
+	done
+	logcat -F '%o %s\n' L > all
+	# Every offset printed reads back with the line it was printed for.
+	for k in $(seq 1 30); do
+		awk -v k=$k 'NR == FNR { v[$1] = $2; next }
+		    v[$1] != k "-" FNR {
+			printf "run %d line %d: offset %s holds \"%s\"\n", k, FNR, $1, v[$1]
+			bad = 1; exit
+		    }
+		    END { exit bad }' all offs.$k
+	done
+	# No offset was printed twice; something was printed at all.
+	[ -z "$(cat offs.* | sort -n | uniq -d)" ]
+	[ "$(cat offs.* | wc -l)" -gt 30 ]
+	# Offsets stay dense after all the torn tails.
+	awk '$1 != NR - 1 { print "offset " $1 " at line " NR; exit 1 }' all
+}

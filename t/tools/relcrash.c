@@ -1,7 +1,7 @@
 /*
  * relcrash - crash loop driver for the reliability tests (t/06*.bats).
  *
- *	relcrash [-eTt] [-c cycles] [-F rule]... [-k usec] [-m records]
+ *	relcrash [-eTtu] [-c cycles] [-F rule]... [-k usec] [-m records]
  *	    [-P shim.so] [-r seed] [-v bytes] [-w usec] log -- command [arg]...
  *
  * Each cycle runs COMMAND (a writer such as `logappend -p LOG`) with a
@@ -11,7 +11,7 @@
  * (-k: up to USEC microseconds after its start, a span that then adapts
  * to how long a whole run takes on this machine), or by a fault rule of
  * the shim (-F: SYNCLOG_FAULT=RULE with %d replaced by 1, 2, ... in
- * successive cycles, until a run is no longer stopped by it; several -F
+ * successive cycles and %n by one more than %d, until a run is no longer stopped by it; several -F
  * are run one after the other; -P names the shim to preload).
  *
  * Records already in the log at the start are kept as they are and must
@@ -24,7 +24,9 @@
  * - every offset a writer printed holds the record it was printed for;
  * - a writer that exits 0 printed an offset for every record.
  * -e accepts an exit status of 1 or 2 (an injected error) besides 0 and
- * SIGKILL; -t after a kill leaves crash debris (zeros, random bytes or a
+ * SIGKILL, with a one-line message "PROGRAM: ..." on stderr; with -u the
+ * batch that failed is taken to be unsynced (the rules fail a sync): then
+ * no offset of the log's last batch may have been printed; -t after a kill leaves crash debris (zeros, random bytes or a
  * prefix of a batch) after the last segment's data, half of the time, for
  * the next writer to recover; -T leaves some before every cycle, so that
  * every writer starts with a recovery.  Values are "cC.rK." and letters, up to -v bytes.
@@ -60,7 +62,7 @@ static uint64_t	 killus;		/* 0: no random kill */
 static uint64_t	 paceus = 300;
 static unsigned	 maxrec = 40;
 static unsigned	 maxval = 200;
-static int	 eflag, tflag, Tflag;
+static int	 eflag, tflag, Tflag, uflag;
 static const char *rules[MAXRULES];
 static int	 nrules;
 static const char *shim;
@@ -165,9 +167,9 @@ rule_for(const char *tmpl, uint64_t n)
 	const char *p;
 	size_t len = 0;
 
-	snprintf(num, sizeof num, "%" PRIu64, n);
 	for (p = tmpl; *p != '\0' && len + 32 < sizeof buf; p++) {
-		if (p[0] == '%' && p[1] == 'd') {
+		if (p[0] == '%' && (p[1] == 'd' || p[1] == 'n')) {
+			snprintf(num, sizeof num, "%" PRIu64, n + (p[1] == 'n'));
 			len += snprintf(buf + len, sizeof buf - len, "%s", num);
 			p++;
 		} else
@@ -467,6 +469,64 @@ take_foreign(void)
 	sl_reader_close(r);
 }
 
+/* The failed writer's message: one line naming the program. */
+static void
+check_message(uint64_t cycle)
+{
+	char buf[4096], want[256];
+	const char *prog = strrchr(cmd[0], '/');
+	ssize_t n;
+	int fd;
+
+	prog = prog ? prog + 1 : cmd[0];
+	snprintf(want, sizeof want, "%s: ", prog);
+	if ((fd = open("relcrash.err", O_RDONLY)) < 0)
+		err(2, "relcrash.err");
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		err(2, "relcrash.err");
+	buf[n] = '\0';
+	if (strncmp(buf, want, strlen(want)) != 0 || n == 0 ||
+	    buf[n - 1] != '\n' || strchr(buf, '\n') != buf + n - 1)
+		fail(cycle, "the writer failed without a one-line message "
+		    "\"%s...\": %s", want, buf);
+}
+
+/* Base offset of the log's last batch (UINT64_MAX when it has none). */
+static uint64_t
+last_base(void)
+{
+	struct sl_window w = { 0 };
+	struct sl_batch b;
+	const unsigned char *p;
+	const char *why;
+	uint64_t *bases, base = UINT64_MAX, pos;
+	size_t n;
+	char path[PATH_MAX], name[64];
+	int fd;
+
+	if (sl_segment_list(logdir, &bases, &n) < 0) {
+		if (errno == ENOENT)
+			return base;
+		err(2, "%s", logdir);
+	}
+	while (n > 0 && base == UINT64_MAX) {
+		sl_segment_name(name, sizeof name, bases[--n], ".log");
+		snprintf(path, sizeof path, "%s/%s", logdir, name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			err(2, "%s", path);
+		for (pos = 0; sl_scan_batch(&w, fd, pos, SIZE_MAX, 0, &b, &p,
+		    &why) == SL_SCAN_OK; pos += b.length)
+			base = b.base;
+		close(fd);
+		sl_window_drop(&w);
+	}
+	sl_window_free(&w);
+	free(bases);
+	return base;
+}
+
 static void
 one_cycle(uint64_t cycle, const char *rule, int *stopped_by_rule)
 {
@@ -528,6 +588,7 @@ one_cycle(uint64_t cycle, const char *rule, int *stopped_by_rule)
 	    (WEXITSTATUS(rr.status) == 1 || WEXITSTATUS(rr.status) == 2)) {
 		n_errors++;
 		*stopped_by_rule = 1;
+		check_message(cycle);
 	} else {
 		dump_stderr();
 		fail(cycle, "writer %s %d%s%s", WIFEXITED(rr.status) ?
@@ -539,6 +600,10 @@ one_cycle(uint64_t cycle, const char *rule, int *stopped_by_rule)
 	if (killus && rr.killed_by_us && nprinted == 0 && killus < 10000000)
 		killus = killus * 9 / 8 + 1;
 	verify(cycle, c, printed, nprinted);
+	if (uflag && WIFEXITED(rr.status) && WEXITSTATUS(rr.status) != 0 &&
+	    nprinted > 0 && printed[nprinted - 1] >= last_base())
+		fail(cycle, "offset %" PRIu64 " of the unsynced last batch "
+		    "was printed", printed[nprinted - 1]);
 	if (tflag && WIFSIGNALED(rr.status) && rnd(2) == 0)
 		leave_debris();
 	free(rr.out);
@@ -563,7 +628,7 @@ number(const char *opt, const char *s)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: relcrash [-eTt] [-c cycles] [-F rule]... "
+	fprintf(stderr, "usage: relcrash [-eTtu] [-c cycles] [-F rule]... "
 	    "[-k usec] [-m records]\n"
 	    "           [-P shim.so] [-r seed] [-v bytes] [-w usec] log -- "
 	    "command [arg]...\n");
@@ -576,7 +641,7 @@ main(int argc, char *argv[])
 	uint64_t cycle = 0;
 	int ch, stopped;
 
-	while ((ch = getopt(argc, argv, "F:P:Tc:ek:m:r:tv:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "F:P:Tc:ek:m:r:tuv:w:")) != -1) {
 		switch (ch) {
 		case 'F':
 			if (nrules == MAXRULES)
@@ -608,6 +673,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			tflag = 1;
+			break;
+		case 'u':
+			uflag = 1;
 			break;
 		case 'v':
 			maxval = (unsigned)number("v", optarg);

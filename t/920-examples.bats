@@ -42,6 +42,10 @@ check-recent: events: 2 bad of 1082 records since -3h"
 	[ -x "$SYNCLOG_BUILD/bin/logfsck" ] || skip "logfsck is not built yet"
 	expect 0 "$E/debug/run"
 	case $output in *"logfsck exit status: 1"*"logcat exit status: 1"*) ;; *) false ;; esac
-	# logcat printed the first batch, and nothing after the damage.
-	case $output in *"4 user:"*) ;; *) false ;; esac
+	# Both name the damaged batch's first offset; logcat printed the
+	# first batch, and nothing after the damage.
+	stderr_has "logfsck: events: 00000000000000000000.log: byte "
+	stderr_has "offset 5"
+	case $output in *"4 user:5"*) ;; *) false ;; esac
+	case $output in *"5 listing:"*) false ;; esac
 }

@@ -80,6 +80,9 @@ struct src {
 	int		 done;
 };
 
+/* File scope, so that the sources stay reachable when die() exits. */
+static struct src *srcs;
+
 /* Print what SRC has now.  0 caught up, 1 finished, -1 corrupt. */
 static int
 drain(struct src *s)
@@ -151,7 +154,7 @@ open_src(struct src *s, const char *path)
 
 /* Follow every unfinished source until all are done or COUNT is met. */
 static int
-follow(struct src *srcs, int n)
+follow(int n)
 {
 	struct pollfd *pfd;
 	int live, r;
@@ -206,7 +209,6 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	static unsigned char keybuf[4096];
-	struct src *srcs;
 	char *end;
 	int ch, nspec = 0, status = 0, r;
 
@@ -282,7 +284,7 @@ main(int argc, char *argv[])
 		die(2, "-F: invalid template: %s", fmt.template ?
 		    fmt.template : "");
 	if (fflag)
-		r = follow(srcs, argc);
+		r = follow(argc);
 	else {
 		r = 0;
 		for (int i = 0; i < argc && printed < count; i++)

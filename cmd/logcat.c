@@ -274,9 +274,16 @@ main(int argc, char *argv[])
 		die(2, "%s", strerror(errno));
 	for (int i = 0; i < argc; i++) {
 		if (argc == 1) {
-			const char *slash = strrchr(argv[i], '/');
+			/* %t: the last component, trailing slashes aside. */
+			size_t len = strlen(argv[i]);
+			char *name, *slash;
 
-			fmt.logname = slash && slash[1] ? slash + 1 : argv[i];
+			while (len > 1 && argv[i][len - 1] == '/')
+				len--;
+			if ((name = strndup(argv[i], len)) == NULL)
+				die(2, "%s", strerror(errno));
+			slash = strrchr(name, '/');
+			fmt.logname = slash && slash[1] ? slash + 1 : name;
 		}
 		open_src(&srcs[i], argv[i]);
 	}

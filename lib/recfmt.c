@@ -388,7 +388,9 @@ floordiv(int64_t a, int64_t b)
 static size_t
 isotime(int64_t ms, char *buf, size_t len)
 {
-	int64_t s = floordiv(ms, 1000), days = floordiv(s, 86400);
+	/* Written so that no step overflows, even for INT64_MIN. */
+	int64_t frac = ms % 1000 < 0 ? ms % 1000 + 1000 : ms % 1000;
+	int64_t s = ms / 1000 - (ms % 1000 < 0), days = floordiv(s, 86400);
 	int64_t sod = s - days * 86400, z, era, doe, yoe, y, doy, mp, d, m;
 	int n;
 
@@ -406,7 +408,7 @@ isotime(int64_t ms, char *buf, size_t len)
 	n = snprintf(buf, len, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
 	    (long long)y, (long long)m, (long long)d, (long long)(sod / 3600),
 	    (long long)(sod / 60 % 60), (long long)(sod % 60),
-	    (long long)(ms - s * 1000));
+	    (long long)frac);
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
@@ -866,9 +868,11 @@ sl_in_open(int fd, const struct sl_fmt *f, size_t max_record)
 	in->max_record = max_record;
 	/*
 	 * The most bytes a record within max_record can take in each
-	 * format: text adds delimiters; JSON may spend 6 bytes on one byte
-	 * (\u0000) plus field names per header; YAML escapes and headers are
-	 * alike; a frame adds 8 bytes per header against 8 in the log.
+	 * format: text adds delimiters; JSON spends at most 6 bytes on one
+	 * byte (\u0000) and under 6 times the 8 bytes a header costs in the
+	 * log on its field names; YAML escapes take at most 4 bytes a byte
+	 * (\x01), and its headers are as dear as JSON's; a frame adds no
+	 * more than the log does.
 	 */
 	switch (f->kind) {
 	case SL_FMT_TEXT:
@@ -876,7 +880,7 @@ sl_in_open(int fd, const struct sl_fmt *f, size_t max_record)
 		break;
 	case SL_FMT_JSON:
 	case SL_FMT_YAML:
-		in->limit = bound(max_record, 12, 1u << 20);
+		in->limit = bound(max_record, 6, 1u << 20);
 		break;
 	default:
 		in->limit = bound(max_record, 2, 1u << 20);

@@ -121,4 +121,8 @@ for d, l in zip(docs, lines):
 	    $F -n -Y | timeout 1 head -n 1"
 	is "$status" 0
 	output_is a
+	# and the emitter hands over a whole document at once
+	run bash -c "{ printf 'a\n'; sleep 2; } | $F -n -- -Y | timeout 1 head -n 7"
+	is "$status" 0
+	is "${lines[6]}" ...
 }

@@ -6,6 +6,9 @@ load helpers
 USAGE='usage: logappend [-0BJNYpz] [-D delim] [-H name=value] [-K delim] [-k key]
                  [-m bytes] [-s bytes] [-x offset] log'
 
+# squeeze: the words of stdin separated by single spaces.
+squeeze() { tr -s ' \n\t' '   ' | sed 's/^ //; s/ $//'; }
+
 # usage_fails ARG...: logappend ARG... exits 2 with the usage on stderr.
 usage_fails() {
 	expect 2 logappend "$@" </dev/null || return 1
@@ -188,4 +191,18 @@ b"
 	# The batch was durable before its offsets were printed.
 	ok logcat L
 	output_is "$(seq 1 3)"
+}
+
+@test "logappend(1): the synopsis is the usage and every long option is documented" {
+	require mandoc
+	local man=$BATS_TEST_DIRNAME/../man/logappend.1 opt
+	synopsis=$(mandoc -Tascii "$man" | col -b |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | squeeze)
+	is "$synopsis" "$(squeeze <<<"${USAGE#usage: }")"
+	for opt in $(sed -n 's/^.*{ "\([a-z-]*\)",.*$/\1/p' \
+	    "$BATS_TEST_DIRNAME/../cmd/logappend.c" \
+	    "$BATS_TEST_DIRNAME/../lib/synclog.h"); do
+		grep -q -- "Fl \\\\-$opt\\>" "$man" ||
+		    { echo "--$opt is not in logappend(1)" >&2; return 1; }
+	done
 }

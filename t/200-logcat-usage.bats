@@ -6,6 +6,9 @@ load helpers
 USAGE='usage: logcat [-0BJYf] [-c count] [-D delim] [-F template] [-g name] [-K delim]
               [-k key] [-o spec [-o spec]] log ...'
 
+# squeeze: the words of stdin separated by single spaces.
+squeeze() { tr -s ' \n\t' '   ' | sed 's/^ //; s/ $//'; }
+
 seg0=L/00000000000000000000.log
 
 usage_fails() {
@@ -271,4 +274,18 @@ $((base + 7))"
 	cmp ckpt.before L/consumers/c.ckpt
 	fails 1 logcat -g nosuch L
 	stderr_is "logcat: L: nosuch: no such consumer"
+}
+
+@test "logcat(1): the synopsis is the usage and every long option is documented" {
+	require mandoc
+	local man=$BATS_TEST_DIRNAME/../man/logcat.1 opt
+	synopsis=$(mandoc -Tascii "$man" | col -b |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | squeeze)
+	is "$synopsis" "$(squeeze <<<"${USAGE#usage: }")"
+	for opt in $(sed -n 's/^.*{ "\([a-z-]*\)",.*$/\1/p' \
+	    "$BATS_TEST_DIRNAME/../cmd/logcat.c" \
+	    "$BATS_TEST_DIRNAME/../lib/synclog.h"); do
+		grep -q -- "Fl \\\\-$opt\\>" "$man" ||
+		    { echo "--$opt is not in logcat(1)" >&2; return 1; }
+	done
 }

@@ -297,6 +297,28 @@ catch_up(sl_writer *w)
 	return 0;
 }
 
+/* fsync the directory holding DIR, so that DIR's own entry is durable. */
+static int
+sync_parent(const char *dir)
+{
+	char parent[PATH_MAX], *slash;
+
+	snprintf(parent, sizeof parent, "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		strcpy(parent, ".");
+	if (sl_sync_dir(parent) < 0) {
+		sl_set_open_error("%s: directory sync: %s", parent,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 sl_writer *
 sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 {
@@ -319,23 +341,8 @@ sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 		sl_set_open_error("%s: %s", dir, strerror(errno));
 		goto fail;
 	}
-	if (created && !w->nosync) {
-		char parent[PATH_MAX], *slash;
-
-		snprintf(parent, sizeof parent, "%s", dir);
-		slash = strrchr(parent, '/');
-		if (slash == parent)
-			slash[1] = '\0';
-		else if (slash != NULL)
-			*slash = '\0';
-		else
-			strcpy(parent, ".");
-		if (sl_sync_dir(parent) < 0) {
-			sl_set_open_error("%s: directory sync: %s", parent,
-			    strerror(errno));
-			goto fail;
-		}
-	}
+	if (created && !w->nosync && sync_parent(dir) < 0)
+		goto fail;
 	snprintf(path, sizeof path, "%s/lock", dir);
 	if ((w->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
 	    sl_lock(w->lockfd, LOCK_EX) < 0) {
@@ -365,6 +372,16 @@ sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 		sl_set_open_error("%s: %s", dir, w->err);
 		goto fail;
 	}
+	/*
+	 * A writer that crashed between creating an entry (the log, its
+	 * settings, a segment) and syncing its directory left an entry that
+	 * a power cut may still take away, with everything appended to it
+	 * since.  Sync both directories once before acknowledging anything.
+	 */
+	if (!created && !w->nosync && (sl_sync_dir(dir) < 0 ?
+	    (sl_set_open_error("%s: directory sync: %s", dir,
+	    strerror(errno)), 1) : sync_parent(dir) < 0))
+		goto fail;
 	if (sl_lock(w->lockfd, LOCK_UN) < 0) {
 		sl_set_open_error("%s: unlock: %s", dir, strerror(errno));
 		goto fail;

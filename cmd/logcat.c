@@ -77,6 +77,7 @@ struct src {
 	const char	*path;
 	sl_reader	*r;
 	uint64_t	 end;		/* stop before this offset */
+	int		 timed;		/* or before a timestamp >= endspec's */
 	int		 done;
 };
 
@@ -96,7 +97,8 @@ drain(struct src *s)
 			return -1;
 		if (r == 0)
 			return fflag ? 0 : 1;
-		if (rec.offset >= s->end)
+		if (rec.offset >= s->end ||
+		    (s->timed && rec.timestamp >= endspec.time))
 			return 1;
 		if (keyfilter != NULL && (rec.key == NULL ||
 		    rec.keylen != keyfilterlen ||
@@ -134,7 +136,7 @@ consumer_start(struct src *s)
 static void
 open_src(struct src *s, const char *path)
 {
-	uint64_t start;
+	uint64_t start, now;
 
 	s->path = path;
 	s->end = UINT64_MAX;
@@ -143,9 +145,19 @@ open_src(struct src *s, const char *path)
 	if (fflag && sl_reader_fd(s->r) < 0)
 		die(2, "%s: %s", path, sl_reader_error(s->r));
 	if (sl_reader_resolve(s->r, &startspec, &start) < 0 ||
+	    (hasend && sl_reader_bounds(s->r, NULL, &now) < 0) ||
 	    (hasend && sl_reader_resolve(s->r, &endspec, &s->end) < 0))
 		die(sl_reader_error(s->r)[0] && errno == EBADMSG ? 1 : 2,
 		    "%s: %s", path, sl_reader_error(s->r));
+	/*
+	 * No record at or after e@TIME yet: stop at the first one that
+	 * comes, not at the end as it is now (records before TIME may
+	 * still be appended, above all with -f).
+	 */
+	if (hasend && endspec.kind == SL_SPEC_TIME_END && s->end >= now) {
+		s->end = UINT64_MAX;
+		s->timed = 1;
+	}
 	if (gname != NULL)
 		start = consumer_start(s);
 	if (sl_reader_seek(s->r, start) < 0)

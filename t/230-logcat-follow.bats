@@ -74,6 +74,26 @@ stop_follower() {
 	cmp out <(seq 6 15)
 }
 
+@test "logcat -f -o e@TIME in the future waits for the first record at or after TIME" {
+	local t0=1795168800000
+	json() { printf '{"timestamp":%d,"value":"%s"}\n' $((t0 + $1 * 1000)) "$2"; }
+	{ json 0 a; json 1 b; } | logappend -J L
+	logcat -f -o e@$((t0 + 5000)) L > out &
+	pid=$!
+	wait_until lines_are 2 out
+	# Still before TIME: printed.  Then one at TIME: the end.
+	json 3 c | logappend -J L
+	wait_until lines_are 3 out
+	{ json 5 d; json 4 e; } | logappend -J L
+	wait $pid
+	cmp out <(printf 'a\nb\nc\n')
+	# The same end, now that a record at TIME exists, without -f.
+	ok logcat -o e@$((t0 + 5000)) L
+	output_is "a
+b
+c"
+}
+
 @test "logcat -f -c stops after COUNT records, waiting for them if needed" {
 	seq 1 3 | logappend L
 	ok timeout 10 logcat -f -c 2 L

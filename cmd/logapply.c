@@ -592,10 +592,14 @@ settle(struct run *r, struct spool *s, int top, int done, char *why,
 		commit(r, s->last + 1);
 		return OK;
 	}
-	if (rc == STOPPED)
+	range_msg(where, sizeof where, s);
+	if (rc == STOPPED) {
+		/* A signal came during the backoff, after a failure. */
+		warnx("%s: %s: command failed on %s (%s); stopping",
+		    r->c->log, r->c->name, where, why);
 		return STOPPED;
+	}
 	if (r->dl == NULL || temp) {
-		range_msg(where, sizeof where, s);
 		if (stopping) {
 			warnx("%s: %s: command failed on %s (%s); stopping",
 			    r->c->log, r->c->name, where, why);
@@ -712,16 +716,20 @@ start(struct run *r)
 	const struct consumer *c = r->c;
 	struct sl_checkpoint ck;
 	struct sl_spec spec;
+	struct stat st;
 	uint64_t end, off;
 	int lk;
 
 	if ((r->path = findprog(c->argv[0])) == NULL)
-		die(r, 2, "%s: %s", c->argv[0], errno == ENOENT ?
-		    "command not found" : strerror(errno));
+		die(r, 2, "%s: %s", c->argv[0], errno == ENOENT &&
+		    strchr(c->argv[0], '/') == NULL ? "command not found" :
+		    strerror(errno));
 	if ((r->rd = sl_reader_open(c->log)) == NULL)
 		errx(2, "%s", sl_open_error());
 	r->set = *sl_reader_settings(r->rd);
-	if (r->set.id[0] == '\0')
+	/* A lone segment file has no consumers. */
+	if (stat(c->log, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    r->set.id[0] == '\0')
 		errx(2, "%s: not a log directory", c->log);
 	if ((lk = sl_consumer_lock(c->log, c->name, 0)) == -1) {
 		if (errno == EWOULDBLOCK)

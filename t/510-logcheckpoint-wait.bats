@@ -72,6 +72,10 @@ now_ms() { date +%s%3N; }
 	mklog 3
 	logapply -f -b 2 L db -- sh -c 'cat >> applied' &
 	pid=$!
+	for _ in $(seq 200); do
+		[ -e L/consumers/db.ckpt ] && break
+		sleep 0.02
+	done
 	off=$(echo hello | logappend -p -N L)
 	is "$off" 3
 	ok logcheckpoint -w -T 10 -o "$off" L db

@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# logapply killed with SIGKILL, again and again: with a handler that
+# keeps the next offset in the same transaction as the data (the pattern
+# of logapply(1), EXAMPLES), every record is applied exactly once.
+load helpers
+
+# The handler of logapply(1), EXAMPLES, plus its pid for the killer, a
+# busy timeout (a handler orphaned by a killed logapply may still run
+# beside the next one) and no fsync (the crashes here are kills, not
+# power cuts).
+handler() {
+	cat > apply <<-'EOF'
+	#!/bin/sh
+	echo $$ > handler.pid
+	exec sqlite3 -bail "$1" \
+	    '.timeout 10000' \
+	    'PRAGMA synchronous = OFF;' \
+	    'CREATE TABLE IF NOT EXISTS applied (next INTEGER NOT NULL);' \
+	    'CREATE TABLE IF NOT EXISTS events (off INTEGER, val TEXT);' \
+	    'BEGIN IMMEDIATE;' \
+	    'INSERT INTO applied SELECT 0 WHERE NOT EXISTS (SELECT * FROM applied);' \
+	    'CREATE TEMP TABLE batch (line TEXT);' \
+	    '.mode ascii' '.separator "\037" "\n"' \
+	    '.import /dev/stdin batch' \
+	    "INSERT INTO events SELECT line ->> 'offset', line ->> 'value'
+	        FROM batch WHERE line ->> 'offset' >= (SELECT next FROM applied);" \
+	    "UPDATE applied SET next = max(next, $LOGAPPLY_LAST + 1);" \
+	    'COMMIT;'
+	EOF
+	chmod +x apply
+}
+
+# verify N: the store holds records 0..N-1, each once, and says so.
+verify() {
+	ok sqlite3 store.db "SELECT count(*), count(DISTINCT off), min(off),
+	    max(off), sum(val != off + 1), (SELECT next FROM applied) FROM events"
+	output_is "$1|$1|0|$(($1 - 1))|0|$1"
+	ok logcheckpoint L db
+	output_is "$1"
+}
+
+@test "the exactly-once handler of logapply(1) applies a replayed batch once" {
+	require sqlite3
+	handler
+	sh_ok 'seq 1 10 | logappend -N L'
+	ok logapply -J -b 4 L db -- ./apply store.db
+	verify 10
+	# replay all of it, then part of it in other batches: nothing changes
+	ok logcheckpoint -s 0 L db
+	ok logapply -J -b 3 L db -- ./apply store.db
+	ok logcheckpoint -s 5 L db
+	ok logapply -J -1 L db -- ./apply store.db
+	verify 10
+	sh_ok 'seq 11 12 | logappend -N L'
+	ok logcheckpoint -s 8 L db
+	ok logapply -J -b 100 L db -- ./apply store.db
+	verify 12
+}
+
+@test "a SQLite consumer killed with SIGKILL at random moments applies every record exactly once" {
+	require sqlite3
+	handler
+	n=3000
+	sh_ok "seq 1 $n | logappend -N L"
+	landed=0
+	for i in $(seq 1 ${CRASH_LOOPS:-40}); do
+		logapply -q -J -b $((RANDOM % 50 + 1)) L db -- ./apply store.db 2>>apply.err &
+		pid=$!
+		sleep "0.0$((RANDOM % 8 + 1))$((RANDOM % 10))"
+		# now and then the handler dies first, mid-transaction
+		if [ $((RANDOM % 3)) -eq 0 ] && [ -s handler.pid ]; then
+			kill -KILL "$(cat handler.pid)" 2>/dev/null || true
+		fi
+		if kill -KILL $pid 2>/dev/null; then
+			landed=$((landed + 1))
+		fi
+		wait $pid 2>/dev/null || true
+		[ "$(logcheckpoint L db 2>/dev/null)" = $n ] && break
+	done
+	# the last run finishes the job
+	ok logapply -q -J -b 100 L db -- ./apply store.db
+	verify $n
+	echo "kills that landed: $landed" >&3
+	[ $landed -ge 10 ]
+	# a killed handler is a failed batch, reported; nothing else went wrong
+	if [ -s apply.err ]; then
+		! grep -v 'killed by signal 9\|command failed' apply.err
+	fi
+}
+
+@test "killed between the store's commit and the checkpoint, the batch is offered again and skipped" {
+	require sqlite3
+	handler
+	sh_ok 'seq 1 10 | logappend -N L'
+	ok logcheckpoint -s 0 L db
+	# the first checkpoint write after the first batch: killed at rename
+	with_fault 'rename~consumers:1:kill' expect 137 logapply -J -b 4 L db -- ./apply store.db
+	faults_fired 1
+	ok logcheckpoint L db
+	output_is 0
+	ok sqlite3 store.db 'SELECT next FROM applied'
+	[ "$output" -ge 4 ]
+	ok logapply -J -b 4 L db -- ./apply store.db
+	verify 10
+}
+
+@test "logapply killed while its handler runs: the handler still gets the whole batch" {
+	sh_ok 'seq 1 1000 | logappend -N L'
+	mkfifo go
+	logapply -b 1000 L c -- sh -c 'read x < go; wc -l > count; echo $LOGAPPLY_LAST >> count' &
+	pid=$!
+	for _ in $(seq 200); do
+		[ -n "$(ps -o pid= --ppid $pid)" ] && break
+		sleep 0.02
+	done
+	kill -KILL $pid
+	wait $pid || true
+	echo > go
+	for _ in $(seq 200); do
+		[ "$(wc -l < count 2>/dev/null)" = 2 ] && break
+		sleep 0.02
+	done
+	is "$(tr -d ' ' < count | tr '\n' ' ')" "1000 999 "
+	ok logcheckpoint L c
+	output_is 0
+}

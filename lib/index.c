@@ -141,3 +141,124 @@ sl_index_find_time(int ifd, int sfd, uint64_t segbase, size_t limit,
 {
 	return find(ifd, sfd, segbase, limit, 1, 0, ms, out);
 }
+
+/*
+ * Rebuilding: the same rule as the writer's (an entry for the first batch
+ * at least SL_INDEX_INTERVAL bytes after the previous entry's, never for
+ * byte 0), so a rebuilt index is the one a writer would have made.
+ */
+void
+sl_ibuild_init(struct sl_ibuild *ib, int fd, uint64_t segbase)
+{
+	ib->fd = fd;
+	ib->segbase = segbase;
+	ib->lastpos = 0;
+	ib->maxts = INT64_MIN;
+	ib->n = 0;
+	ib->blen = 0;
+}
+
+static int
+ibuild_flush(struct sl_ibuild *ib)
+{
+	if (ib->blen == 0)
+		return 0;
+	if (sl_pwrite_full(ib->fd, ib->buf, ib->blen,
+	    (off_t)(ib->n * SL_INDEX_ENTRY - ib->blen)) < 0)
+		return -1;
+	ib->blen = 0;
+	return 0;
+}
+
+int
+sl_ibuild_batch(struct sl_ibuild *ib, uint64_t pos, const struct sl_batch *b)
+{
+	unsigned char *p;
+
+	if (pos != 0 && pos - ib->lastpos >= SL_INDEX_INTERVAL) {
+		if (b->base - ib->segbase > UINT32_MAX || pos > UINT32_MAX) {
+			errno = EOVERFLOW;
+			return -1;
+		}
+		if (ib->blen + SL_INDEX_ENTRY > sizeof ib->buf &&
+		    ibuild_flush(ib) < 0)
+			return -1;
+		p = ib->buf + ib->blen;
+		sl_put32(p, (uint32_t)(b->base - ib->segbase));
+		sl_put32(p + 4, (uint32_t)pos);
+		sl_put64(p + 8, (uint64_t)ib->maxts);
+		ib->blen += SL_INDEX_ENTRY;
+		ib->n++;
+		ib->lastpos = pos;
+	}
+	if (b->max_ts > ib->maxts)
+		ib->maxts = b->max_ts;
+	return 0;
+}
+
+int
+sl_ibuild_finish(struct sl_ibuild *ib)
+{
+	return ibuild_flush(ib);
+}
+
+/*
+ * The probe behind time lookups over many segments: the segment's largest
+ * timestamp from its last index entry and the headers of the few batches
+ * after it, without reading their payloads.  A "known" answer is exact
+ * for a segment whose batches are intact (each header's max_timestamp is
+ * covered by its CRC), so skipping a segment on it never skips a record;
+ * anything unexpected makes it answer "unknown" and the caller scans.
+ */
+#define PROBE_BUF	8192
+#define PROBE_HOPS	256
+
+int
+sl_index_segmax(int ifd, int sfd, uint64_t segbase, size_t limit,
+    int64_t *max)
+{
+	unsigned char buf[PROBE_BUF];
+	struct sl_ientry e;
+	struct sl_batch b;
+	struct stat st;
+	uint64_t pos = 0, next = segbase, bpos = 0;
+	int64_t m = INT64_MIN;
+	size_t blen = 0;
+	ssize_t n;
+
+	if (ifd >= 0 && (n = sl_index_count(ifd)) > 0) {
+		if (sl_index_get(ifd, segbase, n - 1, &e) < 0)
+			return -1;
+		if ((n = sl_pread_full(sfd, buf, SL_BATCH_HDR, e.pos)) < 0)
+			return -1;
+		if (n != SL_BATCH_HDR || sl_batch_header(buf, limit, &b) < 0 ||
+		    b.base != e.offset)
+			return 0;
+		pos = e.pos;
+		next = e.offset;
+		m = e.maxts;
+	}
+	if (fstat(sfd, &st) < 0)
+		return -1;
+	for (int hops = 0; pos < (uint64_t)st.st_size; hops++) {
+		if (hops == PROBE_HOPS)
+			return 0;
+		if (blen == 0 || pos < bpos || pos + SL_BATCH_HDR > bpos + blen) {
+			if ((n = sl_pread_full(sfd, buf, sizeof buf, pos)) < 0)
+				return -1;
+			bpos = pos;
+			blen = n;
+			if (blen < SL_BATCH_HDR)
+				return 0;
+		}
+		if (sl_batch_header(buf + (pos - bpos), limit, &b) < 0 ||
+		    b.base < next || pos + b.length > (uint64_t)st.st_size)
+			return 0;
+		if (b.max_ts > m)
+			m = b.max_ts;
+		next = b.base + b.last_delta + 1;
+		pos += b.length;
+	}
+	*max = m;
+	return 1;
+}

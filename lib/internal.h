@@ -289,4 +289,73 @@ int	sl_rf_yaml_out_close(struct sl_out *);
 int	sl_rf_yaml_next(struct sl_in *, struct sl_record *);
 void	sl_rf_yaml_in_close(struct sl_in *);
 
+/* ==== maintenance: index rebuild and probe (index.c), segment walks
+ * (walk.c), rewriting segments (rewrite.c); owned by logfsck/logcompact */
+
+/* Builds an index with the writer's rule while a segment is written or
+ * scanned in order; entries are buffered and written to FD at offset 0. */
+struct sl_ibuild {
+	int		 fd;
+	uint64_t	 segbase;
+	uint64_t	 lastpos;	/* position of the last entry's batch */
+	int64_t		 maxts;		/* largest timestamp so far */
+	size_t		 n;		/* entries made */
+	size_t		 blen;
+	unsigned char	 buf[4096];
+};
+
+void	sl_ibuild_init(struct sl_ibuild *, int fd, uint64_t segbase);
+/* Every batch of the segment, in order, with its position. */
+int	sl_ibuild_batch(struct sl_ibuild *, uint64_t pos,
+	    const struct sl_batch *);
+int	sl_ibuild_finish(struct sl_ibuild *);
+
+/*
+ * The largest timestamp of segment SFD (INT64_MIN when empty) from its
+ * last index entry (IFD may be -1) and the headers after it: 1 known,
+ * 0 unknown (scan instead), -1 error.
+ */
+int	sl_index_segmax(int ifd, int sfd, uint64_t segbase, size_t limit,
+	    int64_t *max);
+
+/* An flock (OP: LOCK_SH or LOCK_EX) on the log directory itself, held by
+ * maintenance tools; a descriptor to close, or -1. */
+int	sl_maint_lock(const char *dir, int op);
+/* Whether NAME is a temporary file of ours (".NNN.log.new.PID"). */
+int	sl_maint_tmpname(const char *name);
+
+/* Fill in a batch header (LEN bytes in all, payload after the header)
+ * and its CRC; returns LEN. */
+size_t	sl_batch_seal(unsigned char *p, size_t len, uint64_t base,
+	    uint32_t count, uint32_t last_delta, uint32_t paylen,
+	    int64_t first_ts, int64_t max_ts, int flags);
+
+/* A segment (or, INDEX_ONLY, just an index) being written under a
+ * temporary name, to replace segment BASE of DIR. */
+struct sl_newseg {
+	const char	*dir;
+	uint64_t	 base;
+	int		 fd, ifd;
+	uint64_t	 pos;		/* bytes of batches so far */
+	uint64_t	 records;
+	struct sl_ibuild ib;
+	char		 tmp[4096], itmp[4096];
+};
+
+int	sl_newseg_open(struct sl_newseg *, const char *dir, uint64_t base,
+	    int index_only);
+/* Append batch P (B->length bytes; index only: just note it). */
+int	sl_newseg_batch(struct sl_newseg *, const unsigned char *p,
+	    const struct sl_batch *);
+/*
+ * Sync and rename into place: the segment, then its index, then sync the
+ * directory.  With KEEP_SAME_INDEX an index equal to the one in place is
+ * dropped instead.  1 replaced, 0 index unchanged, -1 error (temporary
+ * files removed).
+ */
+int	sl_newseg_commit(struct sl_newseg *, int keep_same_index);
+void	sl_newseg_abort(struct sl_newseg *);
+/* Unlink segment BASE and its index (the caller syncs the directory). */
+int	sl_segment_remove(const char *dir, uint64_t base);
+
 #endif /* SL_INTERNAL_H */

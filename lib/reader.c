@@ -43,6 +43,7 @@ struct sl_reader {
 	uint64_t	 pos;		/* byte of the next batch */
 	uint64_t	 next;		/* least offset the next batch may hold */
 	uint64_t	 want;		/* skip records below this */
+	uint64_t	 bpos;		/* byte of the current cursor's batch */
 	struct sl_window win;
 	struct sl_cursor cur;
 	int		 incur;
@@ -418,6 +419,7 @@ sl_reader_next(sl_reader *r, struct sl_record *rec)
 			r->next = b.base;
 			return corrupt(r, batch_pos, "bad compressed payload");
 		}
+		r->bpos = batch_pos;
 		r->incur = 1;
 	}
 }
@@ -480,9 +482,46 @@ sl_reader_bounds(sl_reader *r, uint64_t *begin, uint64_t *end)
 	return 0;
 }
 
-/* First offset >= MS in segment BASE: 1 found, 0 none, -1 error. */
+/*
+ * Time lookups.  The answer is the first record, in offset order, whose
+ * timestamp is >= MS: it lies in the first segment holding such a record.
+ * Each sealed segment before it is ruled out by sl_index_segmax, a few
+ * small reads whatever the segment's size; only the segment holding the
+ * answer is searched, through its index, reading about SL_INDEX_INTERVAL
+ * bytes and one batch.  The index is opened before its segment: logcompact
+ * renames a rewritten segment into place before its index, so an index is
+ * never newer than the segment it is read with (an older one only makes
+ * the search start earlier, which is safe).
+ */
+
+/* Open BASE's index (or -1) and then the segment; -1 ENOENT if gone. */
 static int
-time_in_segment(sl_reader *r, uint64_t base, int64_t ms, uint64_t *off)
+open_for_time(sl_reader *r, uint64_t base, int *ifd)
+{
+	char path[PATH_MAX];
+	int fd, e;
+
+	*ifd = -1;
+	segpath(r, base, ".index", path, sizeof path);
+	if (r->file == NULL)
+		*ifd = open(path, O_RDONLY | O_CLOEXEC);
+	segpath(r, base, ".log", path, sizeof path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+		if (*ifd >= 0)
+			close(*ifd);
+		errno = e;
+	}
+	return fd;
+}
+
+/*
+ * First offset >= MS in segment BASE: 1 found, 0 none, -1 error.  In a
+ * sealed segment (LAST 0) anything but a clean end is corruption.
+ */
+static int
+time_in_segment(sl_reader *r, uint64_t base, int last, int64_t ms,
+    uint64_t *off)
 {
 	struct sl_window w = { 0 };
 	struct sl_cursor c = { 0 };
@@ -490,41 +529,99 @@ time_in_segment(sl_reader *r, uint64_t base, int64_t ms, uint64_t *off)
 	struct sl_batch b;
 	struct sl_record rec;
 	const unsigned char *p;
-	const char *why;
-	char path[PATH_MAX];
+	const char *why = NULL;
+	char name[64];
 	uint64_t pos = 0, next = base;
+	enum sl_scan s = SL_SCAN_EOF;
 	int fd, ifd, found = 0, f;
 
-	segpath(r, base, ".log", path, sizeof path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = open_for_time(r, base, &ifd)) < 0)
 		return errno == ENOENT ? 0 : -1;
-	segpath(r, base, ".index", path, sizeof path);
-	if (r->file == NULL && (ifd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		if (sl_index_find_time(ifd, fd, base, r->limit, ms, &e) > 0) {
+	if (ifd >= 0) {
+		f = sl_index_find_time(ifd, fd, base, r->limit, ms, &e);
+		close(ifd);
+		if (f < 0)
+			goto fail;
+		if (f > 0) {
 			pos = e.pos;
 			next = e.offset;
 		}
-		close(ifd);
 	}
-	while (!found && sl_scan_batch(&w, fd, pos, r->limit, next, &b, &p,
-	    &why) == SL_SCAN_OK) {
-		pos += b.length;
-		next = b.base + b.last_delta + 1;
-		if (b.max_ts < ms)
-			continue;
-		if (sl_cursor_start(&c, p, &b, &r->scratch, &r->scap) < 0)
-			break;
-		while ((f = sl_cursor_next(&c, &rec)) > 0)
-			if (rec.timestamp >= ms) {
-				*off = rec.offset;
-				found = 1;
+	while (!found && (s = sl_scan_batch(&w, fd, pos, r->limit, next, &b,
+	    &p, &why)) == SL_SCAN_OK) {
+		if (b.max_ts >= ms) {
+			if (sl_cursor_start(&c, p, &b, &r->scratch, &r->scap) < 0) {
+				why = "bad compressed payload";
+				s = SL_SCAN_BAD;
 				break;
 			}
+			while ((f = sl_cursor_next(&c, &rec)) > 0)
+				if (rec.timestamp >= ms) {
+					*off = rec.offset;
+					found = 1;
+					break;
+				}
+			if (f < 0) {
+				why = "malformed record";
+				s = SL_SCAN_BAD;
+				break;
+			}
+		}
+		if (!found) {
+			pos += b.length;
+			next = b.base + b.last_delta + 1;
+		}
 	}
+	if (!found && s == SL_SCAN_ERROR)
+		goto fail;
 	sl_cursor_free(&c);
 	sl_window_free(&w);
 	close(fd);
+	if (!found && !last && s != SL_SCAN_EOF) {
+		errno = EBADMSG;
+		if (r->file == NULL)
+			sl_segment_name(name, sizeof name, base, ".log");
+		else
+			segname(r, name, sizeof name);
+		seterr(r, "%s: byte %" PRIu64 ": offset %" PRIu64 ": %s", name,
+		    pos, next, why);
+		return -1;
+	}
 	return found;
+fail:
+	f = errno;
+	sl_cursor_free(&c);
+	sl_window_free(&w);
+	close(fd);
+	errno = f;
+	seterr(r, "%s", strerror(errno));
+	return -1;
+}
+
+/* Whether sealed segment BASE may hold a timestamp >= MS: 1 maybe, 0 no. */
+static int
+may_hold(sl_reader *r, uint64_t base, int64_t ms)
+{
+	int64_t max;
+	int fd, ifd, f, e;
+
+	if ((fd = open_for_time(r, base, &ifd)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		seterr(r, "%s", strerror(errno));
+		return -1;
+	}
+	f = sl_index_segmax(ifd, fd, base, r->limit, &max);
+	e = errno;
+	if (ifd >= 0)
+		close(ifd);
+	close(fd);
+	if (f < 0) {
+		errno = e;
+		seterr(r, "%s", strerror(errno));
+		return -1;
+	}
+	return f == 0 || max >= ms;
 }
 
 int
@@ -535,10 +632,16 @@ sl_reader_find_time(sl_reader *r, int64_t ms, uint64_t *offset)
 	if (refresh(r) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nbases; i++) {
-		if ((f = time_in_segment(r, r->bases[i], ms, offset)) < 0) {
-			seterr(r, "%s", strerror(errno));
-			return -1;
+		int last = i + 1 == r->nbases;
+
+		if (!last && (f = may_hold(r, r->bases[i], ms)) <= 0) {
+			if (f < 0)
+				return -1;
+			continue;
 		}
+		if ((f = time_in_segment(r, r->bases[i], last, ms,
+		    offset)) < 0)
+			return -1;
 		if (f > 0)
 			return 0;
 	}
@@ -621,6 +724,18 @@ sl_reader_wait(sl_reader *r, int timeout_ms)
 	while (read(r->ino, buf, sizeof buf) > 0)
 		;
 	return 1;
+}
+
+int
+sl_reader_where(const sl_reader *r, char *name, size_t len, uint64_t *pos)
+{
+	if (!r->incur && r->fd < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	segname(r, name, len);
+	*pos = r->bpos;
+	return 0;
 }
 
 const struct sl_settings *

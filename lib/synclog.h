@@ -341,4 +341,145 @@ int	sl_consumer_unlock(int fd);
 /* A message for a checkpoint errno, strerror(3) for the others. */
 const char *sl_checkpoint_strerror(int errnum);
 
+/* ---- keeping a log over time (logseek, logstat, logcompact, logfsck:
+ * lib/reader.c sl_reader_where, lib/stat.c, lib/compact.c, lib/fsck.c) */
+
+/*
+ * The segment file name (at most LEN bytes with the NUL) and the byte
+ * position of the batch holding the record sl_reader_next last returned.
+ */
+int	sl_reader_where(const sl_reader *, char *name, size_t len,
+	    uint64_t *pos);
+
+/* What logstat shows of a log (or of a lone segment file). */
+struct sl_stat {
+	uint64_t	begin;		/* first record's offset; end when empty */
+	uint64_t	end;		/* next offset */
+	uint64_t	records;
+	uint64_t	segments;
+	uint64_t	bytes;		/* of the segment files */
+	uint64_t	index_bytes;	/* of the index files */
+	int64_t		first_ts;	/* first and last record's timestamps, */
+	int64_t		last_ts;	/* SL_NO_TIMESTAMP when empty */
+	int64_t		max_ts;		/* largest timestamp */
+	char		id[33];		/* empty for a lone segment */
+	char		err[768];	/* after -1: what went wrong */
+};
+
+/*
+ * Gather the statistics of the log or segment at PATH, reading batch
+ * headers (the tail of the last segment is verified as a reader would).
+ * -1 with errno (EBADMSG: damage found) and S->err on failure.
+ */
+int	sl_stat(const char *path, struct sl_stat *s);
+
+/* One thing logcompact did or, with dry_run, would do. */
+enum sl_compact_kind {
+	SL_COMPACT_REMOVE,	/* a whole segment dropped by retention */
+	SL_COMPACT_REWRITE,	/* a sealed segment compacted */
+	SL_COMPACT_PASS		/* the key map filled: another pass starts */
+};
+
+struct sl_compact_event {
+	enum sl_compact_kind kind;
+	const char	*segment;	/* file name inside the log */
+	uint64_t	 base;		/* segment's first offset ... */
+	uint64_t	 limit;		/* ... and the next segment's */
+	uint64_t	 records, new_records;
+	uint64_t	 bytes, new_bytes;
+	const char	*why;		/* REMOVE: "age", "bytes", "records" */
+};
+
+struct sl_compact_opts {
+	int64_t		 max_age;	/* ms; < 0: no limit */
+	uint64_t	 max_bytes;	/* UINT64_MAX: no limit */
+	uint64_t	 max_records;	/* UINT64_MAX: no limit */
+	int		 compact;	/* keep the latest record of each key */
+	int64_t		 grace;		/* ms a latest tombstone is kept */
+	size_t		 memory;	/* bytes of the key map; 0: default */
+	int		 keep_unconsumed;
+	int		 dry_run;
+	int64_t		 now;		/* ms since the epoch */
+	void		(*report)(void *arg, const struct sl_compact_event *);
+	void		*arg;
+};
+
+#define SL_COMPACT_MEMORY	(64u << 20)
+#define SL_COMPACT_GRACE	(24LL * 3600 * 1000)
+
+struct sl_compact_result {
+	uint64_t	removed;	/* segments dropped */
+	uint64_t	rewritten;	/* segments compacted */
+	uint64_t	records;	/* records dropped or compacted away */
+	uint64_t	bytes;		/* bytes freed */
+	uint64_t	passes;		/* compaction passes */
+	char		err[768];
+};
+
+/*
+ * Apply retention, then compaction, to the log in DIR (see logcompact(1)).
+ * Only sealed segments change; each change is atomic.  -1 with errno and
+ * RES->err on failure (EBADMSG: damage found; nothing more was changed).
+ */
+int	sl_compact(const char *dir, const struct sl_compact_opts *,
+	    struct sl_compact_result *res);
+
+/* logfsck: what it verifies, and what it may change. */
+enum sl_fsck_mode {
+	SL_FSCK_CHECK,		/* change nothing */
+	SL_FSCK_REPAIR,		/* truncate a torn tail, rebuild indexes */
+	SL_FSCK_SALVAGE		/* also set damaged segments aside */
+};
+
+/* A batch as --dump shows it. */
+struct sl_batch_info {
+	uint64_t	pos, length;
+	uint64_t	first, last;	/* offsets */
+	uint32_t	count, payload;
+	uint32_t	crc;		/* as stored */
+	int		compressed;
+	int		valid;		/* checksum verified */
+	int64_t		first_ts, max_ts;
+};
+
+enum sl_fsck_kind {
+	SL_FSCK_SEGMENT,	/* dump: a segment (pos: its size) */
+	SL_FSCK_BATCH,		/* dump: a batch */
+	SL_FSCK_INDEX,		/* dump: an index file (offset: entries) */
+	SL_FSCK_PROBLEM,	/* something is wrong */
+	SL_FSCK_FIXED		/* what repair or salvage did */
+};
+
+struct sl_fsck_event {
+	enum sl_fsck_kind kind;
+	const char	*file;		/* inside the log, or the segment path */
+	uint64_t	 pos;		/* SL_NO_OFFSET: none */
+	uint64_t	 offset;	/* SL_NO_OFFSET: none */
+	const char	*msg;
+	const struct sl_batch_info *batch;
+};
+
+struct sl_fsck_opts {
+	enum sl_fsck_mode mode;
+	int		 dump;
+	void		(*report)(void *arg, const struct sl_fsck_event *);
+	void		*arg;
+};
+
+struct sl_fsck_result {
+	uint64_t	segments, batches, records;
+	uint64_t	problems;	/* found */
+	uint64_t	fixed;		/* of them, repaired */
+	char		err[768];
+};
+
+/*
+ * Verify the log (or lone segment) at PATH: every batch and record, the
+ * offset sequence across segments, every index, the checkpoints.  0 when
+ * the check ran (RES counts the problems), -1 with errno and RES->err when
+ * it could not.
+ */
+int	sl_fsck(const char *path, const struct sl_fsck_opts *,
+	    struct sl_fsck_result *res);
+
 #endif /* SYNCLOG_H */

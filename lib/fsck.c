@@ -1,0 +1,739 @@
+/*
+ * fsck.c - logfsck: verify every batch, record, offset and index entry of
+ * a log, and optionally repair or salvage it.
+ *
+ * Invariants:
+ * - Checking changes nothing.  It holds the maintenance lock shared (so a
+ *   running logcompact finishes first and no file is swapped under the
+ *   check) and the writer's lock shared only while it reads the last
+ *   segment, so an append in progress is never taken for a torn tail.
+ * - --repair holds both locks exclusively.  It only truncates an
+ *   incomplete tail (nothing valid after it: what a writer would truncate
+ *   anyway) and rewrites indexes, which are caches.  Damage followed by
+ *   valid data is left for --salvage.
+ * - --salvage never deletes: a damaged segment is first hard-linked to
+ *   NNN.log.damaged[.N], then a copy of its intact batches, byte for byte
+ *   and so with their offsets, replaces NNN.log atomically; the offsets
+ *   that could not be copied are named.
+ * - Every problem is reported with its file, byte position and offset.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define NONE	SL_NO_OFFSET
+
+struct fsck {
+	const struct sl_fsck_opts *o;
+	struct sl_fsck_result *res;
+	const char	*dir;		/* the log, or the lone segment's dir */
+	const char	*file;		/* the lone segment, or NULL */
+	struct sl_settings set;
+	size_t		 limit;
+	uint64_t	 next;		/* least offset of the next batch */
+	struct sl_cursor cur;
+	unsigned char	*scratch;
+	size_t		 scap;
+};
+
+/* What one walk over a segment found. */
+struct segwalk {
+	const char	*name;		/* segment file name */
+	int		 fd;
+	uint64_t	 base, upper;	/* upper: next segment's base or NONE */
+	int		 quiet;		/* salvage copy: no events */
+	struct sl_newseg *ns;		/* good batches go here, or NULL */
+	uint64_t	 next;
+	uint64_t	 batches, records;
+	uint64_t	 damaged;	/* batch-level problems */
+	uint64_t	 tail;		/* NONE, or where an incomplete tail starts */
+	/* index check */
+	int		 ifd;
+	size_t		 nent, ei, badent;
+	struct sl_ientry ent, firstbad;
+	const char	*badwhy;
+	uint64_t	 lastentpos;
+};
+
+static void
+event(struct fsck *f, enum sl_fsck_kind kind, const char *file, uint64_t pos,
+    uint64_t off, const struct sl_batch_info *bi, const char *fmt, ...)
+{
+	struct sl_fsck_event ev;
+	char msg[512];
+	va_list ap;
+
+	if (kind == SL_FSCK_PROBLEM)
+		f->res->problems++;
+	if (f->o->report == NULL)
+		return;
+	msg[0] = '\0';
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+	}
+	ev.kind = kind;
+	ev.file = file;
+	ev.pos = pos;
+	ev.offset = off;
+	ev.msg = msg;
+	ev.batch = bi;
+	f->o->report(f->o->arg, &ev);
+}
+
+static int
+sysfail(struct fsck *f, const char *what)
+{
+	int e = errno;
+
+	snprintf(f->res->err, sizeof f->res->err, "%s: %s", what, strerror(e));
+	errno = e;
+	return -1;
+}
+
+/* ---- the index, checked alongside the batches ----------------------- */
+
+static void
+bad_entry(struct segwalk *w, const char *why)
+{
+	if (w->badent++ == 0) {
+		w->firstbad = w->ent;
+		w->badwhy = why;
+	}
+}
+
+/* Load entry W->ei into W->ent, skipping (as bad) entries out of order;
+ * 0 when there are no more. */
+static int
+load_entry(struct segwalk *w)
+{
+	for (; w->ifd >= 0 && w->ei < w->nent; w->ei++) {
+		if (sl_index_get(w->ifd, w->base, w->ei, &w->ent) < 0)
+			return -1;
+		if (w->ei == 0 || w->ent.pos > w->lastentpos)
+			return 1;
+		bad_entry(w, "entries out of order");
+	}
+	return 0;
+}
+
+/* The batch at POS (base BASE, MAXTS before it) is valid: match entries. */
+static int
+index_batch(struct segwalk *w, uint64_t pos, uint64_t base, int64_t maxts)
+{
+	int r;
+
+	while ((r = load_entry(w)) > 0 && w->ent.pos <= pos) {
+		if (w->ent.pos < pos)
+			bad_entry(w, "no batch at its byte position");
+		else if (w->ent.offset != base)
+			bad_entry(w, "wrong offset");
+		else if (w->ent.maxts != maxts)
+			bad_entry(w, "wrong timestamp");
+		w->lastentpos = w->ent.pos;
+		w->ei++;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* ---- one walk over a segment ----------------------------------------- */
+
+static void
+batch_info(struct sl_batch_info *bi, uint64_t pos, const struct sl_batch *b,
+    const unsigned char *p, int valid)
+{
+	bi->pos = pos;
+	bi->length = b->length;
+	bi->first = b->base;
+	bi->last = b->base + b->last_delta;
+	bi->count = b->count;
+	bi->payload = b->payload_len;
+	bi->crc = sl_get32(p + 48);
+	bi->compressed = (b->flags & SL_BATCH_DEFLATE) != 0;
+	bi->valid = valid;
+	bi->first_ts = b->first_ts;
+	bi->max_ts = b->max_ts;
+}
+
+/* Decode every record of a verified batch; NULL or what is wrong. */
+static const char *
+records_ok(struct fsck *f, const unsigned char *p, const struct sl_batch *b)
+{
+	struct sl_record rec;
+	int r;
+
+	if (sl_cursor_start(&f->cur, p, b, &f->scratch, &f->scap) < 0)
+		return errno == EBADMSG ? "bad compressed payload" :
+		    strerror(errno);
+	while ((r = sl_cursor_next(&f->cur, &rec)) > 0)
+		;
+	return r < 0 ? "malformed record" : NULL;
+}
+
+/* Show, for the dump, a header that parses at POS although the batch is
+ * not valid. */
+static void
+dump_bad(struct fsck *f, struct segwalk *w, struct sl_window *win,
+    uint64_t pos)
+{
+	struct sl_batch_info bi;
+	struct sl_batch b;
+	ssize_t n;
+
+	if (!f->o->dump || w->quiet)
+		return;
+	if ((n = sl_window_get(win, w->fd, pos, SL_BATCH_HDR)) <
+	    SL_BATCH_HDR)
+		return;
+	if (sl_batch_header(win->buf + (pos - win->pos), f->limit, &b) < 0)
+		return;
+	batch_info(&bi, pos, &b, win->buf + (pos - win->pos), 0);
+	event(f, SL_FSCK_BATCH, w->name, pos, b.base, &bi, NULL);
+}
+
+/* The base offset of the valid batch at POS. */
+static uint64_t
+base_at(struct fsck *f, int fd, uint64_t pos)
+{
+	unsigned char h[SL_BATCH_HDR];
+	struct sl_batch b;
+
+	if (sl_pread_full(fd, h, sizeof h, pos) != SL_BATCH_HDR ||
+	    sl_batch_header(h, f->limit, &b) < 0)
+		return NONE;
+	return b.base;
+}
+
+static void
+lost(struct fsck *f, struct segwalk *w, uint64_t pos, uint64_t from,
+    uint64_t to)
+{
+	if (!w->quiet || w->ns == NULL)
+		return;
+	if (to == NONE)
+		event(f, SL_FSCK_FIXED, w->name, pos, from, NULL,
+		    "offsets from %" PRIu64 " on lost", from);
+	else if (to > from)
+		event(f, SL_FSCK_FIXED, w->name, pos, from, NULL,
+		    "offsets %" PRIu64 " to %" PRIu64 " lost", from, to - 1);
+	else
+		event(f, SL_FSCK_FIXED, w->name, pos, from, NULL,
+		    "damaged bytes dropped, no offset lost");
+}
+
+/* Walk segment W->fd from its start, verifying and reporting. */
+static int
+walk(struct fsck *f, struct segwalk *w, int last)
+{
+	struct sl_window win = { 0 };
+	struct sl_batch_info bi;
+	struct sl_batch b;
+	const unsigned char *p;
+	const char *why, *bad;
+	uint64_t pos = 0, found, fbase;
+	int64_t maxts = INT64_MIN;
+	enum sl_scan s;
+	int r = -1, q;
+
+	w->next = f->next > w->base ? f->next : w->base;
+	w->tail = NONE;
+	for (;;) {
+		s = sl_scan_batch(&win, w->fd, pos, f->limit, w->next, &b, &p,
+		    &why);
+		if (s == SL_SCAN_ERROR) {
+			sysfail(f, w->name);
+			goto out;
+		}
+		if (s == SL_SCAN_EOF)
+			break;
+		if (s == SL_SCAN_OK) {
+			if (f->o->dump && !w->quiet) {
+				batch_info(&bi, pos, &b, p, 1);
+				event(f, SL_FSCK_BATCH, w->name, pos, b.base, &bi,
+				    NULL);
+			}
+			if ((bad = records_ok(f, p, &b)) != NULL) {
+				w->damaged++;
+				if (!w->quiet)
+					event(f, SL_FSCK_PROBLEM, w->name, pos,
+					    b.base, NULL, "%s", bad);
+				lost(f, w, pos, b.base, b.base + b.last_delta +
+				    1);
+			} else {
+				if (index_batch(w, pos, b.base, maxts) < 0) {
+					sysfail(f, w->name);
+					goto out;
+				}
+				if (w->ns != NULL &&
+				    sl_newseg_batch(w->ns, p, &b) < 0) {
+					sysfail(f, w->name);
+					goto out;
+				}
+				w->batches++;
+				w->records += b.count;
+				if (b.max_ts > maxts)
+					maxts = b.max_ts;
+			}
+			pos += b.length;
+			w->next = b.base + b.last_delta + 1;
+			continue;
+		}
+		dump_bad(f, w, &win, pos);
+		sl_window_drop(&win);
+		if ((q = sl_scan_later(w->fd, pos, f->limit, w->next,
+		    &found)) < 0) {
+			sysfail(f, w->name);
+			goto out;
+		}
+		if (q > 0) {
+			w->damaged++;
+			fbase = base_at(f, w->fd, found);
+			if (!w->quiet)
+				event(f, SL_FSCK_PROBLEM, w->name, pos, w->next,
+				    NULL, "%s, followed by valid data at byte %"
+				    PRIu64, why, found);
+			lost(f, w, pos, w->next, fbase);
+			pos = found;
+			continue;
+		}
+		if (last) {
+			w->tail = pos;
+			if (!w->quiet)
+				event(f, SL_FSCK_PROBLEM, w->name, pos, w->next,
+				    NULL, "incomplete tail (%s)", why);
+		} else {
+			w->damaged++;
+			if (!w->quiet)
+				event(f, SL_FSCK_PROBLEM, w->name, pos, w->next,
+				    NULL, "%s; the sealed segment is damaged to "
+				    "its end", why);
+			lost(f, w, pos, w->next, w->upper);
+		}
+		break;
+	}
+	/* Entries past the last valid batch. */
+	if (index_batch(w, UINT64_MAX - 1, NONE, 0) < 0) {
+		sysfail(f, w->name);
+		goto out;
+	}
+	r = 0;
+out:
+	sl_window_free(&win);
+	return r;
+}
+
+/* ---- one segment: check, then repair or salvage ---------------------- */
+
+static void
+index_report(struct fsck *f, struct segwalk *w, const char *iname,
+    off_t isize)
+{
+	if (isize % SL_INDEX_ENTRY != 0)
+		event(f, SL_FSCK_PROBLEM, iname, (uint64_t)isize -
+		    isize % SL_INDEX_ENTRY, NONE, NULL,
+		    "torn index: %d bytes after the last whole entry",
+		    (int)(isize % SL_INDEX_ENTRY));
+	if (w->badent > 0)
+		event(f, SL_FSCK_PROBLEM, iname, w->firstbad.pos,
+		    w->firstbad.offset, NULL, "stale index: %zu of %zu entries "
+		    "wrong (first: entry %zu, %s)", w->badent, w->nent,
+		    w->firstbad.index, w->badwhy);
+}
+
+static void
+dump_index(struct fsck *f, struct segwalk *w, const char *iname)
+{
+	struct sl_ientry e;
+
+	event(f, SL_FSCK_INDEX, iname, NONE, NONE, NULL, "%zu entries",
+	    w->nent);
+	for (size_t i = 0; i < w->nent; i++) {
+		if (sl_index_get(w->ifd, w->base, i, &e) < 0)
+			return;
+		event(f, SL_FSCK_INDEX, iname, e.pos, e.offset, NULL,
+		    "entry %zu: max-timestamp %" PRId64, i, e.maxts);
+	}
+}
+
+/* A free name NAME.damaged[.N] for the damaged segment. */
+static int
+aside_name(struct fsck *f, const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (int i = 0; i < 1000; i++) {
+		if (i == 0)
+			snprintf(buf, len, "%s.damaged", name);
+		else
+			snprintf(buf, len, "%s.damaged.%d", name, i);
+		snprintf(path, sizeof path, "%s/%s", f->dir, buf);
+		if (lstat(path, &st) < 0 && errno == ENOENT)
+			return 0;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* Copy the intact batches of damaged segment W into a new NNN.log. */
+static int
+salvage(struct fsck *f, struct segwalk *w, int last, uint64_t problems)
+{
+	struct sl_newseg ns;
+	struct segwalk c = *w;
+	char aside[128], from[PATH_MAX], to[PATH_MAX];
+	uint64_t next = f->next;
+
+	if (sl_newseg_open(&ns, f->dir, w->base, 0) < 0)
+		return sysfail(f, w->name);
+	c.quiet = 1;
+	c.ns = &ns;
+	c.ifd = -1;
+	c.batches = c.records = c.damaged = 0;
+	if (walk(f, &c, last) < 0 || aside_name(f, w->name, aside,
+	    sizeof aside) < 0) {
+		sl_newseg_abort(&ns);
+		return sysfail(f, w->name);
+	}
+	f->next = next;
+	snprintf(from, sizeof from, "%s/%s", f->dir, w->name);
+	snprintf(to, sizeof to, "%s/%s", f->dir, aside);
+	/* The damaged file keeps a name of its own before the copy
+	 * replaces it: at no moment is it gone. */
+	if (link(from, to) < 0 || sl_sync_dir(f->dir) < 0) {
+		sl_newseg_abort(&ns);
+		return sysfail(f, aside);
+	}
+	if (sl_newseg_commit(&ns, 0) < 0)
+		return sysfail(f, w->name);
+	f->res->fixed += problems;
+	event(f, SL_FSCK_FIXED, w->name, NONE, NONE, NULL,
+	    "set aside as %s; %" PRIu64 " records in %" PRIu64 " batches "
+	    "copied into a new %s", aside, c.records, c.batches, w->name);
+	return 0;
+}
+
+static int
+check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
+{
+	struct segwalk w = { 0 };
+	struct sl_newseg ns;
+	struct stat st;
+	char name[256], iname[64], path[PATH_MAX];
+	off_t isize = 0;
+	uint64_t before = f->res->problems, idxprob;
+	int rw = f->o->mode != SL_FSCK_CHECK && last, r = -1, nsok = 0;
+	const char *slash;
+
+	if (f->file != NULL) {
+		slash = strrchr(f->file, '/');
+		snprintf(name, sizeof name, "%s", slash ? slash + 1 : f->file);
+		snprintf(path, sizeof path, "%s", f->file);
+	} else {
+		sl_segment_name(name, sizeof name, base, ".log");
+		snprintf(path, sizeof path, "%s/%s", f->dir, name);
+	}
+	sl_segment_name(iname, sizeof iname, base, ".index");
+	w.name = name;
+	w.base = base;
+	w.upper = upper;
+	w.ifd = -1;
+	if ((w.fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT && f->file == NULL)
+			return 0;	/* removed by retention meanwhile */
+		return sysfail(f, name);
+	}
+	if (fstat(w.fd, &st) < 0) {
+		sysfail(f, name);
+		goto out;
+	}
+	f->res->segments++;
+	if (f->o->dump)
+		event(f, SL_FSCK_SEGMENT, name, st.st_size, base, NULL, NULL);
+	if (f->file == NULL) {
+		snprintf(path, sizeof path, "%s/%s", f->dir, iname);
+		if ((w.ifd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			struct stat ist;
+
+			if (fstat(w.ifd, &ist) < 0) {
+				sysfail(f, iname);
+				goto out;
+			}
+			isize = ist.st_size;
+			w.nent = isize / SL_INDEX_ENTRY;
+		} else if (errno != ENOENT) {
+			sysfail(f, iname);
+			goto out;
+		}
+	}
+	if (f->o->mode != SL_FSCK_CHECK) {
+		if (sl_newseg_open(&ns, f->dir, base, 1) < 0) {
+			sysfail(f, iname);
+			goto out;
+		}
+		nsok = 1;
+		w.ns = &ns;
+	}
+	if (walk(f, &w, last) < 0)
+		goto out;
+	if (f->o->dump && w.ifd >= 0)
+		dump_index(f, &w, iname);
+	idxprob = f->res->problems;
+	if (f->file == NULL && w.ifd < 0)
+		event(f, SL_FSCK_PROBLEM, iname, NONE, NONE, NULL,
+		    "missing index");
+	else
+		index_report(f, &w, iname, isize);
+	idxprob = f->res->problems - idxprob;
+	f->res->batches += w.batches;
+	f->res->records += w.records;
+
+	if (f->o->mode == SL_FSCK_SALVAGE && w.damaged > 0) {
+		sl_newseg_abort(&ns);
+		nsok = 0;
+		if (salvage(f, &w, last, f->res->problems - before) < 0)
+			goto out;
+		f->next = w.next;
+		r = 0;
+		goto out;
+	}
+	if (f->o->mode != SL_FSCK_CHECK && w.tail != NONE) {
+		if (ftruncate(w.fd, (off_t)w.tail) < 0 || fsync(w.fd) < 0) {
+			sysfail(f, name);
+			goto out;
+		}
+		f->res->fixed++;
+		event(f, SL_FSCK_FIXED, name, w.tail, w.next, NULL,
+		    "incomplete tail of %" PRIu64 " bytes truncated",
+		    (uint64_t)st.st_size - w.tail);
+	}
+	if (nsok) {
+		nsok = 0;
+		switch (sl_newseg_commit(&ns, 1)) {
+		case -1:
+			sysfail(f, iname);
+			goto out;
+		case 1:
+			f->res->fixed += idxprob;
+			event(f, SL_FSCK_FIXED, iname, NONE, NONE, NULL,
+			    "index rebuilt (%zu entries)", ns.ib.n);
+			break;
+		}
+	}
+	f->next = w.next;
+	r = 0;
+out:
+	if (nsok)
+		sl_newseg_abort(&ns);
+	if (w.ifd >= 0)
+		close(w.ifd);
+	close(w.fd);
+	return r;
+}
+
+/* ---- the whole log --------------------------------------------------- */
+
+/* Index files without a segment, and temporary files of a crashed
+ * rewrite: caches and leftovers that --repair removes. */
+static int
+check_strays(struct fsck *f)
+{
+	DIR *d;
+	struct dirent *de;
+	char seg[64], path[PATH_MAX];
+	struct stat st;
+	uint64_t base;
+	size_t len;
+	int stray;
+
+	if ((d = opendir(f->dir)) == NULL)
+		return sysfail(f, f->dir);
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		stray = 0;
+		if (sl_maint_tmpname(de->d_name)) {
+			stray = 1;
+			event(f, SL_FSCK_PROBLEM, de->d_name, NONE, NONE, NULL,
+			    "leftover temporary file of an interrupted "
+			    "rewrite");
+		} else if (len == SL_SEGMENT_DIGITS + 6 &&
+		    strcmp(de->d_name + SL_SEGMENT_DIGITS, ".index") == 0) {
+			memcpy(seg, de->d_name, SL_SEGMENT_DIGITS);
+			memcpy(seg + SL_SEGMENT_DIGITS, ".log", 5);
+			snprintf(path, sizeof path, "%s/%s", f->dir, seg);
+			if (sl_segment_parse(seg, &base) == 0 &&
+			    stat(path, &st) < 0 && errno == ENOENT) {
+				stray = 1;
+				event(f, SL_FSCK_PROBLEM, de->d_name, NONE, NONE,
+				    NULL, "index without a segment");
+			}
+		}
+		if (!stray || f->o->mode == SL_FSCK_CHECK)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", f->dir, de->d_name);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			closedir(d);
+			return sysfail(f, de->d_name);
+		}
+		f->res->fixed++;
+		event(f, SL_FSCK_FIXED, de->d_name, NONE, NONE, NULL,
+		    "removed");
+	}
+	closedir(d);
+	return 0;
+}
+
+static void
+check_consumers(struct fsck *f, uint64_t end)
+{
+	struct sl_checkpoint ck;
+	char **names, file[256];
+
+	if ((names = sl_checkpoint_list(f->dir)) == NULL) {
+		event(f, SL_FSCK_PROBLEM, "consumers", NONE, NONE, NULL, "%s",
+		    strerror(errno));
+		return;
+	}
+	for (size_t i = 0; names[i] != NULL; i++) {
+		snprintf(file, sizeof file, "consumers/%s", names[i]);
+		if (sl_checkpoint_read(f->dir, names[i], f->set.id, &ck) < 0)
+			event(f, SL_FSCK_PROBLEM, file, NONE, NONE, NULL, "%s",
+			    sl_checkpoint_strerror(errno));
+		else if (ck.offset > end)
+			event(f, SL_FSCK_PROBLEM, file, NONE, ck.offset, NULL,
+			    "checkpoint past the end of the log (%" PRIu64 ")",
+			    end);
+	}
+	sl_checkpoint_list_free(names);
+}
+
+static int
+check_log(struct fsck *f)
+{
+	uint64_t *bases;
+	size_t n;
+	int wfd = -1, r = -1, op;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof path, "%s/lock", f->dir);
+	op = f->o->mode == SL_FSCK_CHECK ? LOCK_SH : LOCK_EX;
+	if ((wfd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno != ENOENT)
+		return sysfail(f, "lock");
+	/* Repairs list the segments under the lock: what is last then
+	 * stays last. */
+	if (wfd >= 0 && op == LOCK_EX && sl_lock(wfd, LOCK_EX) < 0) {
+		sysfail(f, "lock");
+		close(wfd);
+		return -1;
+	}
+	if (sl_segment_list(f->dir, &bases, &n) < 0) {
+		sysfail(f, f->dir);
+		if (wfd >= 0)
+			close(wfd);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int last = i + 1 == n;
+
+		/* Shared with writers' exclusive lock: no append is half
+		 * done while the last segment is read. */
+		if (last && wfd >= 0 && op == LOCK_SH &&
+		    sl_lock(wfd, LOCK_SH) < 0) {
+			sysfail(f, "lock");
+			goto out;
+		}
+		if (check_segment(f, bases[i], last ? NONE : bases[i + 1],
+		    last) < 0)
+			goto out;
+	}
+	if (check_strays(f) < 0)
+		goto out;
+	check_consumers(f, n > 0 && f->next < bases[n - 1] ? bases[n - 1] :
+	    f->next);
+	r = 0;
+out:
+	if (wfd >= 0)
+		close(wfd);
+	free(bases);
+	return r;
+}
+
+int
+sl_fsck(const char *path, const struct sl_fsck_opts *o,
+    struct sl_fsck_result *res)
+{
+	struct fsck f = { 0 };
+	struct stat st;
+	char *dir = NULL;
+	uint64_t base;
+	int mfd = -1, r = -1;
+
+	memset(res, 0, sizeof *res);
+	f.o = o;
+	f.res = res;
+	if (stat(path, &st) < 0) {
+		snprintf(res->err, sizeof res->err, "%s", strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		f.dir = path;
+		if (sl_settings_read(path, &f.set) < 0) {
+			if (errno == ENOENT) {
+				snprintf(res->err, sizeof res->err,
+				    "not a synclog log (no settings file)");
+				errno = ENOENT;
+				return -1;
+			}
+			event(&f, SL_FSCK_PROBLEM, "settings", NONE, NONE, NULL,
+			    "%s", errno == EBADMSG ? "damaged settings file" :
+			    strerror(errno));
+			memset(&f.set, 0, sizeof f.set);
+		}
+		if ((mfd = sl_maint_lock(path, o->mode == SL_FSCK_CHECK ?
+		    LOCK_SH : LOCK_EX)) < 0)
+			return sysfail(&f, "lock");
+		f.limit = sl_batch_limit(f.set.max_record_bytes);
+		r = check_log(&f);
+	} else {
+		const char *slash = strrchr(path, '/');
+
+		if (o->mode != SL_FSCK_CHECK) {
+			snprintf(res->err, sizeof res->err,
+			    "repair and salvage work on a log directory, "
+			    "not a segment file");
+			errno = EINVAL;
+			return -1;
+		}
+		f.file = path;
+		dir = slash ? strndup(path, slash - path + (slash == path)) :
+		    strdup(".");
+		if (dir == NULL)
+			return sysfail(&f, path);
+		f.dir = dir;
+		if (sl_settings_read(dir, &f.set) < 0)
+			memset(&f.set, 0, sizeof f.set);
+		if (sl_segment_parse(slash ? slash + 1 : path, &base) < 0)
+			base = 0;
+		f.limit = sl_batch_limit(f.set.max_record_bytes);
+		r = check_segment(&f, base, NONE, 1);
+	}
+	if (mfd >= 0)
+		close(mfd);
+	sl_cursor_free(&f.cur);
+	free(f.scratch);
+	free(dir);
+	return r;
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# logstat: bounds, counts, sizes, time range and consumers, as text, JSON
+# and YAML.
+load helpers
+
+T0=1795168800000	# 2026-11-20T10:00:00Z
+
+# ten LOG: records v0..v9 at T0 + 0s, 1s, ... 9s, v5 late by a minute.
+ten() {
+	local i
+	for ((i = 0; i < 10; i++)); do
+		printf '{"timestamp":%d,"value":"v%d"}\n' \
+		    $((T0 + i * 1000 + (i == 5 ? 60000 : 0))) $i
+	done | logappend -J "$1"
+}
+
+@test "logstat: --help, --version and usage errors" {
+	ok logstat --help
+	output_is "usage: logstat [-J | -Y] log ..."
+	ok logstat --version
+	output_is "logstat synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$SYNCLOG_BUILD/lib/synclog.h")"
+	expect 2 logstat
+	stderr_is "usage: logstat [-J | -Y] log ..."
+	expect 2 logstat -x L
+	fails 2 logstat nolog
+	stderr_is "logstat: nolog: No such file or directory"
+	mkdir notalog
+	fails 2 logstat notalog
+	stderr_is "logstat: notalog: not a synclog log (no settings file)"
+}
+
+@test "logstat: the figures of a log, as text" {
+	ten L
+	id=$(sed -n 's/^id //p' L/settings)
+	size=$(stat -c %s L/00000000000000000000.log)
+	ok logstat L
+	output_is "log          L
+id           $id
+segments     1
+bytes        $size
+index-bytes  0
+begin        0
+end          10
+records      10
+first-time   2026-11-20T10:00:00.000Z 1795168800000
+last-time    2026-11-20T10:00:09.000Z 1795168809000
+max-time     2026-11-20T10:01:05.000Z 1795168865000
+consumers    0"
+}
+
+@test "logstat: an empty log, and a lone segment" {
+	: | logappend E
+	ok logstat E
+	grep -q '^records      0$' <<<"$output"
+	grep -q '^begin        0$' <<<"$output"
+	grep -q '^end          0$' <<<"$output"
+	grep -q '^first-time   - -$' <<<"$output"
+	ten L
+	ok logstat L/00000000000000000000.log
+	grep -q '^log          L/00000000000000000000.log$' <<<"$output"
+	grep -q '^id           -$' <<<"$output"
+	grep -q '^records      10$' <<<"$output"
+	! grep -q '^consumers' <<<"$output"
+}
+
+@test "logstat: many segments, compaction gaps and a torn tail" {
+	seq 1 20000 | logappend -s 16K L
+	ok logstat L
+	grep -q '^records      20000$' <<<"$output"
+	grep -q "^segments     $(ls L/*.log | wc -l)$" <<<"$output"
+	grep -q "^bytes        $(cat L/*.log | wc -c)$" <<<"$output"
+	grep -q "^index-bytes  $(cat L/*.index | wc -c)$" <<<"$output"
+	# retention moves the beginning; records and end follow
+	ok logcompact -r 5000 L
+	begin=$(logseek L beginning)
+	ok logstat L
+	grep -q "^begin        $begin$" <<<"$output"
+	grep -q "^records      $((20000 - begin))$" <<<"$output"
+	# compaction leaves gaps: fewer records than offsets
+	for i in $(seq 1 300); do echo "{\"key\":\"k$((i % 3))\",\"value\":\"$i\"}"; done |
+	    logappend -J -s 1K K
+	seq 1 100 | logappend -s 1K K
+	ok logcompact -k K
+	ok logstat K
+	grep -q '^end          400$' <<<"$output"
+	grep -q '^records      103$' <<<"$output"
+	# a torn tail under a writer is the end, as for readers
+	printf 'SYLG torn' >> "$(ls K/*.log | tail -1)"
+	ok logstat K
+	grep -q '^end          400$' <<<"$output"
+	grep -q '^last-time ' <<<"$output"
+}
+
+@test "logstat: consumers and their lag" {
+	ten L
+	ok logcheckpoint -s 4 L db
+	ok logcheckpoint -s end L cache
+	ok logstat L
+	grep -q '^consumers    2$' <<<"$output"
+	grep -Eq '^consumer     cache 10 0 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z$' <<<"$output"
+	grep -Eq '^consumer     db 4 6 [0-9]{4}-' <<<"$output"
+	# a damaged checkpoint is shown and makes the status 1
+	printf 'garbage' > L/consumers/db.ckpt
+	fails 1 logstat L
+	stderr_has "logstat: L: consumer db: "
+	grep -q '^consumer     db - - -$' <<<"$output"
+	grep -q '^consumer     cache 10 0 ' <<<"$output"
+}
+
+@test "logstat -J: one JSON object per log" {
+	require python3
+	ten L
+	seq 1 3 | logappend M
+	ok logcheckpoint -s 7 L db
+	ok logstat -J L M
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 2 ]
+	printf '%s\n' "$output" > out.json
+	python3 - <<'EOF'
+import json
+a, b = (json.loads(l) for l in open("out.json"))
+assert a["log"] == "L" and b["log"] == "M"
+assert (a["begin"], a["end"], a["records"], a["segments"]) == (0, 10, 10, 1)
+assert a["first_timestamp"] == 1795168800000
+assert a["first_time"] == "2026-11-20T10:00:00.000Z"
+assert a["max_timestamp"] == 1795168865000
+assert a["last_time"] == "2026-11-20T10:00:09.000Z"
+assert len(a["id"]) == 32 and a["bytes"] > 0
+c = a["consumers"]
+assert len(c) == 1 and c[0]["name"] == "db" and c[0]["offset"] == 7 and c[0]["lag"] == 3
+assert isinstance(c[0]["updated"], int) and c[0]["updated_time"].endswith("Z")
+assert b["records"] == 3 and b["consumers"] == []
+EOF
+	: | logappend E
+	ok logstat --json E
+	python3 -c 'import json, sys
+d = json.loads(sys.argv[1])
+assert d["first_timestamp"] is None and d["last_time"] is None and d["records"] == 0' "$output"
+}
+
+@test "logstat -Y: one YAML document per log" {
+	require python3
+	python3 -c 'import yaml' 2>/dev/null || skip "python3 yaml module not installed"
+	ten L
+	mkdir 'odd "dir"'
+	seq 1 3 | logappend 'odd "dir"/M'
+	ok logcheckpoint -s 2 'odd "dir"/M' c
+	ok logstat -Y L 'odd "dir"/M'
+	printf '%s\n' "$output" > out.yaml
+	python3 - <<'EOF'
+import yaml
+a, b = yaml.safe_load_all(open("out.yaml"))
+assert a["log"] == "L" and a["records"] == 10 and a["consumers"] == []
+assert a["first_time"] == "2026-11-20T10:00:00.000Z"
+assert b["log"] == 'odd "dir"/M' and b["end"] == 3
+assert b["consumers"][0]["name"] == "c" and b["consumers"][0]["lag"] == 1
+EOF
+}
+
+@test "logstat: every log is reported; the status is the worst" {
+	ten L
+	expect 2 logstat L nolog L
+	[ "$(grep -c '^log ' <<<"$output")" -eq 2 ]
+	stderr_is "logstat: nolog: No such file or directory"
+}

@@ -1056,6 +1056,8 @@ config(const char *file, const struct consumer *def, size_t *n)
 	return cs;
 }
 
+static struct consumer *cs;	/* global: reachable in every child */
+static size_t ncs;
 static pid_t *children;
 static size_t nchildren;
 
@@ -1075,13 +1077,13 @@ forward(int sig)
 static int
 run_config(const char *file, const struct consumer *def)
 {
-	struct consumer *cs;
 	struct sigaction sa;
 	size_t n, i, left;
 	pid_t pid;
 	int st, rval = 0, code;
 
 	cs = config(file, def, &n);
+	ncs = n;
 	if ((children = calloc(n, sizeof *children)) == NULL)
 		err(2, NULL);
 	memset(&sa, 0, sizeof sa);
@@ -1119,6 +1121,10 @@ run_config(const char *file, const struct consumer *def)
 		if (code > rval)
 			rval = code > 2 ? 2 : code;
 	}
+	for (i = 0; i < ncs; i++)
+		free(cs[i].argv);
+	free(cs);
+	free(children);
 	return rval;
 }
 

@@ -171,7 +171,7 @@ logid() { sed -n 's/^id //p' L/settings; }
 	logapply L c -- sleep 100 &
 	pid=$!
 	for _ in $(seq 100); do
-		child=$(ps -o pid= --ppid $pid)
+		child=$(ps -o pid= --ppid $pid || true)
 		[ -n "$child" ] && break
 		sleep 0.05
 	done

@@ -1,33 +1,19 @@
 #!/usr/bin/env bats
 # logapply killed with SIGKILL, again and again: with a handler that
-# keeps the next offset in the same transaction as the data (the pattern
+# keeps the next offset in the same transaction as the data (the handler
 # of logapply(1), EXAMPLES), every record is applied exactly once.
 load helpers
 
-# The handler of logapply(1), EXAMPLES, plus its pid for the killer, a
-# busy timeout (a handler orphaned by a killed logapply may still run
-# beside the next one) and no fsync (the crashes here are kills, not
-# power cuts).
+# handler: the exactly-once SQLite handler of logapply(1), EXAMPLES, taken
+# from the manual page itself, and a wrapper that records its pid for the
+# killer.
 handler() {
-	cat > apply <<-'EOF'
-	#!/bin/sh
-	echo $$ > handler.pid
-	exec sqlite3 -bail "$1" \
-	    '.timeout 10000' \
-	    'PRAGMA synchronous = OFF;' \
-	    'CREATE TABLE IF NOT EXISTS applied (next INTEGER NOT NULL);' \
-	    'CREATE TABLE IF NOT EXISTS events (off INTEGER, val TEXT);' \
-	    'BEGIN IMMEDIATE;' \
-	    'INSERT INTO applied SELECT 0 WHERE NOT EXISTS (SELECT * FROM applied);' \
-	    'CREATE TEMP TABLE batch (line TEXT);' \
-	    '.mode ascii' '.separator "\037" "\n"' \
-	    '.import /dev/stdin batch' \
-	    "INSERT INTO events SELECT line ->> 'offset', line ->> 'value'
-	        FROM batch WHERE line ->> 'offset' >= (SELECT next FROM applied);" \
-	    "UPDATE applied SET next = max(next, $LOGAPPLY_LAST + 1);" \
-	    'COMMIT;'
-	EOF
-	chmod +x apply
+	require mandoc
+	mandoc -Tascii "$BATS_TEST_DIRNAME/../man/logapply.1" | col -bx |
+	    sed -n '/^ *#!\/bin\/sh/,/COMMIT;/p' | sed 's/^           //' > apply-sqlite
+	grep -q "^exec sqlite3" apply-sqlite
+	printf '#!/bin/sh\necho $$ > handler.pid\nexec ./apply-sqlite "$@"\n' > apply
+	chmod +x apply apply-sqlite
 }
 
 # verify N: the store holds records 0..N-1, each once, and says so.

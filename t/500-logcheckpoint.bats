@@ -12,7 +12,7 @@ mklog() {
 	case $output in "usage: logcheckpoint "*) ;; *) false ;; esac
 	ok logcheckpoint -h
 	ok logcheckpoint --version
-	output_is "logcheckpoint synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$SYNCLOG_BUILD/lib/synclog.h")"
+	output_is "logcheckpoint synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$BATS_TEST_DIRNAME/../lib/synclog.h")"
 	mklog 3
 	expect 2 logcheckpoint
 	case $stderr in "usage: logcheckpoint "*) ;; *) false ;; esac

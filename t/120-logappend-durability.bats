@@ -245,6 +245,15 @@ a"
 	diff -r before L
 }
 
+@test "logappend -x: input too large for one batch is refused whole" {
+	seq 1 10 | logappend -m 1K L
+	cp -a L before
+	fails 1 logappend -x 10 -p L < <(seq 1 200000)
+	output_is ""
+	stderr_is "logappend: stdin: input too large for one batch with -x"
+	diff -r before L
+}
+
 @test "logappend -x: of concurrent writers expecting the same offset exactly one wins" {
 	echo a | logappend L
 	for i in 1 2 3 4; do

@@ -12,6 +12,7 @@
  * input is one batch, written only if the log's next offset is as given.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -95,6 +96,23 @@ add_header(const char *arg)
 	nextra++;
 }
 
+/*
+ * Occupy any closed descriptor among 0, 1 and 2 with /dev/null, read-only:
+ * otherwise a segment opened read-write would land there and receive the
+ * offsets or a diagnostic.  Writes to such a descriptor still fail.
+ */
+static void
+guard_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd <= 2)
+		;
+	if (fd < 0)
+		die(2, "/dev/null: %s", strerror(errno));
+	close(fd);
+}
+
 /* Write the pending batch and print its offsets. */
 static void
 commit(sl_writer *w)
@@ -170,6 +188,7 @@ main(int argc, char *argv[])
 	char *end;
 	int ch, r;
 
+	guard_stdio();
 	sl_fmt_init(&fmt);
 	while ((ch = getopt_long(argc, argv, "0BD:F:H:JK:NVYhk:m:ps:x:z",
 	    longopts, NULL)) != -1) {

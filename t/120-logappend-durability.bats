@@ -340,3 +340,20 @@ a"
 	# Offsets stay dense after all the torn tails.
 	awk '$1 != NR - 1 { print "offset " $1 " at line " NR; exit 1 }' all
 }
+
+@test "logappend with closed standard descriptors never writes into the log's files" {
+	seq 1 3 | logappend L
+	cp -a L before
+	# stdout and stderr closed: a segment opened on descriptor 2 would
+	# receive the diagnostic, over its first batch.
+	expect 1 bash -c 'echo bad | logappend -J L >&- 2>&-'
+	diff -r before L
+	# The offsets cannot be printed (exit 2), but go nowhere else.
+	expect 2 bash -c 'seq 4 6 | logappend -p L >&- 2>&-'
+	is "$(stat -c %s L/lock)" 0
+	ok logcat L
+	output_is "$(seq 1 6)"
+	# stdin closed: no input.
+	ok bash -c 'logappend -p L <&-'
+	output_is ""
+}

@@ -47,11 +47,10 @@ mask(uint32_t crc)
 uint32_t
 sl_batch_crc(const unsigned char *p, size_t length)
 {
-	uLong c = crc32_z(0L, Z_NULL, 0);
+	uint32_t c = sl_crc32(0, p, 48);
 
-	c = crc32_z(c, p, 48);
-	c = crc32_z(c, p + SL_BATCH_HDR, length - SL_BATCH_HDR);
-	return mask((uint32_t)c);
+	c = sl_crc32(c, p + SL_BATCH_HDR, length - SL_BATCH_HDR);
+	return mask(c);
 }
 
 int

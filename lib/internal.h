@@ -59,6 +59,11 @@ sl_put64(unsigned char *p, uint64_t v)
 	sl_put32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* ==== crc32.c: zlib's CRC-32, folded with PCLMULQDQ where available ==== */
+
+/* Exactly crc32_z(CRC, P, N) of zlib, faster on large buffers. */
+uint32_t sl_crc32(uint32_t crc, const unsigned char *p, size_t n);
+
 /* ==== batch.c: one batch, encoded and decoded ======================== */
 
 /*
@@ -309,6 +314,13 @@ void	sl_ibuild_init(struct sl_ibuild *, int fd, uint64_t segbase);
 int	sl_ibuild_batch(struct sl_ibuild *, uint64_t pos,
 	    const struct sl_batch *);
 int	sl_ibuild_finish(struct sl_ibuild *);
+
+/*
+ * Whether this thread verified the batch with header HDR at POS of file
+ * FD lately (sl_batch_known_add): its checksum need not be computed again.
+ */
+int	sl_batch_known(int fd, uint64_t pos, const unsigned char *hdr);
+void	sl_batch_known_add(int fd, uint64_t pos, const unsigned char *hdr);
 
 /*
  * The largest timestamp of segment SFD (INT64_MIN when empty) from its

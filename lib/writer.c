@@ -503,10 +503,22 @@ seal(sl_writer *w, uint64_t base, size_t *lenp)
 	return p;
 }
 
-/* Start a new segment at the next offset; the old one is complete. */
+/*
+ * Start a new segment at the next offset.  The old one must be complete on
+ * disk first, even with nosync: only the last segment may have a tail to
+ * recover, so that a power cut leaves a valid prefix of the log.
+ */
 static int
 rotate(sl_writer *w)
 {
+	char name[64];
+
+	if (w->nosync && sl_datasync(w->segfd) < 0) {
+		w->broken = 1;
+		sl_segment_name(name, sizeof name, w->segbase, ".log");
+		seterr(w, "%s: fdatasync: %s", name, strerror(errno));
+		return -1;
+	}
 	return load_segment(w, w->next, 1);
 }
 

@@ -11,13 +11,26 @@
 REL_SUMMARY=${SYNCLOG_SUMMARY:-${BATS_RUN_TMPDIR:-/tmp}/rel-summary}
 export REL_SUMMARY
 
-# rel_n FAST TORTURE: the loop count for this run.
+# rel_n FAST TORTURE: the loop count (or any other word) for this run.
 rel_n() {
 	if [ -n "${TORTURE-}" ] && [ "$TORTURE" != 0 ]; then
 		echo "$2"
 	else
+		case $SYNCLOG_BUILD:$1 in
+		*/build/san:[0-9]*) echo $((($1 + 3) / 4)) ;;
+		*) echo "$1" ;;
+		esac
+	fi
+}
+
+# rel_step FAST TORTURE: a stride through crash points: every FAST-th
+# (four times sparser under the sanitizers), every TORTURE-th in torture.
+rel_step() {
+	if [ -n "${TORTURE-}" ] && [ "$TORTURE" != 0 ]; then
+		echo "$2"
+	else
 		case $SYNCLOG_BUILD in
-		*/build/san) echo $((($1 + 3) / 4)) ;;
+		*/build/san) echo $(($1 * 4)) ;;
 		*) echo "$1" ;;
 		esac
 	fi
@@ -49,4 +62,20 @@ rel_summary() {
 # rel_last_line: the summary line of a tool's output ($output).
 rel_last_line() {
 	printf '%s\n' "$output" | tail -n 1
+}
+
+# rel_scratch: set REL_SCRATCH to a directory for scratch files that are
+# written and removed by the thousand (rebuilt logs), in memory when
+# /dev/shm allows, since some disks make every unlink slow.  rel_cleanup
+# (call it from teardown) removes it.
+rel_scratch() {
+	REL_SCRATCH=$(mktemp -d /dev/shm/synclog-rel.XXXXXX 2>/dev/null) ||
+	    REL_SCRATCH=$(mktemp -d "$BATS_TEST_TMPDIR/scratch.XXXXXX")
+}
+
+rel_cleanup() {
+	if [ -n "${REL_SCRATCH-}" ]; then
+		rm -rf "$REL_SCRATCH"
+		REL_SCRATCH=
+	fi
 }

@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# Power-loss simulation.  t/shim/powercut.c journals every change the
+# programs make under a directory; t/tools/powertool.c rebuilds that
+# directory as a power cut after any journal entry would have left it
+# (file data as of its last sync, directory entries as of their
+# directory's last sync; the unsynced rest cut, zeroed, garbage, partly
+# kept, all kept) and checks the log of each: it reads, its offsets are
+# dense, every acknowledged offset holds its record, the next writer
+# recovers it.  Both tools state the model in full at their top.
+load helpers
+load tools/rel
+
+P=$TTOOLS/powertool
+SHIM=$TTOOLS/powercut.so
+FSHIM=$TTOOLS/fault.so
+
+teardown() {
+	rel_cleanup
+}
+
+# records N PREFIX: N lines of various lengths, each unique.
+records() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		printf '%s%d.%*s\n' "$2" "$i" $(((i * 37) % 180)) "" | tr ' ' x
+	done
+}
+
+# power_run INPUT ARG...: run a command in W under the shim, journal J.
+power_run() {
+	local input=$1
+	shift
+	(cd W && "$P" run -P "$SHIM" -r "$(rel_seed)" ${input:+-i "../$input"} \
+	    . ../J -- "$@")
+}
+
+# power_check SUMMARY [ARG]...: check every crash point of J from base.
+power_check() {
+	local what=$1
+	shift
+	rel_scratch
+	ok "$P" check -r "$(rel_seed)" -o "$REL_SCRATCH/out" "$@" J base
+	rel_summary "$what: $(rel_last_line)"
+}
+
+setup_root() {
+	mkdir -p W
+	cp -a W base
+}
+
+@test "power cut: a synced writer keeps every acknowledged record at every crash point" {
+	setup_root
+	records "$(rel_n 60 400)" a >in
+	power_run in logappend -p -s 1K L >acks
+	[ "$(wc -l <acks)" -eq "$(wc -l <in)" ]
+	power_check "power cut, synced appends with rotation"
+}
+
+@test "power cut: compressed batches appended to an existing log" {
+	mkdir W
+	seq 1 500 | logappend -s 4K W/L
+	cp -a W base
+	records "$(rel_n 60 400)" z >in
+	power_run in logappend -z -p -s 4K L >acks
+	power_check "power cut, compressed appends to an existing log"
+}
+
+@test "power cut: with -N the log is a valid prefix, acknowledged or not" {
+	setup_root
+	records "$(rel_n 60 400)" n >in
+	power_run in logappend -N -p -s 1K L >acks
+	power_check "power cut, -N appends" -N
+}
+
+@test "power cut: the checker catches -N losing acknowledged records" {
+	# The model must be able to fail: without syncs, acknowledged
+	# offsets are lost when nothing unsynced survives.
+	setup_root
+	records 30 u >in
+	power_run in logappend -N -p L >acks
+	expect 1 "$P" check -m cut -o out J base
+	stderr_has "acknowledged offset 0 is lost"
+}
+
+@test "power cut: a crash while recovering the tail a power cut left" {
+	local k mode
+	setup_root
+	records 60 a >in
+	power_run in logappend -p -s 1K L >acks
+	k=$("$P" count J)
+	mv J J1
+	mv base base1
+	rel_scratch
+	for mode in garbage prefix $(rel_n '' 'zero names'); do
+		# The state a cut at two thirds of the run leaves ...
+		rm -rf W base J
+		ok "$P" replay -m "$mode" -r "$k" J1 base1 W $((k * 2 / 3))
+		cp -a W base
+		# ... recovered and appended to by the next writer, cut
+		# anywhere again.
+		records 30 "b$mode" >in2
+		power_run in2 logappend -p -s 1K L >acks2
+		[ "$(wc -l <acks2)" -eq 30 ]
+		power_check "power cut while recovering a $mode tail"
+	done
+}
+
+@test "power cut: a writer killed before syncing a new entry, then a power cut" {
+	# The killed writer created the log, its settings or a segment but
+	# never synced their directory: the next writer must, before it
+	# acknowledges anything appended there.
+	local n
+	records 40 a >in
+	records 40 b >in2
+	for n in 1 2 3 4 $(rel_n '' '5 6 7 8'); do
+		rm -rf W base J
+		setup_root
+		LD_PRELOAD=$FSHIM SYNCLOG_FAULT="fsync@dir:$n:kill" \
+		    SYNCLOG_FAULT_EXE=logappend \
+		    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		    expect 137 power_run in logappend -p -s 1K L
+		power_run in2 logappend -p -s 1K L >acks
+		[ "$(wc -l <acks)" -eq 40 ]
+		power_check "power cut after a writer killed at directory sync $n" \
+		    -m cut -m names
+	done
+}
+
+@test "power cut: the tools read every rebuilt log and the next writer recovers it" {
+	local k n mode
+	setup_root
+	records 40 a >in
+	power_run in logappend -p -s 1K L >acks
+	n=$("$P" count J)
+	rel_scratch
+	for ((k = 0; k <= n; k += $(rel_step 25 1))); do
+		for mode in cut garbage $(rel_n '' 'zero prefix keep names'); do
+			rm -rf "$REL_SCRATCH/o"
+			ok "$P" replay -m "$mode" -r "$k" J base "$REL_SCRATCH/o" "$k"
+			printf '%s\n' "$output" | grep . >acked || :
+			[ -e "$REL_SCRATCH/o/L/settings" ] || {
+				[ ! -s acked ] || return 1
+				continue
+			}
+			ok logcat -F '%o %s\n' "$REL_SCRATCH/o/L"
+			printf '%s\n' "$output" | grep . >got || :
+			# Every acknowledged offset is there with its record.
+			while read -r o; do
+				grep -qx "$o $(sed -n "$((o + 1))p" in)" got
+			done <acked
+			sh_ok "echo recovered | logappend -p '$REL_SCRATCH/o/L'"
+			output_is "$(grep -c . got)"
+			if command -v logfsck >/dev/null; then
+				ok logfsck "$REL_SCRATCH/o/L"
+			fi
+		done
+	done
+}
+
+@test "power cut: a checkpoint update leaves the old or the new checkpoint, never none" {
+	local k n mode
+	mkdir W
+	seq 1 100 | logappend W/L
+	ok logcheckpoint -s 10 W/L c
+	cp -a W base
+	power_run '' logcheckpoint -s 50 L c
+	n=$("$P" count J)
+	[ "$n" -gt 3 ]
+	rel_scratch
+	local old=0 new=0
+	for ((k = 0; k <= n; k++)); do
+		for mode in cut zero garbage prefix keep names; do
+			rm -rf "$REL_SCRATCH/o"
+			ok "$P" replay -m "$mode" -r "$k" J base "$REL_SCRATCH/o" "$k"
+			ok logcheckpoint "$REL_SCRATCH/o/L" c
+			case $output in
+			10) old=$((old + 1)) ;;
+			50) new=$((new + 1)) ;;
+			*) echo "crash point $k, $mode: checkpoint $output" >&2
+			   return 1 ;;
+			esac
+		done
+	done
+	[ "$old" -gt 0 ] && [ "$new" -gt 0 ]
+	rel_summary "power cut during a checkpoint update: $((old + new))" \
+	    "crash points, $old old, $new new, none lost or damaged"
+}
+
+@test "power cut: compaction swaps segments atomically" {
+	mkdir W
+	local i
+	for ((i = 0; i < $(rel_n 150 1500); i++)); do
+		printf 'k%d\tv%d-padding-padding\n' $((i % 7)) "$i"
+	done | logappend -K '\t' -s 1K W/L
+	cp -a W base
+	power_run '' logcompact -k L
+	# What survived the whole run must survive any crash in it.
+	logcat -F '%o\n' W/L >keep
+	[ "$(wc -l <keep)" -lt 50 ]
+	power_check "power cut during compaction" -S -k keep -s "$(rel_step 2 1)"
+}
+
+@test "power cut: retention removes whole segments, never a record after them" {
+	mkdir W
+	seq 1 "$(rel_n 3000 20000)" | logappend -s 2K W/L
+	cp -a W base
+	power_run '' logcompact -r 500 L
+	logcat -F '%o\n' W/L >keep
+	[ "$(wc -l <keep)" -lt 1000 ]
+	power_check "power cut during retention" -S -k keep -s "$(rel_step 4 1)"
+}

@@ -184,8 +184,8 @@ headers: []
 @test "logcat -Y: PyYAML reads the corpus and random binary records exactly" {
 	require_pyyaml
 	records corpus > corpus.b
-	records random 9 150 > random.b
-	"$TTOOLS/fmtcopy" -g 100 -s 5 -- -B > gen.b
+	records random 9 100 > random.b
+	"$TTOOLS/fmtcopy" -g 60 -s 5 -- -B > gen.b
 	for f in corpus random gen; do
 		ok logappend -B $f < $f.b
 		sh_ok "logcat -Y $f > $f.yaml"

@@ -73,7 +73,7 @@ def corpus():
     for ts in (0, -1, 1, INT64_MAX, INT64_MIN + 1, -1795168800000):
         recs.append((ts, None, b"ts", []))
     rnd = random.Random(1)
-    recs.append((11, b"big", bytes(rnd.getrandbits(8) for _ in range(100000)),
+    recs.append((11, b"big", rnd.randbytes(100000),
                  []))
     return recs
 

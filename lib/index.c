@@ -113,11 +113,17 @@ find(int ifd, int sfd, uint64_t segbase, size_t limit, int bytime,
 		else
 			hi = mid;
 	}
-	/* A few bad entries in a row mean a stale index: scan instead. */
+	/*
+	 * A few bad entries in a row mean a stale index: scan instead.  A
+	 * damaged entry may also have misled the search: only an entry that
+	 * matches counts, or a seek would land past the offset asked for.
+	 */
 	for (int tries = 0; lo > 0 && tries < 8; tries++) {
 		lo--;
 		if (sl_index_get(ifd, segbase, lo, &e) < 0)
 			return -1;
+		if (bytime ? e.maxts >= ms : e.offset > offset)
+			continue;
 		if ((v = verify(sfd, limit, &e)) < 0)
 			return -1;
 		if (v) {

@@ -195,7 +195,7 @@ load_segment(sl_writer *w, uint64_t base, int create)
 		return -1;
 	}
 	if (create && !w->nosync && sl_sync_dir(w->dir) < 0) {
-		seterr(w, "%s: directory sync: %s", w->dir, strerror(errno));
+		seterr(w, "directory sync: %s", strerror(errno));
 		return -1;
 	}
 	if ((w->idxfd = open_in(w, base, ".index", O_RDWR | O_CREAT |
@@ -237,7 +237,7 @@ load_last(sl_writer *w)
 	int r;
 
 	if (sl_segment_list(w->dir, &bases, &n) < 0) {
-		seterr(w, "%s: %s", w->dir, strerror(errno));
+		seterr(w, "%s", strerror(errno));
 		return -1;
 	}
 	r = n == 0 ? load_segment(w, 0, 1) : load_segment(w, bases[n - 1], 0);
@@ -287,7 +287,7 @@ catch_up(sl_writer *w)
 		if (fd < 0) {
 			if (errno == ENOENT)
 				break;
-			seterr(w, "%s: %s", w->dir, strerror(errno));
+			seterr(w, "%s", strerror(errno));
 			return -1;
 		}
 		close(fd);
@@ -584,13 +584,13 @@ sl_writer_commit(sl_writer *w, uint64_t expect, uint64_t *first)
 		return -1;
 	}
 	if (sl_lock(w->lockfd, LOCK_EX) < 0) {
-		seterr(w, "%s/lock: %s", w->dir, strerror(errno));
+		seterr(w, "lock: %s", strerror(errno));
 		return -1;
 	}
 	r = commit_locked(w, expect, first);
 	e = errno;
 	if (sl_lock(w->lockfd, LOCK_UN) < 0 && r == 0) {
-		seterr(w, "%s/lock: %s", w->dir, strerror(errno));
+		seterr(w, "lock: %s", strerror(errno));
 		return -1;
 	}
 	errno = e;

@@ -193,7 +193,6 @@ a"
 }
 
 @test "logappend: the directory error message names the log once" {
-	skip "BUG: lib/writer.c load_segment/catch_up/load_last prefix messages with w->dir, which logappend prefixes again: 'logappend: L: L: directory sync: ...'"
 	seq 1 200 | logappend -s 4K L
 	with_fault 'fsync@dir~/L:2:EIO' fails 2 logappend L < <(seq 201 400)
 	stderr_is "logappend: L: directory sync: Input/output error"

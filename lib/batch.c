@@ -153,65 +153,67 @@ sl_cursor_start(struct sl_cursor *c, const unsigned char *batch,
 	return 0;
 }
 
-/* Take a length-prefixed field; absent allowed only where ABSENT_OK. */
-static int
-take(struct sl_cursor *c, const unsigned char *end, const unsigned char **s,
-    size_t *n, int absent_ok)
+/*
+ * Take the length-prefixed field at *PP, which must end by END; absent
+ * allowed only where ABSENT_OK.  An empty field points somewhere non-NULL
+ * (""): NULL means absent.  Inline, with the cursor in a local, because
+ * it runs for every field of every record a reader returns.
+ */
+static inline int
+take(const unsigned char **pp, const unsigned char *end,
+    const unsigned char **s, size_t *n, int absent_ok)
 {
+	const unsigned char *p = *pp;
 	uint32_t len;
 
-	if (end - c->p < 4)
+	if (end - p < 4)
 		return -1;
-	len = sl_get32(c->p);
-	c->p += 4;
+	len = sl_get32(p);
+	p += 4;
 	if (len == SL_ABSENT) {
 		if (!absent_ok)
 			return -1;
 		*s = NULL;
 		*n = 0;
-		return 0;
+	} else {
+		if ((size_t)(end - p) < len)
+			return -1;
+		*s = len > 0 ? p : (const unsigned char *)"";
+		*n = len;
+		p += len;
 	}
-	if ((size_t)(end - c->p) < len)
-		return -1;
-	*s = c->p;
-	*n = len;
-	c->p += len;
+	*pp = p;
 	return 0;
 }
 
 int
 sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
 {
-	const unsigned char *end;
+	const unsigned char *p = c->p, *end;
 	uint32_t reclen, delta, nh;
 	uint64_t off;
 
 	if (c->left == 0)
-		return c->p == c->end ? 0 : -1;
-	if (c->end - c->p < REC_FIXED)
+		return p == c->end ? 0 : -1;
+	if (c->end - p < REC_FIXED)
 		return -1;
-	reclen = sl_get32(c->p);
-	if ((size_t)(c->end - c->p - 4) < reclen)
+	reclen = sl_get32(p);
+	if ((size_t)(c->end - p - 4) < reclen)
 		return -1;
-	end = c->p + 4 + reclen;
-	delta = sl_get32(c->p + 4);
+	end = p + 4 + reclen;
+	delta = sl_get32(p + 4);
 	off = c->base + delta;
 	if (c->started && off <= c->prev)
 		return -1;
 	r->offset = off;
-	r->timestamp = (int64_t)sl_get64(c->p + 8);
-	c->p += 16;
-	if (take(c, end, &r->key, &r->keylen, 1) < 0 ||
-	    take(c, end, &r->value, &r->valuelen, 1) < 0 || end - c->p < 4)
+	r->timestamp = (int64_t)sl_get64(p + 8);
+	p += 16;
+	if (take(&p, end, &r->key, &r->keylen, 1) < 0 ||
+	    take(&p, end, &r->value, &r->valuelen, 1) < 0 || end - p < 4)
 		return -1;
-	/* An empty field points somewhere non-NULL: NULL means absent. */
-	if (r->key != NULL && r->keylen == 0)
-		r->key = (const unsigned char *)"";
-	if (r->value != NULL && r->valuelen == 0)
-		r->value = (const unsigned char *)"";
-	nh = sl_get32(c->p);
-	c->p += 4;
-	if (nh > (size_t)(end - c->p) / 8)
+	nh = sl_get32(p);
+	p += 4;
+	if (nh > (size_t)(end - p) / 8)
 		return -1;
 	if (nh > c->hcap) {
 		struct sl_header *h = realloc(c->hdrs, nh * sizeof *h);
@@ -224,22 +226,19 @@ sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
 	for (uint32_t i = 0; i < nh; i++) {
 		struct sl_header *h = &c->hdrs[i];
 
-		if (take(c, end, &h->name, &h->namelen, 0) < 0 ||
-		    take(c, end, &h->value, &h->valuelen, 0) < 0)
+		if (take(&p, end, &h->name, &h->namelen, 0) < 0 ||
+		    take(&p, end, &h->value, &h->valuelen, 0) < 0)
 			return -1;
-		if (h->namelen == 0)
-			h->name = (const unsigned char *)"";
-		if (h->valuelen == 0)
-			h->value = (const unsigned char *)"";
 	}
-	if (c->p != end)
+	if (p != end)
 		return -1;
+	c->p = p;
 	r->headers = c->hdrs;
 	r->nheaders = nh;
 	c->prev = off;
 	c->started = 1;
 	c->left--;
-	if (c->left == 0 && (c->p != c->end || delta != c->last_delta))
+	if (c->left == 0 && (p != c->end || delta != c->last_delta))
 		return -1;
 	return 1;
 }

@@ -571,7 +571,11 @@ text_out(sl_out *o, const struct sl_record *r)
 	size_t vl = r->value != NULL ? r->valuelen : 0;
 	unsigned char *p;
 
-	if (sl_rf_reserve(o, addsz(addsz(kl, vl), 2 * SL_DELIM_MAX)) < 0)
+	/* The room check inline and a one-byte delimiter stored, not
+	 * copied: this runs for every record logcat prints, and the calls
+	 * were a quarter of its instructions. */
+	if (o->cap - o->len < addsz(addsz(kl, vl), 2 * SL_DELIM_MAX) &&
+	    sl_rf_reserve(o, addsz(addsz(kl, vl), 2 * SL_DELIM_MAX)) < 0)
 		return -1;
 	p = o->buf + o->len;
 	if (f->keydelimlen > 0) {
@@ -584,8 +588,12 @@ text_out(sl_out *o, const struct sl_record *r)
 	if (vl > 0)
 		memcpy(p, r->value, vl);
 	p += vl;
-	memcpy(p, f->delim, f->delimlen);
-	p += f->delimlen;
+	if (f->delimlen == 1)
+		*p++ = f->delim[0];
+	else {
+		memcpy(p, f->delim, f->delimlen);
+		p += f->delimlen;
+	}
 	o->len = p - o->buf;
 	return 0;
 }

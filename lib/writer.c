@@ -398,7 +398,7 @@ int
 sl_writer_add(sl_writer *w, const struct sl_record *r)
 {
 	size_t size = sl_record_size(r), need;
-	struct sl_record rec = *r;
+	struct sl_record rec;
 
 	if (size > w->set.max_record_bytes) {
 		errno = EMSGSIZE;
@@ -425,13 +425,19 @@ sl_writer_add(sl_writer *w, const struct sl_record *r)
 		w->buf = b;
 		w->cap = cap;
 	}
-	if (rec.timestamp == SL_NO_TIMESTAMP)
+	/* Copy the record only to stamp it: a copy of a record its caller
+	 * has just filled in stalls on store forwarding (perf), and
+	 * logappend stamps records itself. */
+	if (r->timestamp == SL_NO_TIMESTAMP) {
+		rec = *r;
 		rec.timestamp = sl_now_ms();
+		r = &rec;
+	}
 	if (w->npend == 0)
-		w->first_ts = w->max_ts = rec.timestamp;
-	else if (rec.timestamp > w->max_ts)
-		w->max_ts = rec.timestamp;
-	sl_record_encode(w->buf + SL_BATCH_HDR + w->paylen, &rec,
+		w->first_ts = w->max_ts = r->timestamp;
+	else if (r->timestamp > w->max_ts)
+		w->max_ts = r->timestamp;
+	sl_record_encode(w->buf + SL_BATCH_HDR + w->paylen, r,
 	    (uint32_t)w->npend);
 	w->paylen += size;
 	w->npend++;

@@ -52,36 +52,31 @@ static int
 seek1(sl_reader *r, const char *arg)
 {
 	struct sl_spec spec;
-	struct sl_record rec;
-	char seg[256], when[40];
-	uint64_t off, end, pos;
-	int n;
+	struct sl_where w;
+	char when[40];
+	uint64_t off, end;
+	int n = 0;
 
 	if (sl_spec_parse(arg, sl_now_ms(), &spec) < 0)
 		die(2, "invalid offset specification: %s", arg);
 	if (sl_reader_resolve(r, &spec, &off) < 0)
 		readerr(r);
-	n = 0;
-	if (spec.kind != SL_SPEC_END) {
-		if (sl_reader_seek(r, off) < 0 ||
-		    (n = sl_reader_next(r, &rec)) < 0)
-			readerr(r);
-	}
+	if (spec.kind != SL_SPEC_END && (n = sl_reader_locate(r, off, &w)) < 0)
+		readerr(r);
 	if (n > 0) {
-		if (!vflag) {
-			printf("%" PRIu64 "\n", rec.offset);
-			return 0;
-		}
-		if (sl_reader_where(r, seg, sizeof seg, &pos) < 0)
-			die(2, "%s: %s", logpath, strerror(errno));
-		printf("%" PRIu64 " %" PRId64 " %s %s %" PRIu64 "\n",
-		    rec.offset, rec.timestamp,
-		    sl_time_format(rec.timestamp, when, sizeof when), seg, pos);
+		if (vflag)
+			printf("%" PRIu64 " %" PRId64 " %s %s %" PRIu64 "\n",
+			    w.offset, w.timestamp,
+			    sl_time_format(w.timestamp, when, sizeof when),
+			    w.segment, w.pos);
+		else
+			printf("%" PRIu64 "\n", w.offset);
 		return 0;
 	}
-	if (spec.kind == SL_SPEC_END)
-		end = off;
-	else if (sl_reader_bounds(r, NULL, &end) < 0)
+	/* No record: a time spec already resolved to the end. */
+	end = off;
+	if (spec.kind != SL_SPEC_END && spec.kind != SL_SPEC_TIME_START &&
+	    spec.kind != SL_SPEC_TIME_END && sl_reader_bounds(r, NULL, &end) < 0)
 		readerr(r);
 	if (vflag)
 		printf("%" PRIu64 " - - - -\n", end);

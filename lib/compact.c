@@ -510,9 +510,10 @@ out:
 
 /* ---- retention ------------------------------------------------------- */
 
-/* The largest timestamp in segment BASE (INT64_MIN when empty). */
+/* The largest timestamp in segment BASE (INT64_MIN when empty); the next
+ * segment starts at UPPER. */
 static int
-segment_maxts(struct run *c, uint64_t base, int64_t *max)
+segment_maxts(struct run *c, uint64_t base, uint64_t upper, int64_t *max)
 {
 	struct sl_window win = { 0 };
 	struct sl_batch b;
@@ -534,7 +535,7 @@ segment_maxts(struct run *c, uint64_t base, int64_t *max)
 			close(ifd);
 		return fail(c, f, "%s: %s", name, strerror(f));
 	}
-	f = sl_index_segmax(ifd, fd, base, c->limit, max);
+	f = sl_index_segmax(ifd, fd, base, upper, c->limit, max);
 	if (ifd >= 0)
 		close(ifd);
 	if (f != 0) {
@@ -593,7 +594,7 @@ retention(struct run *c, uint64_t end)
 		const char *why = NULL;
 
 		if (o->max_age >= 0) {
-			if (segment_maxts(c, bases[i], &max) < 0)
+			if (segment_maxts(c, bases[i], bases[i + 1], &max) < 0)
 				goto out;
 			if (max < o->now - o->max_age)
 				why = "age";

@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -60,6 +62,54 @@ sl_index_put(int fd, uint64_t segbase, size_t i, const struct sl_ientry *e)
 }
 
 /*
+ * Batches this thread has verified lately.  A lookup verifies an entry's
+ * batch, scans from it, and the caller then seeks to the same entry:
+ * without this each step would read and checksum the same megabyte.  The
+ * key is the file's identity, the position and the whole header, CRC field
+ * included, so a batch written anew at the same place is verified anew.
+ */
+#define KNOWN	8
+
+static _Thread_local struct known {
+	dev_t		 dev;
+	ino_t		 ino;
+	uint64_t	 pos;
+	unsigned char	 hdr[SL_BATCH_HDR];
+	int		 used;
+} known[KNOWN];
+static _Thread_local unsigned known_next;
+
+int
+sl_batch_known(int fd, uint64_t pos, const unsigned char *hdr)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	for (int i = 0; i < KNOWN; i++)
+		if (known[i].used && known[i].pos == pos &&
+		    known[i].ino == st.st_ino && known[i].dev == st.st_dev &&
+		    memcmp(known[i].hdr, hdr, SL_BATCH_HDR) == 0)
+			return 1;
+	return 0;
+}
+
+void
+sl_batch_known_add(int fd, uint64_t pos, const unsigned char *hdr)
+{
+	struct known *k = &known[known_next++ % KNOWN];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return;
+	k->dev = st.st_dev;
+	k->ino = st.st_ino;
+	k->pos = pos;
+	memcpy(k->hdr, hdr, SL_BATCH_HDR);
+	k->used = 1;
+}
+
+/*
  * Whether entry E names a valid batch starting at its offset.  Reads just
  * that batch: a lookup must not cost more than the batch it lands on.
  */
@@ -76,6 +126,8 @@ verify(int sfd, size_t limit, const struct sl_ientry *e)
 	if (n != sizeof h || sl_batch_header(h, limit, &b) < 0 ||
 	    b.base != e->offset)
 		return 0;
+	if (sl_batch_known(sfd, e->pos, h))
+		return 1;
 	if ((p = malloc(b.length)) == NULL)
 		return -1;
 	if ((n = sl_pread_full(sfd, p, b.length, e->pos)) < 0) {
@@ -83,6 +135,8 @@ verify(int sfd, size_t limit, const struct sl_ientry *e)
 		return -1;
 	}
 	ok = (size_t)n == b.length && sl_batch_crc_ok(p, &b);
+	if (ok)
+		sl_batch_known_add(sfd, e->pos, p);
 	free(p);
 	return ok;
 }
@@ -132,6 +186,32 @@ find(int ifd, int sfd, uint64_t segbase, size_t limit, int bytime,
 		}
 	}
 	return 0;
+}
+
+int
+sl_index_search(int ifd, uint64_t segbase, int bytime, uint64_t offset,
+    int64_t ms, struct sl_ientry *out)
+{
+	ssize_t n = sl_index_count(ifd);
+	size_t lo = 0, hi, mid;
+	struct sl_ientry e;
+
+	if (n < 0)
+		return -1;
+	hi = n;
+	/* Invariant: entries [0, lo) match, [hi, n) do not. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (sl_index_get(ifd, segbase, mid, &e) < 0)
+			return -1;
+		if (bytime ? e.maxts < ms : e.offset <= offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return 0;
+	return sl_index_get(ifd, segbase, lo - 1, out) < 0 ? -1 : 1;
 }
 
 int
@@ -219,52 +299,89 @@ sl_ibuild_finish(struct sl_ibuild *ib)
 #define PROBE_BUF	8192
 #define PROBE_HOPS	256
 
+/* The last entry of index IFD: 1, 0 when it has none, -1 on error.  An
+ * index of up to 256 entries (segments of large batches) takes one read. */
+static int
+last_entry(int ifd, uint64_t segbase, struct sl_ientry *e)
+{
+	unsigned char buf[256 * SL_INDEX_ENTRY];
+	ssize_t n;
+
+	/* One pread: a regular file returns less only at its end. */
+	do
+		n = pread(ifd, buf, sizeof buf, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if ((size_t)n == sizeof buf) {
+		if ((n = sl_index_count(ifd)) < 0)
+			return -1;
+		return n == 0 ? 0 : sl_index_get(ifd, segbase, n - 1, e) < 0 ?
+		    -1 : 1;
+	}
+	if ((n /= SL_INDEX_ENTRY) == 0)
+		return 0;
+	e->index = n - 1;
+	e->offset = segbase + sl_get32(buf + (n - 1) * SL_INDEX_ENTRY);
+	e->pos = sl_get32(buf + (n - 1) * SL_INDEX_ENTRY + 4);
+	e->maxts = (int64_t)sl_get64(buf + (n - 1) * SL_INDEX_ENTRY + 8);
+	return 1;
+}
+
 int
-sl_index_segmax(int ifd, int sfd, uint64_t segbase, size_t limit,
-    int64_t *max)
+sl_index_segmax(int ifd, int sfd, uint64_t segbase, uint64_t upper,
+    size_t limit, int64_t *max)
 {
 	unsigned char buf[PROBE_BUF];
 	struct sl_ientry e;
 	struct sl_batch b;
-	struct stat st;
 	uint64_t pos = 0, next = segbase, bpos = 0;
 	int64_t m = INT64_MIN;
 	size_t blen = 0;
 	ssize_t n;
+	int checked = 1, f;
 
-	if (ifd >= 0 && (n = sl_index_count(ifd)) > 0) {
-		if (sl_index_get(ifd, segbase, n - 1, &e) < 0)
+	if (ifd >= 0 && (f = last_entry(ifd, segbase, &e)) != 0) {
+		if (f < 0)
 			return -1;
-		if ((n = sl_pread_full(sfd, buf, SL_BATCH_HDR, e.pos)) < 0)
-			return -1;
-		if (n != SL_BATCH_HDR || sl_batch_header(buf, limit, &b) < 0 ||
-		    b.base != e.offset)
-			return 0;
 		pos = e.pos;
 		next = e.offset;
 		m = e.maxts;
+		checked = 0;	/* the entry's batch must be there */
 	}
-	if (fstat(sfd, &st) < 0)
-		return -1;
-	for (int hops = 0; pos < (uint64_t)st.st_size; hops++) {
+	/* Hop from header to header.  The batch that ends at the next
+	 * segment's first offset is the last one; otherwise a short read is
+	 * the end of the file: the few batches after the entry usually cost
+	 * one read. */
+	for (int hops = 0; next != upper; hops++) {
 		if (hops == PROBE_HOPS)
 			return 0;
-		if (blen == 0 || pos < bpos || pos + SL_BATCH_HDR > bpos + blen) {
+		if (blen == 0 || pos + SL_BATCH_HDR > bpos + blen) {
+			if (blen > 0 && blen < sizeof buf && pos == bpos + blen)
+				break;		/* the short read ended here */
 			if ((n = sl_pread_full(sfd, buf, sizeof buf, pos)) < 0)
 				return -1;
 			bpos = pos;
 			blen = n;
+			if (blen == 0)
+				break;
 			if (blen < SL_BATCH_HDR)
 				return 0;
 		}
 		if (sl_batch_header(buf + (pos - bpos), limit, &b) < 0 ||
-		    b.base < next || pos + b.length > (uint64_t)st.st_size)
+		    b.base < next || (!checked && b.base != e.offset))
 			return 0;
+		checked = 1;
 		if (b.max_ts > m)
 			m = b.max_ts;
 		next = b.base + b.last_delta + 1;
 		pos += b.length;
+		/* A batch that runs past a short read is incomplete. */
+		if (blen < sizeof buf && pos > bpos + blen)
+			return 0;
 	}
+	if (!checked || next > upper)
+		return 0;
 	*max = m;
 	return 1;
 }

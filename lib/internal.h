@@ -316,6 +316,14 @@ int	sl_ibuild_batch(struct sl_ibuild *, uint64_t pos,
 int	sl_ibuild_finish(struct sl_ibuild *);
 
 /*
+ * The last entry for OFFSET (or, BYTIME, for MS) as sl_index_find_* would
+ * pick it, without verifying it: the caller checks it by scanning from it.
+ * 1 found, 0 none, -1 error.
+ */
+int	sl_index_search(int ifd, uint64_t segbase, int bytime, uint64_t offset,
+	    int64_t ms, struct sl_ientry *);
+
+/*
  * Whether this thread verified the batch with header HDR at POS of file
  * FD lately (sl_batch_known_add): its checksum need not be computed again.
  */
@@ -324,11 +332,12 @@ void	sl_batch_known_add(int fd, uint64_t pos, const unsigned char *hdr);
 
 /*
  * The largest timestamp of segment SFD (INT64_MIN when empty) from its
- * last index entry (IFD may be -1) and the headers after it: 1 known,
- * 0 unknown (scan instead), -1 error.
+ * last index entry (IFD may be -1) and the headers after it; UPPER is the
+ * next segment's first offset (UINT64_MAX: none).  1 known, 0 unknown
+ * (scan instead), -1 error.
  */
-int	sl_index_segmax(int ifd, int sfd, uint64_t segbase, size_t limit,
-	    int64_t *max);
+int	sl_index_segmax(int ifd, int sfd, uint64_t segbase, uint64_t upper,
+	    size_t limit, int64_t *max);
 
 /* An flock (OP: LOCK_SH or LOCK_EX) on the log directory itself, held by
  * maintenance tools; a descriptor to close, or -1. */

@@ -43,7 +43,6 @@ struct sl_reader {
 	uint64_t	 pos;		/* byte of the next batch */
 	uint64_t	 next;		/* least offset the next batch may hold */
 	uint64_t	 want;		/* skip records below this */
-	uint64_t	 bpos;		/* byte of the current cursor's batch */
 	struct sl_window win;
 	struct sl_cursor cur;
 	int		 incur;
@@ -313,10 +312,16 @@ corrupt(sl_reader *r, uint64_t pos, const char *why)
 	return -1;
 }
 
-/* Whether a segment after the current one exists now. */
+/*
+ * Whether a segment after the current one exists now.  The directory is
+ * listed again only at the last known segment: listing it at every
+ * segment's end made reading N segments cost N listings.
+ */
 static int
 has_later(sl_reader *r)
 {
+	if (r->nbases > 0 && r->bases[r->nbases - 1] > r->segbase)
+		return 1;
 	if (refresh(r) < 0)
 		return -1;
 	return r->nbases > 0 && r->bases[r->nbases - 1] > r->segbase;
@@ -419,7 +424,6 @@ sl_reader_next(sl_reader *r, struct sl_record *rec)
 			r->next = b.base;
 			return corrupt(r, batch_pos, "bad compressed payload");
 		}
-		r->bpos = batch_pos;
 		r->incur = 1;
 	}
 }
@@ -483,20 +487,68 @@ sl_reader_bounds(sl_reader *r, uint64_t *begin, uint64_t *end)
 }
 
 /*
- * Time lookups.  The answer is the first record, in offset order, whose
+ * Lookups by time (sl_reader_find_time) and by offset (sl_reader_locate)
+ * read a few kilobytes and one batch, whatever the size of the log.
+ *
+ * The answer to a time lookup is the first record, in offset order, whose
  * timestamp is >= MS: it lies in the first segment holding such a record.
  * Each sealed segment before it is ruled out by sl_index_segmax, a few
- * small reads whatever the segment's size; only the segment holding the
- * answer is searched, through its index, reading about SL_INDEX_INTERVAL
- * bytes and one batch.  The index is opened before its segment: logcompact
- * renames a rewritten segment into place before its index, so an index is
- * never newer than the segment it is read with (an older one only makes
- * the search start earlier, which is safe).
+ * small reads whatever the segment's size.  Within the segment that holds
+ * the answer, the index names the batch to start from and at most about
+ * SL_INDEX_INTERVAL bytes and one batch are scanned.
+ *
+ * An index entry is checked by scanning from it: the batch it names must
+ * be there, verified, with the offset it gives; if not, the entries are
+ * verified one by one (sl_index_find_*) or the segment is scanned from its
+ * start.  A verified batch is remembered (sl_batch_known_add), so the seek
+ * and read that usually follow a lookup do not checksum it again.
+ *
+ * The index is opened before its segment: logcompact renames a rewritten
+ * segment into place before its index, so an index is never newer than the
+ * segment it is read with (an older one only makes a time lookup start
+ * earlier, which is safe).
  */
+
+/* What a lookup looks for: the first record with timestamp >= MS
+ * (BYTIME), or with offset >= OFF. */
+struct look {
+	int		 bytime;
+	int64_t		 ms;
+	uint64_t	 off;
+};
+
+/* sl_scan_batch, but a batch this thread verified lately is not
+ * checksummed again, and one it verifies now is remembered. */
+static enum sl_scan
+scan_known(struct sl_window *w, int fd, uint64_t at, size_t limit,
+    uint64_t next, struct sl_batch *b, const unsigned char **p,
+    const char **why)
+{
+	enum sl_scan s;
+	ssize_t have;
+
+	if ((have = sl_window_get(w, fd, at, SL_BATCH_HDR)) < 0)
+		return SL_SCAN_ERROR;
+	if (have >= SL_BATCH_HDR &&
+	    sl_batch_header(w->buf + (at - w->pos), limit, b) == 0 &&
+	    b->base >= next && sl_batch_known(fd, at, w->buf + (at - w->pos))) {
+		if ((have = sl_window_get(w, fd, at, b->length)) < 0)
+			return SL_SCAN_ERROR;
+		if ((size_t)have >= b->length) {
+			*p = w->buf + (at - w->pos);
+			*why = NULL;
+			return SL_SCAN_OK;
+		}
+	}
+	if ((s = sl_scan_batch(w, fd, at, limit, next, b, p, why)) ==
+	    SL_SCAN_OK)
+		sl_batch_known_add(fd, at, *p);
+	return s;
+}
 
 /* Open BASE's index (or -1) and then the segment; -1 ENOENT if gone. */
 static int
-open_for_time(sl_reader *r, uint64_t base, int *ifd)
+open_for_lookup(sl_reader *r, uint64_t base, int *ifd)
 {
 	char path[PATH_MAX];
 	int fd, e;
@@ -516,14 +568,33 @@ open_for_time(sl_reader *r, uint64_t base, int *ifd)
 }
 
 /*
- * First offset >= MS in segment BASE: 1 found, 0 none, -1 error.  In a
- * sealed segment (LAST 0) anything but a clean end is corruption.
+ * Where to start looking in segment SFD: the index entry for LK, checked
+ * by the scan (CHECK set), or, with CHECK 0, one verified up front.
  */
 static int
-time_in_segment(sl_reader *r, uint64_t base, int last, int64_t ms,
-    uint64_t *off)
+start_at(sl_reader *r, int ifd, int sfd, uint64_t base,
+    const struct look *lk, int check, struct sl_ientry *e)
 {
-	struct sl_window w = { 0 };
+	if (ifd < 0)
+		return 0;
+	if (check)
+		return sl_index_search(ifd, base, lk->bytime, lk->off, lk->ms,
+		    e);
+	if (lk->bytime)
+		return sl_index_find_time(ifd, sfd, base, r->limit, lk->ms, e);
+	return sl_index_find_offset(ifd, sfd, base, r->limit, lk->off, e);
+}
+
+/*
+ * The first record for LK in segment BASE: 1 found (*W filled), 0 none,
+ * -1 error.  In a sealed segment (LAST 0) anything but a clean end is
+ * corruption.
+ */
+static int
+look_in_segment(sl_reader *r, uint64_t base, int last,
+    const struct look *lk, struct sl_where *w)
+{
+	struct sl_window win = { 0 };
 	struct sl_cursor c = { 0 };
 	struct sl_ientry e;
 	struct sl_batch b;
@@ -531,33 +602,44 @@ time_in_segment(sl_reader *r, uint64_t base, int last, int64_t ms,
 	const unsigned char *p;
 	const char *why = NULL;
 	char name[64];
-	uint64_t pos = 0, next = base;
+	uint64_t pos, next;
 	enum sl_scan s = SL_SCAN_EOF;
-	int fd, ifd, found = 0, f;
+	int fd, ifd, found = 0, f, check = 1, first;
 
-	if ((fd = open_for_time(r, base, &ifd)) < 0)
+	if ((fd = open_for_lookup(r, base, &ifd)) < 0)
 		return errno == ENOENT ? 0 : -1;
-	if (ifd >= 0) {
-		f = sl_index_find_time(ifd, fd, base, r->limit, ms, &e);
-		close(ifd);
-		if (f < 0)
-			goto fail;
-		if (f > 0) {
-			pos = e.pos;
-			next = e.offset;
-		}
+again:
+	pos = 0;
+	next = base;
+	if ((f = start_at(r, ifd, fd, base, lk, check, &e)) < 0)
+		goto fail;
+	if (f > 0) {
+		pos = e.pos;
+		next = e.offset;
 	}
-	while (!found && (s = sl_scan_batch(&w, fd, pos, r->limit, next, &b,
-	    &p, &why)) == SL_SCAN_OK) {
-		if (b.max_ts >= ms) {
+	for (first = f > 0 && check; !found; first = 0) {
+		s = scan_known(&win, fd, pos, r->limit, next, &b, &p, &why);
+		if (first && (s != SL_SCAN_OK || b.base != e.offset)) {
+			/* The entry does not name its batch: verify them. */
+			sl_window_drop(&win);
+			check = 0;
+			goto again;
+		}
+		if (s != SL_SCAN_OK)
+			break;
+		if (lk->bytime ? b.max_ts >= lk->ms :
+		    b.base + b.last_delta >= lk->off) {
 			if (sl_cursor_start(&c, p, &b, &r->scratch, &r->scap) < 0) {
 				why = "bad compressed payload";
 				s = SL_SCAN_BAD;
 				break;
 			}
 			while ((f = sl_cursor_next(&c, &rec)) > 0)
-				if (rec.timestamp >= ms) {
-					*off = rec.offset;
+				if (lk->bytime ? rec.timestamp >= lk->ms :
+				    rec.offset >= lk->off) {
+					w->offset = rec.offset;
+					w->timestamp = rec.timestamp;
+					w->pos = pos;
 					found = 1;
 					break;
 				}
@@ -575,14 +657,18 @@ time_in_segment(sl_reader *r, uint64_t base, int last, int64_t ms,
 	if (!found && s == SL_SCAN_ERROR)
 		goto fail;
 	sl_cursor_free(&c);
-	sl_window_free(&w);
+	sl_window_free(&win);
+	if (ifd >= 0)
+		close(ifd);
 	close(fd);
+	if (r->file == NULL)
+		sl_segment_name(name, sizeof name, base, ".log");
+	else
+		segname(r, name, sizeof name);
+	if (found)
+		snprintf(w->segment, sizeof w->segment, "%s", name);
 	if (!found && !last && s != SL_SCAN_EOF) {
 		errno = EBADMSG;
-		if (r->file == NULL)
-			sl_segment_name(name, sizeof name, base, ".log");
-		else
-			segname(r, name, sizeof name);
 		seterr(r, "%s: byte %" PRIu64 ": offset %" PRIu64 ": %s", name,
 		    pos, next, why);
 		return -1;
@@ -591,27 +677,30 @@ time_in_segment(sl_reader *r, uint64_t base, int last, int64_t ms,
 fail:
 	f = errno;
 	sl_cursor_free(&c);
-	sl_window_free(&w);
+	sl_window_free(&win);
+	if (ifd >= 0)
+		close(ifd);
 	close(fd);
 	errno = f;
 	seterr(r, "%s", strerror(errno));
 	return -1;
 }
 
-/* Whether sealed segment BASE may hold a timestamp >= MS: 1 maybe, 0 no. */
+/* Whether sealed segment BASE (the next one starting at UPPER) may hold a
+ * timestamp >= MS: 1 maybe, 0 no. */
 static int
-may_hold(sl_reader *r, uint64_t base, int64_t ms)
+may_hold(sl_reader *r, uint64_t base, uint64_t upper, int64_t ms)
 {
 	int64_t max;
 	int fd, ifd, f, e;
 
-	if ((fd = open_for_time(r, base, &ifd)) < 0) {
+	if ((fd = open_for_lookup(r, base, &ifd)) < 0) {
 		if (errno == ENOENT)
 			return 0;
 		seterr(r, "%s", strerror(errno));
 		return -1;
 	}
-	f = sl_index_segmax(ifd, fd, base, r->limit, &max);
+	f = sl_index_segmax(ifd, fd, base, upper, r->limit, &max);
 	e = errno;
 	if (ifd >= 0)
 		close(ifd);
@@ -627,6 +716,8 @@ may_hold(sl_reader *r, uint64_t base, int64_t ms)
 int
 sl_reader_find_time(sl_reader *r, int64_t ms, uint64_t *offset)
 {
+	struct look lk = { 1, ms, 0 };
+	struct sl_where w;
 	int f;
 
 	if (refresh(r) < 0)
@@ -634,18 +725,39 @@ sl_reader_find_time(sl_reader *r, int64_t ms, uint64_t *offset)
 	for (size_t i = 0; i < r->nbases; i++) {
 		int last = i + 1 == r->nbases;
 
-		if (!last && (f = may_hold(r, r->bases[i], ms)) <= 0) {
+		if (!last && (f = may_hold(r, r->bases[i], r->bases[i + 1],
+		    ms)) <= 0) {
 			if (f < 0)
 				return -1;
 			continue;
 		}
-		if ((f = time_in_segment(r, r->bases[i], last, ms,
-		    offset)) < 0)
+		if ((f = look_in_segment(r, r->bases[i], last, &lk, &w)) < 0)
 			return -1;
-		if (f > 0)
+		if (f > 0) {
+			*offset = w.offset;
 			return 0;
+		}
 	}
 	return sl_reader_bounds(r, NULL, offset);
+}
+
+int
+sl_reader_locate(sl_reader *r, uint64_t offset, struct sl_where *w)
+{
+	struct look lk = { 0, 0, offset };
+	size_t i;
+	int f;
+
+	if (refresh(r) < 0)
+		return -1;
+	/* The last segment whose base is <= OFFSET, or the first. */
+	for (i = r->nbases; i > 0 && r->bases[i - 1] > offset; i--)
+		;
+	for (i = i > 0 ? i - 1 : 0; i < r->nbases; i++)
+		if ((f = look_in_segment(r, r->bases[i], i + 1 == r->nbases,
+		    &lk, w)) != 0)
+			return f;
+	return 0;
 }
 
 int
@@ -724,18 +836,6 @@ sl_reader_wait(sl_reader *r, int timeout_ms)
 	while (read(r->ino, buf, sizeof buf) > 0)
 		;
 	return 1;
-}
-
-int
-sl_reader_where(const sl_reader *r, char *name, size_t len, uint64_t *pos)
-{
-	if (!r->incur && r->fd < 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	segname(r, name, len);
-	*pos = r->bpos;
-	return 0;
 }
 
 const struct sl_settings *

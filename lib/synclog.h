@@ -342,14 +342,22 @@ int	sl_consumer_unlock(int fd);
 const char *sl_checkpoint_strerror(int errnum);
 
 /* ---- keeping a log over time (logseek, logstat, logcompact, logfsck:
- * lib/reader.c sl_reader_where, lib/stat.c, lib/compact.c, lib/fsck.c) */
+ * lib/reader.c sl_reader_locate, lib/stat.c, lib/compact.c, lib/fsck.c) */
+
+/* Where a record is: what sl_reader_locate finds. */
+struct sl_where {
+	uint64_t	offset;
+	int64_t		timestamp;
+	char		segment[256];	/* segment file name */
+	uint64_t	pos;		/* byte position of its batch */
+};
 
 /*
- * The segment file name (at most LEN bytes with the NUL) and the byte
- * position of the batch holding the record sl_reader_next last returned.
+ * The first record at or after OFFSET, found through the indexes without
+ * moving the reader: 1 and *W filled, 0 when there is none, -1 on error
+ * (EBADMSG: damage met on the way).
  */
-int	sl_reader_where(const sl_reader *, char *name, size_t len,
-	    uint64_t *pos);
+int	sl_reader_locate(sl_reader *, uint64_t offset, struct sl_where *w);
 
 /* What logstat shows of a log (or of a lone segment file). */
 struct sl_stat {

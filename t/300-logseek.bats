@@ -6,12 +6,13 @@ load helpers
 
 T0=1795168800000	# 2026-11-20T10:00:00Z
 
-# ten LOG: records v0..v9 at T0 + 0s, 1s, ... 9s.
+# ten LOG: records v0..v9 at T0 + 0s, 1s, ... 9s, in one batch.
 ten() {
 	local i
 	for ((i = 0; i < 10; i++)); do
 		printf '{"timestamp":%d,"value":"v%d"}\n' $((T0 + i * 1000)) $i
-	done | logappend -J "$1"
+	done > ten.jsonl
+	logappend -J "$1" < ten.jsonl
 }
 
 # dpkg_json FILE: the dpkg log as JSON Lines: its time as the timestamp,
@@ -83,7 +84,7 @@ recheck() {
 	output_is "usage: logseek [-v] log spec ..."
 	ok logseek -h
 	ok logseek --version
-	output_is "logseek synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$SYNCLOG_BUILD/lib/synclog.h")"
+	output_is "logseek synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$BATS_TEST_DIRNAME/../lib/synclog.h")"
 	ten L
 	expect 2 logseek
 	stderr_is "usage: logseek [-v] log spec ..."

@@ -58,7 +58,7 @@ fingerprint() {
 	ok logcompact --help
 	case $output in "usage: logcompact "*) ;; *) false ;; esac
 	ok logcompact --version
-	output_is "logcompact synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$SYNCLOG_BUILD/lib/synclog.h")"
+	output_is "logcompact synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$BATS_TEST_DIRNAME/../lib/synclog.h")"
 	seq 1 10 | logappend L
 	expect 2 logcompact
 	case $stderr in "usage: logcompact "*) ;; *) false ;; esac

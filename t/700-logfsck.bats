@@ -23,7 +23,7 @@ three() {
 	ok logfsck --help
 	output_is "usage: logfsck [-d] [-r | -s] log | segment ..."
 	ok logfsck --version
-	output_is "logfsck synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$SYNCLOG_BUILD/lib/synclog.h")"
+	output_is "logfsck synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$BATS_TEST_DIRNAME/../lib/synclog.h")"
 	expect 2 logfsck
 	stderr_is "usage: logfsck [-d] [-r | -s] log | segment ..."
 	expect 2 logfsck -x L

@@ -18,7 +18,7 @@ ten() {
 	ok logstat --help
 	output_is "usage: logstat [-J | -Y] log ..."
 	ok logstat --version
-	output_is "logstat synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$SYNCLOG_BUILD/lib/synclog.h")"
+	output_is "logstat synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$BATS_TEST_DIRNAME/../lib/synclog.h")"
 	expect 2 logstat
 	stderr_is "usage: logstat [-J | -Y] log ..."
 	expect 2 logstat -x L

@@ -107,6 +107,10 @@ struct spool {
 
 enum { OK, FAILED, STOPPED };
 
+#define POOL_MAX	4
+static int	 pool[POOL_MAX];	/* spool files free for reuse */
+static int	 npool;
+
 static volatile sig_atomic_t stopping;
 static int	 sigpipe[2] = { -1, -1 };
 
@@ -364,6 +368,7 @@ spool(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
 	struct sl_record rec;
 	sl_out *out;
 	size_t bytes = 0;
+	off_t end;
 	int rc;
 
 	memset(s, 0, sizeof *s);
@@ -376,8 +381,12 @@ spool(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
 		}
 		r->at = from;
 	}
-	if ((s->fd = memfd_create("logapply", MFD_CLOEXEC)) == -1)
+	if (npool > 0)
+		s->fd = pool[--npool];
+	else if ((s->fd = memfd_create("logapply", MFD_CLOEXEC)) == -1)
 		die(r, 2, "memfd_create: %s", strerror(errno));
+	if (lseek(s->fd, 0, SEEK_SET) == -1)
+		die(r, 2, "spool: %s", strerror(errno));
 	if ((out = sl_out_open(s->fd, &r->c->fmt)) == NULL)
 		die(r, 2, "spool: %s", strerror(errno));
 	while (s->n < max && bytes < SPOOL_MAX) {
@@ -401,14 +410,23 @@ spool(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
 		if (sl_out_record(out, &rec) == -1)
 			die(r, 2, "spool: %s", strerror(errno));
 	}
-	if (sl_out_close(out) == -1)
+	if (sl_out_close(out) == -1 || (end = lseek(s->fd, 0, SEEK_CUR)) == -1 ||
+	    ftruncate(s->fd, end) == -1)
 		die(r, 2, "spool: %s", strerror(errno));
 }
 
+/*
+ * Done with a spool, whose command has exited: keep its file for a later
+ * batch, whose pages it then reuses.
+ */
 static void
 unspool(struct spool *s)
 {
-	if (s->fd != -1)
+	if (s->fd == -1)
+		return;
+	if (npool < POOL_MAX)
+		pool[npool++] = s->fd;
+	else
 		close(s->fd);
 	s->fd = -1;
 }

@@ -46,13 +46,13 @@ verify() {
 @test "a SQLite consumer killed with SIGKILL at random moments applies every record exactly once" {
 	require sqlite3
 	handler
-	n=3000
+	n=6000
 	sh_ok "seq 1 $n | logappend -N L"
 	landed=0
 	for i in $(seq 1 ${CRASH_LOOPS:-40}); do
 		logapply -q -J -b $((RANDOM % 50 + 1)) L db -- ./apply store.db 2>>apply.err &
 		pid=$!
-		sleep "0.0$((RANDOM % 8 + 1))$((RANDOM % 10))"
+		sleep "0.0$((RANDOM % 4))$((RANDOM % 10))"
 		# now and then the handler dies first, mid-transaction
 		if [ $((RANDOM % 3)) -eq 0 ] && [ -s handler.pid ]; then
 			kill -KILL "$(cat handler.pid)" 2>/dev/null || true
@@ -63,11 +63,12 @@ verify() {
 		wait $pid 2>/dev/null || true
 		[ "$(logcheckpoint L db 2>/dev/null)" = $n ] && break
 	done
+	echo "applied before the last run: $(logcheckpoint L db) of $n" >&3
 	# the last run finishes the job
 	ok logapply -q -J -b 100 L db -- ./apply store.db
 	verify $n
 	echo "kills that landed: $landed" >&3
-	[ $landed -ge 10 ]
+	[ $landed -ge 20 ]
 	# a killed handler is a failed batch, reported; nothing else went wrong
 	if [ -s apply.err ]; then
 		! grep -v 'killed by signal 9\|command failed' apply.err

@@ -13,9 +13,15 @@
  * - The checkpoint moves to LAST+1 only after the command exited 0, or
  *   after the one record that fails alone is durably in the dead-letter
  *   log; it never moves backwards and is replaced atomically.
+ * - Work overlaps: the next batch is spooled while the command applies
+ *   the current one, and a thread writes the checkpoints, coalescing
+ *   them, so that fsyncs stay off the main path.  The checkpoint file may
+ *   trail the applied position, never lead it; it is on disk before
+ *   logapply sleeps (-f) or exits.
  * - Memory is bounded: a batch ends at -b records or SPOOL_MAX bytes of
  *   records, and records go from the reader through sl_out's buffer into
- *   the spool with no system call per record.
+ *   the spool with no system call per record; spool files are reused once
+ *   their command has exited.
  * - A checkpoint that is damaged, foreign or beyond the log's end stops
  *   the consumer with exit 1; nothing is applied from a guess.
  */
@@ -113,6 +119,7 @@ static int	 npool;
 
 static volatile sig_atomic_t stopping;
 static int	 sigpipe[2] = { -1, -1 };
+static sigset_t	 origmask;	/* restored once the handlers are in place */
 
 static void
 usage(FILE *f)
@@ -123,7 +130,7 @@ usage(FILE *f)
 	    "                [-K delim] [-o spec] [-R ms] [-r retries] "
 	    "log name [--]\n"
 	    "                command [arg ...]\n"
-	    "       logapply [-fq] [-b count] [-o spec] [-R ms] [-r retries] "
+	    "       logapply [-1fq] [-b count] [-o spec] [-R ms] [-r retries] "
 	    "-c file\n");
 }
 
@@ -166,6 +173,7 @@ catch_signals(void)
 	if (sigaction(SIGINT, &sa, NULL) == -1 ||
 	    sigaction(SIGTERM, &sa, NULL) == -1)
 		err(2, "sigaction");
+	sigprocmask(SIG_SETMASK, &origmask, NULL);
 }
 
 /* Sleep MS milliseconds (-1: until a signal) or until FD is readable. */
@@ -617,15 +625,9 @@ settle(struct run *r, struct spool *s, int top, int done, char *why,
 		    r->c->log, r->c->name, where, why);
 		return STOPPED;
 	}
-	if (r->dl == NULL || temp) {
-		if (stopping) {
-			warnx("%s: %s: command failed on %s (%s); stopping",
-			    r->c->log, r->c->name, where, why);
-			return STOPPED;
-		}
+	if (r->dl == NULL || temp)
 		die(r, 1, "command failed on %s (%s)%s", where, why,
 		    temp ? "; a transient failure is never set aside" : "");
-	}
 	if (s->n == 1) {
 		deadletter(r, s->first, why);
 		commit(r, s->last + 1);
@@ -1096,6 +1098,7 @@ static int
 run_config(const char *file, const struct consumer *def)
 {
 	struct sigaction sa;
+	sigset_t block;
 	size_t n, i, left;
 	pid_t pid;
 	int st, rval = 0, code;
@@ -1110,6 +1113,11 @@ run_config(const char *file, const struct consumer *def)
 	sa.sa_flags = SA_RESTART;
 	fflush(stdout);
 	fflush(stderr);
+	/* No signal before each process has its handlers in place. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &origmask);
 	for (i = 0; i < n; i++) {
 		if ((pid = fork()) == -1) {
 			warn("fork");
@@ -1124,6 +1132,7 @@ run_config(const char *file, const struct consumer *def)
 	if (sigaction(SIGINT, &sa, NULL) == -1 ||
 	    sigaction(SIGTERM, &sa, NULL) == -1)
 		err(2, "sigaction");
+	sigprocmask(SIG_SETMASK, &origmask, NULL);
 	for (left = nchildren; left > 0; left--) {
 		while ((pid = wait(&st)) == -1)
 			if (errno != EINTR)
@@ -1169,6 +1178,7 @@ main(int argc, char *argv[])
 	const char *cfg = NULL;
 	int ch, quiet = 0, fmtset = 0;
 
+	sigprocmask(SIG_SETMASK, NULL, &origmask);
 	memset(&c, 0, sizeof c);
 	sl_fmt_init(&c.fmt);
 	c.batch = 1000;

@@ -202,6 +202,11 @@ sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
 		return -1;
 	end = p + 4 + reclen;
 	delta = sl_get32(p + 4);
+	/* Room for the records after this one, up to the last delta: no
+	 * record is returned outside the batch's offsets, even when the
+	 * CRC held over a writer's mistake. */
+	if (delta > c->last_delta || c->left - 1 > c->last_delta - delta)
+		return -1;
 	off = c->base + delta;
 	if (c->started && off <= c->prev)
 		return -1;

@@ -476,9 +476,8 @@ compaction(struct run *c, uint64_t end)
 		goto out;
 	}
 	/* In a dry run, what retention would drop is still there. */
-	while (n > 0 && bases[0] < c->keepfrom) {
+	while (n > 0 && bases[0] < c->keepfrom)
 		memmove(bases, bases + 1, --n * sizeof *bases);
-	}
 	if (n < 2) {
 		r = 0;
 		goto out;

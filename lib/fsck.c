@@ -226,6 +226,9 @@ lost(struct fsck *f, struct segwalk *w, uint64_t pos, uint64_t from,
 	if (to == NONE)
 		event(f, SL_FSCK_FIXED, w->name, pos, from, NULL,
 		    "offsets from %" PRIu64 " on lost", from);
+	else if (to == from + 1)
+		event(f, SL_FSCK_FIXED, w->name, pos, from, NULL,
+		    "offset %" PRIu64 " lost", from);
 	else if (to > from)
 		event(f, SL_FSCK_FIXED, w->name, pos, from, NULL,
 		    "offsets %" PRIu64 " to %" PRIu64 " lost", from, to - 1);

@@ -144,7 +144,7 @@ rec2"
 	flip $((84 * 5 + 60)) $seg0
 	fails 1 logappend L <<<"refused"
 	expect 0 logfsck -s L
-	grep -q 'offsets 5 to 5 lost$' <<<"$output"
+	grep -q ': offset 5: offset 5 lost$' <<<"$output"
 	sh_ok 'echo after | logappend -p L'
 	output_is 20
 	ok logcat -c 6 L

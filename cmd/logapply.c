@@ -51,8 +51,8 @@
 #include "synclog.h"
 
 #define SPOOL_MAX	(64u << 20)	/* record bytes that end a batch */
-#define BACKOFF_MAX	60000		/* ms, the longest wait between tries */
-#define EX_TEMPFAIL	75		/* command: "transient, do not isolate" */
+#define BACKOFF_MAX	60000		/* ms: the longest backoff */
+#define EX_TEMPFAIL	75		/* "transient": never set aside */
 #define PROGRESS_NS	250000000LL
 
 extern char **environ;
@@ -65,7 +65,7 @@ struct consumer {
 	struct sl_fmt	 fmt;
 	uint64_t	 batch;
 	int		 follow;
-	const char	*start;		/* -o: where a new consumer starts */
+	const char	*start;		/* -o: a new consumer's start */
 	unsigned	 retries;
 	unsigned	 delay;		/* ms before the first retry */
 	const char	*deadletter;
@@ -93,10 +93,10 @@ struct run {
 	sl_reader	*rd;
 	sl_writer	*dl;
 	struct sl_settings set;
-	uint64_t	 ckpt;		/* the checkpoint: next offset to apply */
-	uint64_t	 at;		/* the reader's next offset, or UINT64_MAX */
+	uint64_t	 ckpt;		/* next offset to apply */
+	uint64_t	 at;		/* reader's next offset, or MAX */
 	uint64_t	 applied;	/* records applied by this process */
-	char		*path;		/* the command's program, found once */
+	char		*path;		/* the command, found in PATH */
 	int		 watching;
 	struct timespec	 t0, tshown;
 	int		 shown;
@@ -107,7 +107,7 @@ struct run {
 struct spool {
 	int		 fd;
 	uint64_t	 first, last, n;
-	int		 rerr;		/* the reader failed after these records */
+	int		 rerr;		/* reader failed after these */
 	int		 rerrno;	/* with errno */
 };
 
@@ -119,7 +119,7 @@ static int	 npool;
 
 static volatile sig_atomic_t stopping;
 static int	 sigpipe[2] = { -1, -1 };
-static sigset_t	 origmask;	/* restored once the handlers are in place */
+static sigset_t	 origmask;	/* restored when handlers are set */
 
 static void
 usage(FILE *f)
@@ -418,7 +418,8 @@ spool(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
 		if (sl_out_record(out, &rec) == -1)
 			die(r, 2, "spool: %s", strerror(errno));
 	}
-	if (sl_out_close(out) == -1 || (end = lseek(s->fd, 0, SEEK_CUR)) == -1 ||
+	if (sl_out_close(out) == -1 ||
+	    (end = lseek(s->fd, 0, SEEK_CUR)) == -1 ||
 	    ftruncate(s->fd, end) == -1)
 		die(r, 2, "spool: %s", strerror(errno));
 }

@@ -167,7 +167,8 @@ sl_checkpoint_read(const char *dir, const char *name, const char *id,
 		ck->damage = got < CK_SIZE ? "file too short" : "file too long";
 	else if (memcmp(buf, CK_MAGIC, 4) != 0)
 		ck->damage = "bad magic";
-	else if (sl_get32(buf + CK_CRC_AT) != (uint32_t)crc32(0L, buf, CK_CRC_AT))
+	else if (sl_get32(buf + CK_CRC_AT) !=
+	    (uint32_t)crc32(0L, buf, CK_CRC_AT))
 		ck->damage = "checksum mismatch";
 	else if (get16(buf + 4) != CK_VERSION)
 		ck->damage = "unsupported version";

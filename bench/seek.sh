@@ -2,8 +2,10 @@
 # bench/seek.sh - the cost of a lookup must not grow with the size of the
 # log: logseek s@TIME, logseek N and `logcat -o s@TIME -c 1` timed on a log
 # of 10 thousand records and on one of 10 million, in the same run,
-# alternating small and large round by round so that a change of load on
-# the machine hits both; medians and the large/small ratio are printed.
+# alternating small and large so that a change of load on the machine hits
+# both; the medians of CPU time and of wall time and the large/small ratios
+# are printed.  CPU time (user + system, from the shell's children times)
+# is the steadier figure on a shared machine.
 #
 #	bench/seek.sh [SMALL BIG]
 #

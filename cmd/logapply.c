@@ -97,6 +97,7 @@ struct run {
 	uint64_t	 at;		/* reader's next offset, or MAX */
 	uint64_t	 applied;	/* records applied by this process */
 	char		*path;		/* the command, found in PATH */
+	int		 lock;		/* the consumer's lock */
 	int		 watching;
 	struct timespec	 t0, tshown;
 	int		 shown;
@@ -452,7 +453,10 @@ setenv_u64(const char *name, uint64_t v)
 
 /*
  * Start the command on spool S.  It gets its own process group, so that a
- * ^C meant for logapply lets it finish the batch.
+ * ^C meant for logapply lets it finish the batch.  It also inherits the
+ * consumer's lock: if logapply is killed, the command may still be
+ * applying its batch, and no other logapply may start on the consumer
+ * until it is done.
  */
 static pid_t
 spawn(struct run *r, struct spool *s)
@@ -468,6 +472,8 @@ spawn(struct run *r, struct spool *s)
 	setenv_u64("LOGAPPLY_LAST", s->last);
 	if ((e = posix_spawn_file_actions_init(&fa)) != 0 ||
 	    (e = posix_spawn_file_actions_adddup2(&fa, s->fd, 0)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(&fa, r->lock,
+	    r->lock)) != 0 ||
 	    (e = posix_spawnattr_init(&sa)) != 0 ||
 	    (e = posix_spawnattr_setpgroup(&sa, 0)) != 0 ||
 	    (e = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP)) != 0)
@@ -757,6 +763,7 @@ start(struct run *r)
 			die(r, 1, "consumer is locked by another logapply");
 		die(r, 2, "lock: %s", strerror(errno));
 	}
+	r->lock = lk;
 	if (sl_reader_bounds(r->rd, NULL, &end) == -1)
 		die(r, 2, "%s", sl_reader_error(r->rd));
 	if (sl_checkpoint_read(c->log, c->name, r->set.id, &ck) == 0) {

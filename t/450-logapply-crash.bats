@@ -111,3 +111,21 @@ verify() {
 	ok logcheckpoint L c
 	output_is 0
 }
+
+@test "logapply: a command outliving a killed logapply keeps the consumer locked until it ends" {
+	seq 1 10 | logappend L
+	logapply -b 100 L c -- sh -c 'touch started; cat >/dev/null; sleep 2' &
+	pid=$!
+	for _ in $(seq 1 100); do [ -e started ] && break; sleep 0.05; done
+	[ -e started ]
+	kill -9 "$pid"
+	fails 1 logapply L c -- cat
+	stderr_is "logapply: L: c: consumer is locked by another logapply"
+	# once the orphaned command is done the consumer is free again
+	for _ in $(seq 1 60); do
+		logapply L c -- cat >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ok logcheckpoint L c
+	output_is 10
+}

@@ -4,6 +4,7 @@
  *
  *	latency [-n samples] [-r lines_per_second] [-w warmups] log
  *	    [logappend option]...
+ *	latency -s [-n samples] [-r appends_per_second] [-w warmups] file
  *
  * It starts `logcat -f -o end LOG` and `logappend [OPTION]... LOG` (found in
  * PATH; the log must exist), writes numbered ~100-byte lines into
@@ -15,6 +16,10 @@
  * milliseconds, and exits 0 when every line came back in order.  Both
  * children are ended on every path: logappend by the end of its input,
  * logcat by SIGTERM.
+ *
+ * With -s it measures the floor of that latency instead: how long
+ * fdatasync of a 100-byte append to FILE takes at the same pace, since a
+ * line that arrives while logappend syncs the previous one waits for it.
  */
 #include <sys/wait.h>
 
@@ -76,10 +81,46 @@ cmpd(const void *a, const void *b)
 }
 
 static void
+report(double *lat, int nsamp)
+{
+	qsort(lat, nsamp, sizeof *lat, cmpd);
+#define PCT(p)	(lat[(int)((nsamp - 1) * (p) + 0.5)] * 1e3)
+	printf("samples %d p50 %.3f p90 %.3f p99 %.3f max %.3f\n", nsamp,
+	    PCT(0.50), PCT(0.90), PCT(0.99), lat[nsamp - 1] * 1e3);
+}
+
+/* -s: the time fdatasync takes after each 100-byte append to PATH. */
+static int
+synctime(const char *path, int nsamp, int warm, double rate, double *lat)
+{
+	char line[LINELEN];
+	double t;
+	int fd;
+
+	memset(line, 'x', sizeof line);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+		err(1, "%s", path);
+	for (int i = 0; i < warm + nsamp; i++) {
+		if (write(fd, line, sizeof line) != sizeof line)
+			err(1, "%s", path);
+		t = now();
+		if (fdatasync(fd) < 0)
+			err(1, "%s: fdatasync", path);
+		if (i >= warm)
+			lat[i - warm] = now() - t;
+		usleep((useconds_t)(1e6 / rate));
+	}
+	close(fd);
+	report(lat, nsamp);
+	return 0;
+}
+
+static void
 usage(void)
 {
 	fprintf(stderr, "usage: latency [-n samples] [-r rate] [-w warmups] "
-	    "log [logappend option]...\n");
+	    "log [logappend option]...\n"
+	    "       latency -s [-n samples] [-r rate] [-w warmups] file\n");
 	exit(2);
 }
 
@@ -89,12 +130,16 @@ main(int argc, char *argv[])
 	char *catargv[] = { "logcat", "-f", "-o", "end", NULL, NULL };
 	char **appargv, line[LINELEN + 1], buf[65536], *end;
 	int ch, nsamp = 1000, warm = 50, total, sent = 0, got = 0, status;
+	int sflag = 0;
 	double rate = 500, *tsent, *lat, next, t;
 	int topipe[2], frompipe[2];
 	size_t have = 0;
 
-	while ((ch = getopt(argc, argv, "+n:r:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "+n:r:sw:")) != -1) {
 		switch (ch) {
+		case 's':
+			sflag = 1;
+			break;
 		case 'n':
 			nsamp = strtol(optarg, &end, 10);
 			if (*end != '\0' || nsamp < 1)
@@ -123,6 +168,8 @@ main(int argc, char *argv[])
 	    (lat = calloc(total, sizeof *lat)) == NULL ||
 	    (appargv = calloc(argc + 2, sizeof *appargv)) == NULL)
 		err(1, NULL);
+	if (sflag)
+		return synctime(argv[0], nsamp, warm, rate, lat);
 	appargv[0] = "logappend";
 	for (int i = 1; i < argc; i++)
 		appargv[i] = argv[i];
@@ -201,10 +248,6 @@ main(int argc, char *argv[])
 	waitpid(catpid, NULL, 0);
 	catpid = -1;
 
-	qsort(lat + warm, nsamp, sizeof *lat, cmpd);
-	lat += warm;
-#define PCT(p)	(lat[(int)((nsamp - 1) * (p) + 0.5)] * 1e3)
-	printf("samples %d p50 %.3f p90 %.3f p99 %.3f max %.3f\n", nsamp,
-	    PCT(0.50), PCT(0.90), PCT(0.99), lat[nsamp - 1] * 1e3);
+	report(lat + warm, nsamp);
 	return 0;
 }

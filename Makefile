@@ -53,7 +53,7 @@ $(B)/obj/t/%.so: t/shim/%.c
 
 # The whole suite: man page lint, then the tests, then the same tests on a
 # build with AddressSanitizer and UndefinedBehaviorSanitizer.
-check: all lint test check-sanitize
+check: all lint test check-sanitize fuzz-replay
 
 test: all
 	SYNCLOG_BUILD=$(abspath $(B)) bats t
@@ -90,5 +90,40 @@ install: $(BINS)
 clean:
 	rm -rf bin obj build
 
-.PHONY: all check test lint check-sanitize bench demo install clean
+# ---- fuzzing and torture (fuzz/, t/06*-t/09*) --------------------------
+# fuzz-replay: each harness fuzz/NAME.c linked with fuzz/replay.c under
+# ASan and UBSan, run once over its committed corpus fuzz/corpus/NAME/.
+# fuzz: each harness under libFuzzer (clang) for FUZZTIME seconds, from a
+# copy of the corpus in build/fuzz/corpus; crashes land in build/fuzz.
+# torture: the reliability tests with TORTURE=1, then fuzzing, then the
+# summary of both.
+FUZZERS	:= $(filter-out replay,$(basename $(notdir $(wildcard fuzz/*.c))))
+FUZZCC	?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
+FUZZTIME ?= 60
+FZFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Wall -Ilib
+FZREPLAY := $(addprefix build/fuzz/replay/,$(FUZZERS))
+FZLIBF	:= $(addprefix build/fuzz/libfuzzer/,$(FUZZERS))
+
+build/fuzz/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(LIBSRC) lib/synclog.h $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FZFLAGS) -o $@ fuzz/$*.c fuzz/replay.c $(LIBSRC) $(LDLIBS)
+
+build/fuzz/libfuzzer/%: fuzz/%.c fuzz/fuzz.h $(LIBSRC) lib/synclog.h $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	clang $(FZFLAGS) -fsanitize=fuzzer -o $@ fuzz/$*.c $(LIBSRC) $(LDLIBS)
+
+fuzz-replay: $(FZREPLAY)
+	@for f in $(FUZZERS); do \
+		build/fuzz/replay/$$f fuzz/corpus/$$f || exit 1; \
+	done
+
+fuzz: $(FZLIBF)
+	FUZZTIME=$(FUZZTIME) fuzz/run $(FUZZERS)
+
+torture: all fuzz-replay
+	t/tools/rel-torture
+
+.PHONY: all check test lint check-sanitize bench demo install clean \
+	fuzz fuzz-replay torture
 .SECONDARY:

@@ -121,8 +121,8 @@ fuzz-replay: $(FZREPLAY)
 fuzz: $(FZLIBF)
 	FUZZTIME=$(FUZZTIME) fuzz/run $(FUZZERS)
 
-torture: all fuzz-replay
-	t/tools/rel-torture
+torture: all fuzz-replay $(FZLIBF)
+	MAKE="$(MAKE)" t/tools/rel-torture
 
 .PHONY: all check test lint check-sanitize bench demo install clean \
 	fuzz fuzz-replay torture

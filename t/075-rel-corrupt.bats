@@ -36,14 +36,14 @@ sample() {
 @test "corruption: every bit flip of a sample log is classified right" {
 	rel_scratch
 	sample "$REL_SCRATCH/L"
-	ok "$F" -b -f "$(rel_n 3 1)" -s "$(rel_step 1 1)" "$REL_SCRATCH/L"
+	ok "$F" -b -f "$(rel_step 3 1)" -s "$(rel_step 1 1)" "$REL_SCRATCH/L"
 	rel_summary "$(rel_last_line)"
 }
 
 @test "corruption: every truncation of every segment is classified right" {
 	rel_scratch
 	sample "$REL_SCRATCH/L"
-	ok "$F" -t -f 1 "$REL_SCRATCH/L"
+	ok "$F" -t -f "$(rel_step 1 1)" -s "$(rel_step 1 1)" "$REL_SCRATCH/L"
 	rel_summary "$(rel_last_line)"
 }
 

@@ -9,7 +9,8 @@
  *
  * CALL	write pwrite writev read pread fsync fdatasync ftruncate (calls on
  *	a descriptor); open (only opens that may create: O_CREAT, O_TMPFILE,
- *	creat), mkdir, rename (calls on a path).
+ *	creat), mkdir, rename, unlink (unlink and unlinkat; calls on a
+ *	path).
  * TYPE	for descriptor calls, which descriptors count: file (the default:
  *	regular files other than 0, 1 and 2), dir, std (0, 1 and 2,
  *	whatever they are), pipe (pipes and sockets), any.
@@ -56,13 +57,13 @@
 enum call {
 	C_WRITE, C_PWRITE, C_WRITEV, C_READ, C_PREAD, C_FSYNC, C_FDATASYNC,
 	C_FTRUNCATE,
-	C_OPEN, C_MKDIR, C_RENAME,	/* calls on a path from here on */
+	C_OPEN, C_MKDIR, C_RENAME, C_UNLINK,	/* calls on a path from here */
 	NCALLS
 };
 
 static const char *const callnames[NCALLS] = {
 	"write", "pwrite", "writev", "read", "pread", "fsync", "fdatasync",
-	"ftruncate", "open", "mkdir", "rename"
+	"ftruncate", "open", "mkdir", "rename", "unlink"
 };
 
 enum type { T_FILE, T_DIR, T_STD, T_PIPE, T_ANY };
@@ -703,4 +704,24 @@ renameat2(int fromfd, const char *from, int tofd, const char *to,
 	if (f == FAIL)
 		return -1;
 	DONE(f, NEXT(renameat2)(fromfd, from, tofd, to, flags));
+}
+
+int
+unlink(const char *path)
+{
+	enum fate f = decide(C_UNLINK, -1, path, NULL);
+
+	if (f == FAIL)
+		return -1;
+	DONE(f, NEXT(unlink)(path));
+}
+
+int
+unlinkat(int dirfd, const char *path, int flags)
+{
+	enum fate f = decide(C_UNLINK, -1, path, NULL);
+
+	if (f == FAIL)
+		return -1;
+	DONE(f, NEXT(unlinkat)(dirfd, path, flags));
 }

@@ -61,6 +61,9 @@ verify() {
 			landed=$((landed + 1))
 		fi
 		wait $pid 2>/dev/null || true
+		# a handler outliving logapply holds the consumer until it is done
+		[ ! -e L/consumers/db.lock ] ||
+		    timeout 10 flock L/consumers/db.lock true
 		[ "$(logcheckpoint L db 2>/dev/null)" = $n ] && break
 	done
 	echo "applied before the last run: $(logcheckpoint L db) of $n" >&3

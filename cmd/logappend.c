@@ -97,23 +97,6 @@ add_header(const char *arg)
 	nextra++;
 }
 
-/*
- * Occupy any closed descriptor among 0, 1 and 2 with /dev/null, read-only:
- * otherwise a segment opened read-write would land there and receive the
- * offsets or a diagnostic.  Writes to such a descriptor still fail.
- */
-static void
-guard_stdio(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd <= 2)
-		;
-	if (fd < 0)
-		die(2, "/dev/null: %s", strerror(errno));
-	close(fd);
-}
-
 /* Write the pending batch and print its offsets. */
 static void
 commit(sl_writer *w)
@@ -191,7 +174,8 @@ main(int argc, char *argv[])
 	unsigned unstamped = 0;
 	int ch, r;
 
-	guard_stdio();
+	if (sl_guard_stdio() < 0)
+		die(2, "/dev/null: %s", strerror(errno));
 	sl_fmt_init(&fmt);
 	while ((ch = getopt_long(argc, argv, "0BD:F:H:JK:NVYhk:m:ps:x:z",
 	    longopts, NULL)) != -1) {

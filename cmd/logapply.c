@@ -1192,6 +1192,8 @@ main(int argc, char *argv[])
 	c.batch = 1000;
 	c.start = "beginning";
 	c.delay = 100;
+	if (sl_guard_stdio() < 0)
+		err(2, "/dev/null");
 	while ((ch = getopt_long(argc, argv, "+01BD:F:JK:R:VYb:c:d:fho:qr:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {

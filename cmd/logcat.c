@@ -7,6 +7,7 @@
  * written.  On corruption every good record before it has been printed
  * and flushed before the error, and the exit status is 1.
  */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -225,6 +226,8 @@ main(int argc, char *argv[])
 	int ch, nspec = 0, status = 0, r;
 
 	sl_fmt_init(&fmt);
+	if (sl_guard_stdio() < 0)
+		err(2, "/dev/null");
 	while ((ch = getopt_long(argc, argv, "0BD:F:JK:VYc:fg:hk:o:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {

@@ -445,6 +445,8 @@ main(int argc, char *argv[])
 	char *ep;
 	int ch, rval, i;
 
+	if (sl_guard_stdio() < 0)
+		err(2, "/dev/null");
 	while ((ch = getopt_long(argc, argv, "JS:T:VYdhi:no:s:w", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -6,6 +6,7 @@
  * All the work, and every invariant, is in lib/compact.c; this file reads
  * the options and prints, with -v or -n, one line per segment changed.
  */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -130,6 +131,8 @@ main(int argc, char *argv[])
 	o.max_records = UINT64_MAX;
 	o.grace = SL_COMPACT_GRACE;
 	o.report = report;
+	if (sl_guard_stdio() < 0)
+		err(2, "/dev/null");
 	while ((ch = getopt_long(argc, argv, "Va:b:g:hkm:nr:uv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -8,6 +8,7 @@
  * 0 clean (or everything found was repaired), 1 problems remain, 2 usage
  * or system error.  Every argument is checked even after a failure.
  */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -98,6 +99,8 @@ main(int argc, char *argv[])
 	struct sl_fsck_result res;
 	int ch, rval = 0;
 
+	if (sl_guard_stdio() < 0)
+		err(2, "/dev/null");
 	while ((ch = getopt_long(argc, argv, "Vdhrs", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'V':

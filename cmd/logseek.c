@@ -7,6 +7,7 @@
  * every spec but `end` and `e@TIME`.  Lookups go through the sparse
  * indexes, so the cost does not grow with the size of the log.
  */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -106,6 +107,8 @@ main(int argc, char *argv[])
 	sl_reader *r;
 	int ch, status = 0;
 
+	if (sl_guard_stdio() < 0)
+		err(2, "/dev/null");
 	while ((ch = getopt_long(argc, argv, "+Vhv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'V':

@@ -7,6 +7,7 @@
  * rval pattern); a log that cannot be read, or a damaged checkpoint,
  * makes the exit status non-zero.
  */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -306,6 +307,8 @@ main(int argc, char *argv[])
 	};
 	int ch, rval = 0, r;
 
+	if (sl_guard_stdio() < 0)
+		err(2, "/dev/null");
 	while ((ch = getopt_long(argc, argv, "JVYh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'J':

@@ -154,3 +154,15 @@ sl_lock(int fd, int op)
 	while (r < 0 && errno == EINTR);
 	return r;
 }
+
+int
+sl_guard_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd <= 2)
+		;
+	if (fd < 0)
+		return -1;
+	return close(fd);
+}

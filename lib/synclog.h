@@ -66,6 +66,13 @@ int	sl_settings_read(const char *dir, struct sl_settings *);
  */
 const char *sl_open_error(void);
 
+/*
+ * Occupy any closed descriptor among 0, 1 and 2 with /dev/null (read-only),
+ * so that a log file opened later never lands there and receives output or
+ * diagnostics.  Call first thing in main.  -1 with errno on failure.
+ */
+int	sl_guard_stdio(void);
+
 /* ---- time ---------------------------------------------------------- */
 
 /* Milliseconds since the epoch, from the real-time clock. */

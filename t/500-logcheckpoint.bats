@@ -297,3 +297,14 @@ print(\" \".join(repr(d[\"name\"]) for d in yaml.safe_load_all(sys.stdin)))'"
 	expect 2 bash -c 'logcheckpoint L >/dev/full'
 	expect 2 bash -c 'logcheckpoint L c >/dev/full'
 }
+
+@test "logcheckpoint and logapply work with standard descriptors closed" {
+	seq 1 3 | logappend L
+	logcheckpoint -s 1 L c >&- 2>&-
+	ok logcheckpoint L c
+	output_is 1
+	logapply L c -- cat >&- 2>&-
+	ok logcheckpoint L c
+	output_is 3
+	ok logfsck L
+}

@@ -303,8 +303,9 @@ print(\" \".join(repr(d[\"name\"]) for d in yaml.safe_load_all(sys.stdin)))'"
 	logcheckpoint -s 1 L c >&- 2>&-
 	ok logcheckpoint L c
 	output_is 1
-	logapply L c -- cat >&- 2>&-
+	logapply L c -- sh -c 'cat >> applied' >&- 2>&-
 	ok logcheckpoint L c
 	output_is 3
+	is "$(cat applied)" "$(seq 2 3)"
 	ok logfsck L
 }

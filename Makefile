@@ -104,14 +104,24 @@ FZFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	   -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Wall -Ilib
 FZREPLAY := $(addprefix build/fuzz/replay/,$(FUZZERS))
 FZLIBF	:= $(addprefix build/fuzz/libfuzzer/,$(FUZZERS))
+FZROBJ	:= $(patsubst lib/%.c,build/fuzz/obj-replay/%.o,$(LIBSRC))
+FZLOBJ	:= $(patsubst lib/%.c,build/fuzz/obj-libfuzzer/%.o,$(LIBSRC))
 
-build/fuzz/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(LIBSRC) lib/synclog.h $(wildcard lib/*.h)
+build/fuzz/obj-replay/%.o: lib/%.c lib/synclog.h $(wildcard lib/*.h)
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FZFLAGS) -o $@ fuzz/$*.c fuzz/replay.c $(LIBSRC) $(LDLIBS)
+	$(FUZZCC) $(FZFLAGS) -c -o $@ $<
 
-build/fuzz/libfuzzer/%: fuzz/%.c fuzz/fuzz.h $(LIBSRC) lib/synclog.h $(wildcard lib/*.h)
+build/fuzz/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(FZROBJ)
 	@mkdir -p $(@D)
-	clang $(FZFLAGS) -fsanitize=fuzzer -o $@ fuzz/$*.c $(LIBSRC) $(LDLIBS)
+	$(FUZZCC) $(FZFLAGS) -o $@ fuzz/$*.c fuzz/replay.c $(FZROBJ) $(LDLIBS)
+
+build/fuzz/obj-libfuzzer/%.o: lib/%.c lib/synclog.h $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	clang $(FZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/libfuzzer/%: fuzz/%.c fuzz/fuzz.h $(FZLOBJ)
+	@mkdir -p $(@D)
+	clang $(FZFLAGS) -fsanitize=fuzzer -o $@ fuzz/$*.c $(FZLOBJ) $(LDLIBS)
 
 fuzz-replay: $(FZREPLAY)
 	@for f in $(FUZZERS); do \

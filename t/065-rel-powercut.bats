@@ -133,7 +133,7 @@ setup_root() {
 	power_run in logappend -p -s 1K L >acks
 	n=$("$P" count J)
 	rel_scratch
-	for ((k = 0; k <= n; k += $(rel_step 25 1))); do
+	for ((k = 0; k <= n; k += $(rel_step 25 3))); do
 		for mode in cut garbage $(rel_n '' 'zero prefix keep names'); do
 			rm -rf "$REL_SCRATCH/o"
 			ok "$P" replay -m "$mode" -r "$k" J base "$REL_SCRATCH/o" "$k"

@@ -7,7 +7,7 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 B	?= .
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib
-LDLIBS	+= -lz -lyaml
+LDLIBS	+= -lz -lyaml -lisal
 
 PROGS	:= $(basename $(notdir $(wildcard cmd/*.c)))
 LIBSRC	:= $(wildcard lib/*.c)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# lib/crc32.c: the folded CRC-32 must be zlib's, bit for bit, or no log
+# lib/crc32.c: ISA-L's CRC-32 must be zlib's, bit for bit, or no log
 # written before it (or by another build) would verify.
 load helpers
 

@@ -438,8 +438,9 @@ find_end(sl_reader *r, uint64_t *end)
 	const unsigned char *p;
 	const char *why;
 	char path[PATH_MAX];
-	uint64_t base, pos = 0, next;
-	int fd, ifd;
+	uint64_t base, pos = 0, next, found;
+	enum sl_scan s;
+	int fd, ifd, f = 0;
 
 	if (r->nbases == 0) {
 		*end = 0;
@@ -461,12 +462,34 @@ find_end(sl_reader *r, uint64_t *end)
 		}
 		close(ifd);
 	}
-	while (sl_scan_batch(&w, fd, pos, r->limit, next, &b, &p, &why) ==
-	    SL_SCAN_OK) {
+	while ((s = sl_scan_batch(&w, fd, pos, r->limit, next, &b, &p,
+	    &why)) == SL_SCAN_OK) {
 		pos += b.length;
 		next = b.base + b.last_delta + 1;
 	}
 	sl_window_free(&w);
+	/* What ends the scan must be a clean end or an incomplete tail, as
+	 * for sl_reader_next: not a read error, not damage before data. */
+	if (s == SL_SCAN_ERROR ||
+	    (s != SL_SCAN_EOF && (f = sl_scan_later(fd, pos, r->limit, next,
+	    &found)) != 0)) {
+		char name[64];
+
+		if (r->file != NULL)
+			segname(r, name, sizeof name);
+		else
+			sl_segment_name(name, sizeof name, base, ".log");
+		if (s == SL_SCAN_ERROR || f < 0)
+			seterr(r, "%s: %s", name, strerror(errno));
+		else {
+			errno = EBADMSG;
+			seterr(r, "%s: byte %" PRIu64 ": offset %" PRIu64
+			    ": %s, followed by valid data at byte %" PRIu64,
+			    name, pos, next, why, found);
+		}
+		close(fd);
+		return -1;
+	}
 	close(fd);
 	*end = next;
 	return 0;
@@ -772,14 +795,19 @@ sl_reader_resolve(sl_reader *r, const struct sl_spec *s, uint64_t *offset)
 	case SL_SPEC_TIME_START:
 	case SL_SPEC_TIME_END:
 		return sl_reader_find_time(r, s->time, offset);
+	case SL_SPEC_BEGINNING:
+		/* Not the end: a reader from the start must print every good
+		 * record before damage in the last segment, then stop. */
+		if (refresh(r) < 0)
+			return -1;
+		*offset = r->nbases > 0 ? r->bases[0] : 0;
+		return 0;
 	default:
 		break;
 	}
 	if (sl_reader_bounds(r, &begin, &end) < 0)
 		return -1;
-	if (s->kind == SL_SPEC_BEGINNING)
-		*offset = begin;
-	else if (s->kind == SL_SPEC_END)
+	if (s->kind == SL_SPEC_END)
 		*offset = end;
 	else
 		*offset = end - begin < s->n ? begin : end - s->n;

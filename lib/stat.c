@@ -155,6 +155,21 @@ tail(struct walk *w, int fd, uint64_t base)
 	sl_window_free(&win);
 	if (r == SL_SCAN_ERROR)
 		return fail(w->s, errno, "%s", strerror(errno));
+	if (r != SL_SCAN_EOF) {
+		/* An incomplete tail is the end; damage before data is not. */
+		uint64_t found;
+		char name[64];
+		int f = sl_scan_later(fd, pos, w->limit, w->next, &found);
+
+		if (f < 0)
+			return fail(w->s, errno, "%s", strerror(errno));
+		if (f > 0) {
+			seg_name(w, base, name, sizeof name);
+			return fail(w->s, EBADMSG, "%s: byte %" PRIu64
+			    ": offset %" PRIu64 ": %s, followed by valid data "
+			    "at byte %" PRIu64, name, pos, w->next, why, found);
+		}
+	}
 	return 0;
 }
 

@@ -216,7 +216,6 @@ expect_any() {
 }
 
 @test "errors: a read error while finding the end is reported, not taken for the end" {
-	skip "known: find_end (lib/reader.c) ends its scan on SL_SCAN_ERROR and reports a short end with exit 0 (reported to the lead)"
 	seq 1 10 | logappend L
 	with_fault 'pread:1:EIO' fails 2 logseek L end
 	stderr_has 'Input/output error'

@@ -139,8 +139,10 @@ load_journal(const char *path)
 		e->path2 = e->h.path2len ? xstrndup((char *)p, e->h.path2len) :
 		    NULL;
 		p += e->h.path2len;
-		e->data = xmalloc(e->h.datalen);
+		/* NUL-terminated: an ACK's data is parsed as a number. */
+		e->data = xmalloc(e->h.datalen + 1);
 		memcpy(e->data, p, e->h.datalen);
+		e->data[e->h.datalen] = '\0';
 		p += e->h.datalen;
 		nents++;
 	}

@@ -56,7 +56,7 @@ final_check() {
 }
 
 @test "crash loop: killed before and after every write, sync and segment creation" {
-	crash_loop "SIGKILL at each call" -P "$SHIM" -m 24 \
+	crash_loop "SIGKILL at each call" -P "$SHIM" -m "$(rel_t 24 80)" \
 	    -F 'pwrite:%d:kill' -F 'pwrite:%d:killafter' \
 	    -F 'fdatasync:%d:kill' -F 'fdatasync:%d:killafter' \
 	    -F 'fsync@dir:%d:kill' -F 'fsync@dir:%d:killafter' \

@@ -51,7 +51,7 @@ recovered() {
 }
 
 @test "errors: ENOSPC and EIO at every segment write, once and forever" {
-	error_loop "write errors" -m 24 \
+	error_loop "write errors" -m "$(rel_t 24 80)" \
 	    -F 'pwrite~.log:%d:ENOSPC' -F 'pwrite~.log:%d:EIO:forever' \
 	    -F 'pwrite~.log:%d:short,pwrite~.log:%n:ENOSPC' \
 	    L -- logappend -p -s 1K L
@@ -60,7 +60,7 @@ recovered() {
 }
 
 @test "errors: a failed fdatasync is fatal, never retried, its batch never acknowledged" {
-	error_loop "fdatasync errors" -u -m 24 \
+	error_loop "fdatasync errors" -u -m "$(rel_t 24 80)" \
 	    -F 'fdatasync:%d:EIO,fdatasync:%n:EIO:forever' \
 	    -F 'fdatasync:%d:ENOSPC,fdatasync:%n:ENOSPC:forever' \
 	    L -- logappend -p -s 1K L
@@ -70,7 +70,7 @@ recovered() {
 }
 
 @test "errors: failures creating segments and syncing the directory" {
-	error_loop "create and directory sync errors" -m 24 \
+	error_loop "create and directory sync errors" -m "$(rel_t 24 80)" \
 	    -F 'open~.log:%d:ENOSPC' -F 'open~.index:%d:EDQUOT:forever' \
 	    -F 'fsync@dir:%d:EIO,fsync@dir:%n:EIO:forever' \
 	    L -- logappend -p -s 1K L

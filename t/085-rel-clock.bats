@@ -77,7 +77,7 @@ EOF
 	end=$(logseek L end)
 	# Times of records spread over the log, each minus and plus one,
 	# and the extremes.
-	for t in 0 1 $(awk -v k=$((n / 12)) 'NR % k == 0 { print $2 - 1, $2, $2 + 1 }' ts.txt) \
+	for t in 0 1 $(awk -v k=$((n / $(rel_t 12 200))) 'NR % k == 0 { print $2 - 1, $2, $2 + 1 }' ts.txt) \
 	    9223372036854775807; do
 		want=$(first_at "$t")
 		ok logcat -F '%o\n' -c 1 -o "s@$t" L

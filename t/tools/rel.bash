@@ -23,6 +23,15 @@ rel_n() {
 	fi
 }
 
+# rel_t FAST TORTURE: FAST, or TORTURE in torture; never scaled down.
+rel_t() {
+	if [ -n "${TORTURE-}" ] && [ "$TORTURE" != 0 ]; then
+		echo "$2"
+	else
+		echo "$1"
+	fi
+}
+
 # rel_step FAST TORTURE: a stride through crash points: every FAST-th
 # (four times sparser under the sanitizers), every TORTURE-th in torture.
 rel_step() {

@@ -625,14 +625,20 @@ main(int argc, char *argv[])
 		index_damage(step);
 	if (ckname != NULL)
 		checkpoint_flips(ckname);
-	printf("damage: %" PRIu64 " bit flips and %" PRIu64 " truncations "
-	    "of %zu segments, %zu batches: %" PRIu64 " torn tails, %" PRIu64
-	    " corruptions, %" PRIu64 " gaps classified right, %" PRIu64
-	    " checked by logfsck too; %" PRIu64 " index damages with %" PRIu64
-	    " seeks and %" PRIu64 " time lookups right; %" PRIu64
-	    " checkpoint bit flips refused; no damaged record returned\n",
-	    nflips, ncuts, nsegs, nbatches(), ntorn, ncorrupt, ngap, nfsck,
-	    nidx, nseeks, ntimes, nckflips);
+	if (bflag || tflag)
+		printf("damage: %" PRIu64 " bit flips and %" PRIu64
+		    " truncations of %zu segments (%zu batches): %" PRIu64
+		    " torn tails, %" PRIu64 " corruptions and %" PRIu64
+		    " gaps classified right (%" PRIu64 " by logfsck too), "
+		    "no damaged record returned\n", nflips, ncuts, nsegs,
+		    nbatches(), ntorn, ncorrupt, ngap, nfsck);
+	if (iflag)
+		printf("damage: %" PRIu64 " damaged indexes of %zu segments: "
+		    "%" PRIu64 " seeks and %" PRIu64 " time lookups right, no "
+		    "damaged record returned\n", nidx, nsegs, nseeks, ntimes);
+	if (ckname != NULL)
+		printf("damage: %" PRIu64 " checkpoint bit flips refused, "
+		    "none read as an offset\n", nckflips);
 	if (fclose(stdout) == EOF)
 		err(2, "stdout");
 	return 0;

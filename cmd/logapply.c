@@ -764,8 +764,13 @@ start(struct run *r)
 		die(r, 2, "lock: %s", strerror(errno));
 	}
 	r->lock = lk;
-	if (sl_reader_bounds(r->rd, NULL, &end) == -1)
-		die(r, 2, "%s", sl_reader_error(r->rd));
+	if (sl_reader_bounds(r->rd, NULL, &end) == -1) {
+		/* Damage before the end hides where the log ends: apply what
+		 * is good, and the reader stops with exit 1 at the damage. */
+		if (errno != EBADMSG)
+			die(r, 2, "%s", sl_reader_error(r->rd));
+		end = UINT64_MAX;
+	}
 	if (sl_checkpoint_read(c->log, c->name, r->set.id, &ck) == 0) {
 		if (ck.offset > end)
 			die(r, 1, "checkpoint %" PRIu64 " is beyond the end of "

@@ -126,8 +126,12 @@ consumer_start(struct src *s)
 		    1 : 2, "%s: %s: %s%s%s%s", s->path, gname,
 		    sl_checkpoint_strerror(errno), ck.damage ? " (" : "",
 		    ck.damage ? ck.damage : "", ck.damage ? ")" : "");
-	if (sl_reader_bounds(s->r, NULL, &end) < 0)
-		die(2, "%s: %s", s->path, sl_reader_error(s->r));
+	if (sl_reader_bounds(s->r, NULL, &end) < 0) {
+		/* Damage hides the end: print what is good, then stop at it. */
+		if (errno != EBADMSG)
+			die(2, "%s: %s", s->path, sl_reader_error(s->r));
+		end = UINT64_MAX;
+	}
 	if (ck.offset > end)
 		die(1, "%s: %s: checkpoint %" PRIu64 " is beyond the end of "
 		    "the log (%" PRIu64 ")", s->path, gname, ck.offset, end);

@@ -65,8 +65,11 @@ ckerr(int e, const struct sl_checkpoint *ck, char *buf, size_t len)
 static void
 bounds(uint64_t *begin, uint64_t *end)
 {
+	/* Damage before the end of the log hides its end (and so every
+	 * lag and limit): a data problem, exit 1; logfsck says more. */
 	if (sl_reader_bounds(rd, begin, end) == -1)
-		errx(2, "%s", sl_reader_error(rd));
+		errx(errno == EBADMSG ? 1 : 2, "%s: %s", logdir,
+		    sl_reader_error(rd));
 }
 
 /* Read NAME's checkpoint, -1 and a warning when it cannot be used. */

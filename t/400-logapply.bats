@@ -204,6 +204,10 @@ with open(f, "r+b") as h:
 	fails 1 logapply L c -- cat
 	is "$output" "$(printf 'rec1\nrec2')"
 	stderr_has "00000000000000000000.log: byte $((size / 4 * 2)): offset 2"
+	# the damage hides the log's end, so logcheckpoint reports it (exit 1)
+	fails 1 logcheckpoint L c
+	stderr_has "byte $((size / 4 * 2)): offset 2: checksum mismatch"
+	expect 0 logfsck -s L
 	ok logcheckpoint L c
 	output_is 2
 }

@@ -37,7 +37,7 @@ followed_at_least() {
 	n=$(rel_n 16 120)
 	total=$((8 * n))
 	seed=$(rel_seed)
-	ok logappend -s 1M L </dev/null
+	ok logappend -s 16K L </dev/null
 	for i in 1 2; do
 		timeout 300 logcat -f -B -c "$total" L >"follow$i" 2>"follow$i.err" &
 		fpids+=($!)

@@ -21,6 +21,18 @@ wait_for() {
 	return 1
 }
 
+# A failed test must not leave its appenders waiting for "go" forever, nor
+# its followers: release and stop every background job.
+teardown() {
+	local j
+
+	touch "$BATS_TEST_TMPDIR/go"
+	for j in $(jobs -p); do
+		kill "$j" 2>/dev/null || :
+	done
+	wait 2>/dev/null || :
+}
+
 end_at_least() {
 	[ "$(logseek L end)" -ge "$1" ]
 }

@@ -164,16 +164,17 @@ b"
 }
 
 @test "logappend: a log directory without write permission is refused" {
-	[ "$(id -u)" -ne 0 ] || skip "running as root: permissions do not apply"
+	perm_dir
 	sh_ok 'echo a | logappend L'
 	chmod 555 L
 	chmod 444 L/00000000000000000000.log
-	expect 2 logappend L <<<b
+	expect 2 unprivileged logappend L <<<b
 	chmod 755 L
 	chmod 644 L/00000000000000000000.log
-	stderr_has "logappend: "
+	stderr_has "logappend: L/lock: Permission denied"
 	ok logcat L
 	output_is a
+	cd / && rm -rf "$PERM_DIR"
 }
 
 @test "logappend: empty input creates an empty log and prints nothing" {

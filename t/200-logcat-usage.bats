@@ -137,12 +137,13 @@ c"
 }
 
 @test "logcat: a segment without read permission is an error (exit 2)" {
-	[ "$(id -u)" -ne 0 ] || skip "running as root: permissions do not apply"
+	perm_dir
 	echo a | logappend L
 	chmod 000 $seg0
-	expect 2 logcat L
+	expect 2 unprivileged logcat L
 	chmod 644 $seg0
 	stderr_has "Permission denied"
+	cd / && rm -rf "$PERM_DIR"
 }
 
 @test "logcat: several logs are printed one after the other" {

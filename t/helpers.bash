@@ -148,3 +148,23 @@ faults_fired() {
 		return 1
 	fi
 }
+
+# unprivileged CMD [ARG]...: run CMD as an ordinary user (nobody) when the
+# suite runs as root, as CI does, so that permission tests still test
+# something.  Run it from a directory made by perm_dir.
+unprivileged() {
+	if [ "$(id -u)" -ne 0 ]; then
+		"$@"
+	else
+		setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+		    env PATH="$PATH" "$@"
+	fi
+}
+
+# perm_dir: make and enter a directory that nobody can reach (the bats
+# run directory is private to root).
+perm_dir() {
+	PERM_DIR=$(mktemp -d /tmp/synclog-perm.XXXXXX) || return 1
+	chmod 755 "$PERM_DIR"
+	cd "$PERM_DIR" || return 1
+}

@@ -121,8 +121,12 @@ static int
 load_entry(struct segwalk *w)
 {
 	for (; w->ifd >= 0 && w->ei < w->nent; w->ei++) {
-		if (sl_index_get(w->ifd, w->base, w->ei, &w->ent) < 0)
-			return -1;
+		if (sl_index_get(w->ifd, w->base, w->ei, &w->ent) < 0) {
+			if (errno != EBADMSG)
+				return -1;
+			bad_entry(w, "checksum mismatch");
+			continue;
+		}
 		if (w->ei == 0 || w->ent.pos > w->lastentpos)
 			return 1;
 		bad_entry(w, "entries out of order");
@@ -364,8 +368,13 @@ dump_index(struct fsck *f, struct segwalk *w, const char *iname)
 	event(f, SL_FSCK_INDEX, iname, NONE, NONE, NULL, "%zu entries",
 	    w->nent);
 	for (size_t i = 0; i < w->nent; i++) {
-		if (sl_index_get(w->ifd, w->base, i, &e) < 0)
-			return;
+		if (sl_index_get(w->ifd, w->base, i, &e) < 0) {
+			if (errno != EBADMSG)
+				return;
+			event(f, SL_FSCK_INDEX, iname, NONE, NONE, NULL,
+			    "entry %zu: checksum mismatch", i);
+			continue;
+		}
 		event(f, SL_FSCK_INDEX, iname, e.pos, e.offset, NULL,
 		    "entry %zu: max-timestamp %" PRId64, i, e.maxts);
 	}

@@ -26,6 +26,36 @@ sl_index_count(int fd)
 	return st.st_size / SL_INDEX_ENTRY;
 }
 
+/*
+ * Each entry ends with the CRC-32 of its first 16 bytes: the offset and
+ * position are checked against the batch they name, but nothing else can
+ * check the timestamp column, and a flipped bit there would mislead a time
+ * lookup.  A damaged entry reads as EBADMSG and lookups then scan.
+ */
+static void
+encode_entry(unsigned char *b, uint32_t rel, uint32_t pos, int64_t maxts)
+{
+	sl_put32(b, rel);
+	sl_put32(b + 4, pos);
+	sl_put64(b + 8, (uint64_t)maxts);
+	sl_put32(b + 16, sl_crc32(0, b, 16));
+}
+
+static int
+decode_entry(const unsigned char *b, uint64_t segbase, size_t i,
+    struct sl_ientry *e)
+{
+	if (sl_get32(b + 16) != sl_crc32(0, b, 16)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	e->index = i;
+	e->offset = segbase + sl_get32(b);
+	e->pos = sl_get32(b + 4);
+	e->maxts = (int64_t)sl_get64(b + 8);
+	return 0;
+}
+
 int
 sl_index_get(int fd, uint64_t segbase, size_t i, struct sl_ientry *e)
 {
@@ -39,11 +69,7 @@ sl_index_get(int fd, uint64_t segbase, size_t i, struct sl_ientry *e)
 		errno = ENODATA;
 		return -1;
 	}
-	e->index = i;
-	e->offset = segbase + sl_get32(b);
-	e->pos = sl_get32(b + 4);
-	e->maxts = (int64_t)sl_get64(b + 8);
-	return 0;
+	return decode_entry(b, segbase, i, e);
 }
 
 int
@@ -55,9 +81,8 @@ sl_index_put(int fd, uint64_t segbase, size_t i, const struct sl_ientry *e)
 		errno = EOVERFLOW;
 		return -1;
 	}
-	sl_put32(b, (uint32_t)(e->offset - segbase));
-	sl_put32(b + 4, (uint32_t)e->pos);
-	sl_put64(b + 8, (uint64_t)e->maxts);
+	encode_entry(b, (uint32_t)(e->offset - segbase), (uint32_t)e->pos,
+	    e->maxts);
 	return sl_pwrite_full(fd, b, sizeof b, (off_t)i * SL_INDEX_ENTRY);
 }
 
@@ -161,7 +186,7 @@ find(int ifd, int sfd, uint64_t segbase, size_t limit, int bytime,
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (sl_index_get(ifd, segbase, mid, &e) < 0)
-			return -1;
+			return errno == EBADMSG ? 0 : -1;
 		if (bytime ? e.maxts < ms : e.offset <= offset)
 			lo = mid + 1;
 		else
@@ -175,7 +200,7 @@ find(int ifd, int sfd, uint64_t segbase, size_t limit, int bytime,
 	for (int tries = 0; lo > 0 && tries < 8; tries++) {
 		lo--;
 		if (sl_index_get(ifd, segbase, lo, &e) < 0)
-			return -1;
+			return errno == EBADMSG ? 0 : -1;
 		if (bytime ? e.maxts >= ms : e.offset > offset)
 			continue;
 		if ((v = verify(sfd, limit, &e)) < 0)
@@ -203,7 +228,7 @@ sl_index_search(int ifd, uint64_t segbase, int bytime, uint64_t offset,
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (sl_index_get(ifd, segbase, mid, &e) < 0)
-			return -1;
+			return errno == EBADMSG ? 0 : -1;
 		if (bytime ? e.maxts < ms : e.offset <= offset)
 			lo = mid + 1;
 		else
@@ -211,7 +236,9 @@ sl_index_search(int ifd, uint64_t segbase, int bytime, uint64_t offset,
 	}
 	if (lo == 0)
 		return 0;
-	return sl_index_get(ifd, segbase, lo - 1, out) < 0 ? -1 : 1;
+	if (sl_index_get(ifd, segbase, lo - 1, out) < 0)
+		return errno == EBADMSG ? 0 : -1;
+	return 1;
 }
 
 int
@@ -270,9 +297,8 @@ sl_ibuild_batch(struct sl_ibuild *ib, uint64_t pos, const struct sl_batch *b)
 		    ibuild_flush(ib) < 0)
 			return -1;
 		p = ib->buf + ib->blen;
-		sl_put32(p, (uint32_t)(b->base - ib->segbase));
-		sl_put32(p + 4, (uint32_t)pos);
-		sl_put64(p + 8, (uint64_t)ib->maxts);
+		encode_entry(p, (uint32_t)(b->base - ib->segbase),
+		    (uint32_t)pos, ib->maxts);
 		ib->blen += SL_INDEX_ENTRY;
 		ib->n++;
 		ib->lastpos = pos;
@@ -316,16 +342,17 @@ last_entry(int ifd, uint64_t segbase, struct sl_ientry *e)
 	if ((size_t)n == sizeof buf) {
 		if ((n = sl_index_count(ifd)) < 0)
 			return -1;
-		return n == 0 ? 0 : sl_index_get(ifd, segbase, n - 1, e) < 0 ?
-		    -1 : 1;
+		if (n == 0)
+			return 0;
+		if (sl_index_get(ifd, segbase, n - 1, e) < 0)
+			return errno == EBADMSG ? 0 : -1;
+		return 1;
 	}
 	if ((n /= SL_INDEX_ENTRY) == 0)
 		return 0;
-	e->index = n - 1;
-	e->offset = segbase + sl_get32(buf + (n - 1) * SL_INDEX_ENTRY);
-	e->pos = sl_get32(buf + (n - 1) * SL_INDEX_ENTRY + 4);
-	e->maxts = (int64_t)sl_get64(buf + (n - 1) * SL_INDEX_ENTRY + 8);
-	return 1;
+	/* A damaged last entry: no entry, and the caller scans. */
+	return decode_entry(buf + (n - 1) * SL_INDEX_ENTRY, segbase, n - 1,
+	    e) < 0 ? 0 : 1;
 }
 
 int

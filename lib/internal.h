@@ -135,7 +135,7 @@ void	sl_cursor_free(struct sl_cursor *);
 
 #define SL_SEGMENT_DIGITS	20
 #define SL_INDEX_INTERVAL	4096	/* bytes of batches between entries */
-#define SL_INDEX_ENTRY		16
+#define SL_INDEX_ENTRY		20
 
 /* Name of the file for segment BASE with SUFFIX (".log", ".index"). */
 void	sl_segment_name(char *buf, size_t len, uint64_t base,
@@ -189,7 +189,7 @@ int	sl_scan_later(int fd, uint64_t at, size_t limit, uint64_t next,
 /*
  * Each entry: u32 offset - segment base, u32 byte position of a batch that
  * starts with that offset, i64 largest timestamp of the segment's records
- * before that offset (INT64_MIN when none).
+ * before that offset (INT64_MIN when none), u32 CRC-32 of those 16 bytes.
  */
 struct sl_ientry {
 	size_t		index;		/* its number in the file */

@@ -168,16 +168,26 @@ rec7"
 	fails 1 logfsck L
 	stderr_has "00000000000000000000.index: byte "
 	stderr_has "stale index: "
-	# wrong timestamps: positions right, but the time column lies
-	python3 -c 'import sys
+	# wrong timestamps: positions right, entry checksums redone, but the
+	# time column lies
+	python3 -c 'import sys, zlib
 with open(sys.argv[1], "r+b") as h:
     d = bytearray(h.read())
-    for i in range(8, len(d), 16): d[i:i+8] = bytes(8)
+    for i in range(0, len(d), 20):
+        d[i+8:i+16] = bytes(8)
+        d[i+16:i+20] = zlib.crc32(bytes(d[i:i+16])).to_bytes(4, "little")
     h.seek(0); h.write(d)' "$idx1"
 	fails 1 logfsck L
 	stderr_has "entries wrong (first: entry 0, wrong timestamp)"
+	# a flipped bit in an entry
+	cp good1 "$idx1"
+	python3 -c 'import sys
+with open(sys.argv[1], "r+b") as h:
+    h.seek(9); b = h.read(1); h.seek(9); h.write(bytes([b[0] ^ 4]))' "$idx1"
+	fails 1 logfsck L
+	stderr_has "(first: entry 0, checksum mismatch)"
 	# a torn index
-	head -c 100 good0 > $idx0
+	head -c 104 good0 > $idx0
 	fails 1 logfsck L
 	stderr_has "torn index: 4 bytes after the last whole entry"
 	# a missing one

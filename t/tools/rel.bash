@@ -73,11 +73,12 @@ rel_last_line() {
 	printf '%s\n' "$output" | tail -n 1
 }
 
-# rel_scratch: set REL_SCRATCH to a directory for scratch files that are
+# rel_scratch: set REL_SCRATCH (once per test) to a directory for scratch files that are
 # written and removed by the thousand (rebuilt logs), in memory when
 # /dev/shm allows, since some disks make every unlink slow.  rel_cleanup
 # (call it from teardown) removes it.
 rel_scratch() {
+	[ -z "${REL_SCRATCH-}" ] || return 0
 	REL_SCRATCH=$(mktemp -d /dev/shm/synclog-rel.XXXXXX 2>/dev/null) ||
 	    REL_SCRATCH=$(mktemp -d "$BATS_TEST_TMPDIR/scratch.XXXXXX")
 }

@@ -21,7 +21,10 @@
  * ACTION	an errno name (ENOSPC, EIO, ...) or number: fail with it, without
  *	making the call; "short": a write or read of half the bytes (at
  *	least 1); "kill": SIGKILL just before the call; "killafter": make
- *	the call, then SIGKILL.
+ *	the call, then SIGKILL; "stall": wait until the file named by
+ *	SYNCLOG_FAULT_GATE exists (checked every 5 ms, for 60 s at most),
+ *	then make the call, so a test can look at the world while a call,
+ *	a slow fsync say, is in progress.
  *
  * SYNCLOG_FAULT_LOG=FILE appends one line per injected fault,
  * "CALL[@TYPE][~SUBSTR]:N:ACTION pid=PID path=PATH", written before the
@@ -67,7 +70,7 @@ static const char *const callnames[NCALLS] = {
 };
 
 enum type { T_FILE, T_DIR, T_STD, T_PIPE, T_ANY };
-enum action { A_ERRNO, A_SHORT, A_KILL, A_KILLAFTER };
+enum action { A_ERRNO, A_SHORT, A_KILL, A_KILLAFTER, A_STALL };
 /* What a wrapper does with its call. */
 enum fate { GO, FAIL, SHORT, GO_KILL };
 
@@ -132,6 +135,22 @@ killself(void)
 	_exit(137);	/* not reached */
 }
 
+/* Wait for SYNCLOG_FAULT_GATE to exist (raw calls: nothing is counted). */
+static void
+stall(void)
+{
+	const char *gate = getenv("SYNCLOG_FAULT_GATE");
+	struct timespec ts = { 0, 5000000 };
+	struct stat st;
+	int i;
+
+	for (i = 0; gate != NULL && i < 12000; i++) {
+		if (syscall(SYS_newfstatat, AT_FDCWD, gate, &st, 0) == 0)
+			return;
+		syscall(SYS_nanosleep, &ts, NULL);
+	}
+}
+
 /* The next definition of NAME after ours: libc's, or an interceptor's. */
 static void *
 next(const char *name, void **slot)
@@ -162,6 +181,10 @@ parse_action(struct rule *r, char *s)
 	if (strcmp(s, "short") == 0) {
 		r->action = A_SHORT;
 		return r->call <= C_PREAD ? 0 : -1;
+	}
+	if (strcmp(s, "stall") == 0) {
+		r->action = A_STALL;
+		return 0;
 	}
 	if (strcmp(s, "kill") == 0 || strcmp(s, "killafter") == 0) {
 		r->action = s[4] ? A_KILLAFTER : A_KILL;
@@ -405,6 +428,10 @@ decide(enum call c, int fd, const char *path, const char *path2)
 		killself();
 	case A_SHORT:
 		return SHORT;
+	case A_STALL:
+		stall();
+		errno = saved;
+		return GO;
 	default:
 		return GO_KILL;
 	}

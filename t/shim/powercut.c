@@ -288,7 +288,7 @@ writev(int fd, const struct iovec *iov, int cnt)
 }
 
 static void
-journal_fd(uint32_t type, int fd, uint64_t a)
+journal_fd(uint32_t type, int fd, uint64_t a, uint64_t b)
 {
 	char buf[PATH_MAX];
 	struct stat st;
@@ -302,26 +302,45 @@ journal_fd(uint32_t type, int fd, uint64_t a)
 			    0);
 		return;
 	}
-	journal(type, st.st_ino, a, 0, rel, NULL, NULL, 0);
+	journal(type, st.st_ino, a, b, rel, NULL, NULL, 0);
+}
+
+/*
+ * Where the journal ends as a sync begins, plus 1 (0: unknown).  A sync
+ * makes durable what was written before it began, not what another
+ * thread writes while it runs: the tool counts only the writes journaled
+ * before this point (a write is journaled after it completed, so those
+ * completed before the sync began).
+ */
+static uint64_t
+sync_begins(void)
+{
+	struct stat st;
+
+	if (jfd < 0 || syscall(SYS_fstat, jfd, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_size + 1;
 }
 
 int
 fsync(int fd)
 {
+	uint64_t begin = sync_begins();
 	int r = NEXT(fsync)(fd);
 
 	if (r == 0)
-		journal_fd(PC_FSYNC, fd, 0);
+		journal_fd(PC_FSYNC, fd, 0, begin);
 	return r;
 }
 
 int
 fdatasync(int fd)
 {
+	uint64_t begin = sync_begins();
 	int r = NEXT(fdatasync)(fd);
 
 	if (r == 0)
-		journal_fd(PC_FSYNC, fd, 0);
+		journal_fd(PC_FSYNC, fd, 0, begin);
 	return r;
 }
 
@@ -331,7 +350,7 @@ ftruncate(int fd, off_t len)
 	int r = NEXT(ftruncate)(fd, len);
 
 	if (r == 0)
-		journal_fd(PC_TRUNC, fd, (uint64_t)len);
+		journal_fd(PC_TRUNC, fd, (uint64_t)len, 0);
 	return r;
 }
 
@@ -341,7 +360,7 @@ ftruncate64(int fd, off64_t len)
 	int r = NEXT(ftruncate64)(fd, len);
 
 	if (r == 0)
-		journal_fd(PC_TRUNC, fd, (uint64_t)len);
+		journal_fd(PC_TRUNC, fd, (uint64_t)len, 0);
 	return r;
 }
 

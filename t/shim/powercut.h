@@ -14,7 +14,8 @@ enum pc_type {
 	PC_OPEN = 1,	/* ino, a: created, b: truncated; path */
 	PC_WRITE,	/* ino, a: position, b: bytes; path; data */
 	PC_TRUNC,	/* ino, a: new length; path */
-	PC_FSYNC,	/* ino; path: fsync or fdatasync of a file */
+	PC_FSYNC,	/* ino, b: journal size as it began + 1 (0: unknown);
+			   path: fsync or fdatasync of a file */
 	PC_DIRSYNC,	/* path: fsync of a directory */
 	PC_RENAME,	/* path -> path2 */
 	PC_UNLINK,	/* path */

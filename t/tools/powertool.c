@@ -20,7 +20,8 @@
  * first K entries would have left it, starting from BASE (a copy of ROOT
  * taken before the run, taken as wholly durable), and prints the lines
  * acknowledged before the cut.  The model: a file's data survives as of
- * its last fsync or fdatasync; a directory entry (creation, rename,
+ * the beginning of its last fsync or fdatasync (what another thread wrote
+ * while the sync ran is not counted as synced); a directory entry (creation, rename,
  * removal) survives only once its directory was fsynced.  MODE says what
  * becomes of what was not synced:
  *	cut	nothing of it survives
@@ -73,10 +74,20 @@ struct ent {
 	struct pc_entry	 h;
 	char		*path, *path2;
 	unsigned char	*data;
+	size_t		 off;		/* byte position in the journal */
+	/* FSYNC: the entries before index SINCE are what it covers; SNAP is
+	 * its file as it was then (taken during the replay), NEXT the next
+	 * sync with the same SINCE. */
+	size_t		 since;
+	size_t		 next;
+	int		 snapped;
+	unsigned char	*snap;
+	size_t		 snaplen;
 };
 
 static struct ent *ents;
 static size_t	 nents;
+static size_t	*syncs_at;	/* [i]: the first FSYNC whose SINCE is i */
 
 static void *
 xmalloc(size_t n)
@@ -106,6 +117,41 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/*
+ * Work out what each sync covers: the entries journaled before it began
+ * (without that mark, every entry before it).
+ */
+static void
+link_syncs(void)
+{
+	size_t i, lo, hi;
+
+	syncs_at = xmalloc((nents + 1) * sizeof *syncs_at);
+	for (i = 0; i <= nents; i++)
+		syncs_at[i] = SIZE_MAX;
+	for (i = nents; i-- > 0; ) {
+		struct ent *e = &ents[i];
+
+		if (e->h.type != PC_FSYNC)
+			continue;
+		if (e->h.b == 0)
+			e->since = i;
+		else {
+			for (lo = 0, hi = i; lo < hi; ) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (ents[mid].off < e->h.b - 1)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			e->since = lo;
+		}
+		e->next = syncs_at[e->since];
+		syncs_at[e->since] = i;
+	}
+}
+
 static void
 load_journal(const char *path)
 {
@@ -127,6 +173,8 @@ load_journal(const char *path)
 			ents = xrealloc(ents, (cap = cap ? 2 * cap : 256) *
 			    sizeof *ents);
 		e = &ents[nents];
+		memset(e, 0, sizeof *e);
+		e->off = (size_t)(p - buf);
 		if ((size_t)(end - p) < sizeof e->h)
 			errx(2, "%s: truncated entry", path);
 		memcpy(&e->h, p, sizeof e->h);
@@ -147,6 +195,7 @@ load_journal(const char *path)
 		nents++;
 	}
 	free(buf);
+	link_syncs();
 }
 
 static void
@@ -173,6 +222,7 @@ journal_append(int fd, uint32_t type, uint64_t a, const void *data,
 /* ---- the file system model -------------------------------------------- */
 
 struct node {
+	size_t		 dursince;	/* the SINCE of the sync behind dur */
 	struct node	*all;		/* every node, for freeing */
 	int		 dir;
 	unsigned char	*cur, *dur;
@@ -346,6 +396,37 @@ file_sync(struct node *n)
 	n->durlen = n->curlen;
 }
 
+/* The file of sync E as it is now, or NULL when it is not known yet. */
+static struct node *
+file_now(const struct ent *e)
+{
+	for (size_t i = 0; i < nimap; i++)
+		if (imap[i].ino == e->h.ino)
+			return imap[i].node;
+	return ns_get(&cur, e->path);
+}
+
+/* Take, before entry I, the snapshots of the syncs that cover up to it. */
+static void
+snapshots(size_t i)
+{
+	for (size_t f = syncs_at[i]; f != SIZE_MAX; f = ents[f].next) {
+		struct ent *e = &ents[f];
+		struct node *n = file_now(e);
+
+		free(e->snap);
+		e->snap = NULL;
+		e->snaplen = 0;
+		e->snapped = 1;
+		if (n == NULL)
+			continue;	/* nothing of it was written yet */
+		e->snap = xmalloc(n->curlen);
+		if (n->curlen > 0)
+			memcpy(e->snap, n->cur, n->curlen);
+		e->snaplen = n->curlen;
+	}
+}
+
 static void
 apply(const struct ent *e)
 {
@@ -373,7 +454,17 @@ apply(const struct ent *e)
 		resize(file_of(e), e->h.a);
 		break;
 	case PC_FSYNC:
-		file_sync(file_of(e));
+		/* The file as the sync began, unless a sync that began
+		 * later made it durable already. */
+		n = file_of(e);
+		if (e->snapped && e->since >= n->dursince) {
+			free(n->dur);
+			n->dur = e->snap;
+			n->durlen = e->snaplen;
+			n->dursince = e->since;
+			((struct ent *)e)->snap = NULL;
+			((struct ent *)e)->snapped = 0;
+		}
 		break;
 	case PC_DIRSYNC:
 		/* The directory's entries become what they are now. */
@@ -457,6 +548,11 @@ model_reset(const char *base)
 	ns_clear(&dur);
 	nodes_free();
 	nimap = 0;
+	for (size_t i = 0; i < nents; i++) {
+		free(ents[i].snap);
+		ents[i].snap = NULL;
+		ents[i].snapped = 0;
+	}
 	load_base(base, "");
 }
 
@@ -1143,6 +1239,7 @@ cmd_replay(int argc, char *argv[])
 	k = point(argv[3]);
 	model_reset(argv[1]);
 	for (size_t i = 0; i < k; i++) {
+		snapshots(i);
 		apply(&ents[i]);
 		if (ents[i].h.type == PC_ACK)
 			printf("%.*s\n", (int)ents[i].h.datalen,
@@ -1236,8 +1333,10 @@ cmd_check(int argc, char *argv[])
 	    nents - k : step) {
 		for (int mi = 0; mi < nmodes; mi++) {
 			model_reset(argv[1]);
-			for (size_t i = 0; i < k; i++)
+			for (size_t i = 0; i < k; i++) {
+				snapshots(i);
 				apply(&ents[i]);
+			}
 			rebuild(outdir, modes[mi]);
 			if (check_point(outdir, log, k) < 0) {
 				fprintf(stderr, "powertool: crash point %zu of "

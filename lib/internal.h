@@ -226,7 +226,9 @@ int	sl_settings_create(const char *dir, const struct sl_writer_opts *,
 
 /* Output: one buffer that every format appends to. */
 struct sl_out {
-	int		 fd;
+	int		 fd;		/* -1 with a sink */
+	sl_out_sink	*sink;
+	void		*sinkarg;
 	int		 err;		/* sticky errno, 0 while healthy */
 	struct sl_fmt	 fmt;
 	unsigned char	*buf;

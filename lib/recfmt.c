@@ -5,7 +5,8 @@
  * and yaml.c.
  *
  * Invariants: output goes into one buffer that is written with full-write
- * loops, and the first write error sticks; the text path copies bytes and
+ * loops (or handed to a sink that provides the memory), and the first
+ * write or sink error sticks; the text path copies bytes and
  * makes no system call or allocation per record.  Input is read(2) into
  * one buffer holding at most one record beyond what was consumed; it grows
  * only as far as a record of the maximum size needs, so a record that is
@@ -474,8 +475,8 @@ fail:
 
 /* ---- output --------------------------------------------------------- */
 
-sl_out *
-sl_out_open(int fd, const struct sl_fmt *f)
+static sl_out *
+out_open(int fd, sl_out_sink *sink, void *arg, const struct sl_fmt *f)
 {
 	sl_out *o;
 	int e;
@@ -483,9 +484,14 @@ sl_out_open(int fd, const struct sl_fmt *f)
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return NULL;
 	o->fd = fd;
+	o->sink = sink;
+	o->sinkarg = arg;
 	o->fmt = *f;
-	o->cap = OUT_BUFSIZE;
-	if ((o->buf = malloc(o->cap)) == NULL)
+	if (sink != NULL)
+		o->buf = sink(arg, NULL, 0, 0, &o->cap);
+	else if ((o->buf = malloc(OUT_BUFSIZE)) != NULL)
+		o->cap = OUT_BUFSIZE;
+	if (o->buf == NULL)
 		goto fail;
 	switch (f->kind) {
 	case SL_FMT_TEXT:
@@ -515,10 +521,49 @@ fail:
 	e = errno;
 	free(o->tpl);
 	free(o->lit);
-	free(o->buf);
+	if (sink == NULL)
+		free(o->buf);
 	free(o);
 	errno = e;
 	return NULL;
+}
+
+sl_out *
+sl_out_open(int fd, const struct sl_fmt *f)
+{
+	return out_open(fd, NULL, NULL, f);
+}
+
+sl_out *
+sl_out_open_sink(const struct sl_fmt *f, sl_out_sink *sink, void *arg)
+{
+	if (sink == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return out_open(-1, sink, arg, f);
+}
+
+/* Hand the buffered bytes to the sink, with room for N more after. */
+static int
+sink_flush(sl_out *o, size_t n)
+{
+	unsigned char *nb;
+	size_t cap = 0;
+
+	if ((nb = o->sink(o->sinkarg, o->buf, o->len, n, &cap)) == NULL) {
+		o->err = errno;
+		return -1;
+	}
+	if (cap < n) {
+		o->err = ENOBUFS;
+		errno = o->err;
+		return -1;
+	}
+	o->buf = nb;
+	o->cap = cap;
+	o->len = 0;
+	return 0;
 }
 
 int
@@ -528,6 +573,8 @@ sl_out_flush(sl_out *o)
 		errno = o->err;
 		return -1;
 	}
+	if (o->sink != NULL)
+		return o->len > 0 ? sink_flush(o, 0) : 0;
 	if (o->len > 0 && sl_write_full(o->fd, o->buf, o->len) < 0) {
 		o->err = errno;
 		return -1;
@@ -543,6 +590,13 @@ sl_rf_reserve(sl_out *o, size_t n)
 
 	if (o->cap - o->len >= n)
 		return 0;
+	if (o->sink != NULL) {
+		if (o->err != 0) {
+			errno = o->err;
+			return -1;
+		}
+		return sink_flush(o, n);
+	}
 	if (sl_out_flush(o) < 0)
 		return -1;
 	if (n > o->cap) {
@@ -785,7 +839,8 @@ sl_out_close(sl_out *o)
 	}
 	free(o->tpl);
 	free(o->lit);
-	free(o->buf);
+	if (o->sink == NULL)
+		free(o->buf);
 	free(o);
 	if (rv < 0)
 		errno = e;

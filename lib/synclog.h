@@ -281,6 +281,15 @@ int	 sl_out_record(sl_out *, const struct sl_record *);
 int	 sl_out_flush(sl_out *);
 /* Flush and free; the descriptor is left open. */
 int	 sl_out_close(sl_out *);
+/*
+ * Output into memory that SINK provides: when N more bytes do not fit (and
+ * at a flush, N = 0) SINK(ARG, BUF, LEN, N, &CAP) takes the LEN bytes at BUF
+ * and returns where the next go, CAP >= N bytes; NULL with errno on error.
+ * The first call, from sl_out_open_sink, has BUF NULL.
+ */
+typedef unsigned char *sl_out_sink(void *arg, unsigned char *buf, size_t len,
+	    size_t n, size_t *cap);
+sl_out	*sl_out_open_sink(const struct sl_fmt *, sl_out_sink *, void *arg);
 
 typedef struct sl_in sl_in;
 

@@ -6,9 +6,9 @@
  * - One process per consumer: the consumer's lock is held from the start
  *   to the exit, and a killed process releases it.
  * - A batch is spooled whole into an anonymous memory file before its
- *   command starts, and that file is the command's stdin.  The command
- *   therefore always reads the complete batch, even when logapply is
- *   killed meanwhile, so a store that records LOGAPPLY_LAST in the same
+ *   command starts, and that file (read-only) is the command's stdin.  The
+ *   command therefore always reads the complete batch, even when logapply
+ *   is killed meanwhile, so a store that records LOGAPPLY_LAST in the same
  *   transaction as the data never records a batch it got only half of.
  * - The checkpoint moves to LAST+1 only after the command exited 0, or
  *   after the one record that fails alone is durably in the dead-letter
@@ -19,9 +19,12 @@
  *   trail the applied position, never lead it; it is on disk before
  *   logapply sleeps (-f) or exits.
  * - Memory is bounded: a batch ends at -b records or SPOOL_MAX bytes of
- *   records, and records go from the reader through sl_out's buffer into
- *   the spool with no system call per record; spool files are reused once
- *   their command has exited.
+ *   records.  Records are formatted straight into the spool file's first
+ *   SPOOL_MAP bytes, which stay mapped from batch to batch, and the rest
+ *   through one buffer; no system call per record.  Spool files are
+ *   reused once their command has exited.
+ * - Nothing per batch but the spool, the fork and the wait: the command's
+ *   environment is built once, its LOGAPPLY_FIRST/LAST rewritten in place.
  * - A checkpoint that is damaged, foreign or beyond the log's end stops
  *   the consumer with exit 1; nothing is applied from a guess.
  */
@@ -51,6 +54,8 @@
 #include "synclog.h"
 
 #define SPOOL_MAX	(64u << 20)	/* record bytes that end a batch */
+#define SPOOL_MAP	(2u << 20)	/* bytes of a spool file kept mapped */
+#define SPOOL_BUF	(1u << 20)	/* the buffer for bytes beyond them */
 #define BACKOFF_MAX	60000		/* ms: the longest backoff */
 #define EX_TEMPFAIL	75		/* "transient": never set aside */
 #define PROGRESS_NS	250000000LL
@@ -102,11 +107,31 @@ struct run {
 	struct timespec	 t0, tshown;
 	int		 shown;
 	struct ckwriter	 ck;
+	char	       **envp;		/* the command's environment */
+	char		 envfirst[40];	/* LOGAPPLY_FIRST=, in envp */
+	char		 envlast[40];	/* LOGAPPLY_LAST= */
+};
+
+/*
+ * A spool file: an anonymous memory file whose first SPOOL_MAP bytes stay
+ * mapped from batch to batch, so that records are formatted straight into
+ * its pages; a batch longer than that goes on through a buffer and
+ * pwrite(2).  The command gets a read-only descriptor of its own.
+ */
+struct spfile {
+	int		 fd;
+	int		 rfd;		/* the command's stdin */
+	unsigned char	*map;
+	size_t		 size;		/* the file's size */
+	size_t		 off;		/* bytes spooled */
+	int		 inmap;		/* bytes still go into the map */
+	unsigned char	*buf;		/* beyond the map */
+	size_t		 bufcap;
 };
 
 /* One batch, spooled. */
 struct spool {
-	int		 fd;
+	struct spfile	*f;
 	uint64_t	 first, last, n;
 	int		 rerr;		/* reader failed after these */
 	int		 rerrno;	/* with errno */
@@ -115,7 +140,7 @@ struct spool {
 enum { OK, FAILED, STOPPED };
 
 #define POOL_MAX	4
-static int	 pool[POOL_MAX];	/* spool files free for reuse */
+static struct spfile *pool[POOL_MAX];	/* spool files free for reuse */
 static int	 npool;
 
 static volatile sig_atomic_t stopping;
@@ -365,6 +390,90 @@ commit(struct run *r, uint64_t next)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* A spool file from the pool, or a new one. */
+static struct spfile *
+spfile(struct run *r)
+{
+	struct spfile *f;
+	char path[64];
+
+	if (npool > 0)
+		return pool[--npool];
+	if ((f = calloc(1, sizeof *f)) == NULL)
+		die(r, 2, "%s", strerror(errno));
+	if ((f->fd = memfd_create("logapply", MFD_CLOEXEC)) == -1)
+		die(r, 2, "memfd_create: %s", strerror(errno));
+	if (ftruncate(f->fd, SPOOL_MAP) == -1)
+		die(r, 2, "spool: %s", strerror(errno));
+	f->size = SPOOL_MAP;
+	if ((f->map = mmap(NULL, SPOOL_MAP, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, f->fd, 0)) == MAP_FAILED)
+		die(r, 2, "spool: mmap: %s", strerror(errno));
+	/* Read-only, so that no command (or a process it leaves behind)
+	 * can shorten the file under the map; without /proc, the file. */
+	snprintf(path, sizeof path, "/proc/self/fd/%d", f->fd);
+	if ((f->rfd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		f->rfd = f->fd;
+	return f;
+}
+
+static void
+spclose(struct spfile *f)
+{
+	if (f->rfd != f->fd)
+		close(f->rfd);
+	close(f->fd);
+	munmap(f->map, SPOOL_MAP);
+	free(f->buf);
+	free(f);
+}
+
+/*
+ * sl_out's sink: the map while the batch fits in it (the bytes are in
+ * place already), then a buffer that is written at the end of the file.
+ */
+static unsigned char *
+spsink(void *arg, unsigned char *buf, size_t len, size_t n, size_t *cap)
+{
+	struct spfile *f = arg;
+	unsigned char *nb;
+	ssize_t w;
+	size_t c;
+
+	if (f->inmap) {
+		f->off += len;
+		if (SPOOL_MAP - f->off >= n) {
+			*cap = SPOOL_MAP - f->off;
+			return f->map + f->off;
+		}
+		f->inmap = 0;
+	} else {
+		while (len > 0) {
+			if ((w = pwrite(f->fd, buf, len, (off_t)f->off)) ==
+			    -1) {
+				if (errno == EINTR)
+					continue;
+				return NULL;
+			}
+			buf += w;
+			len -= (size_t)w;
+			f->off += (size_t)w;
+		}
+		if (f->off > f->size)
+			f->size = f->off;
+	}
+	if (f->bufcap < n || f->buf == NULL) {
+		c = n > SPOOL_BUF ? n : SPOOL_BUF;
+		if ((nb = malloc(c)) == NULL)
+			return NULL;
+		free(f->buf);
+		f->buf = nb;
+		f->bufcap = c;
+	}
+	*cap = f->bufcap;
+	return f->buf;
+}
+
 /*
  * Spool the records with offsets in [FROM, UPTO], at most MAX of them,
  * into a new memory file.  S->n is 0 when there is none yet; S->rerr is
@@ -375,28 +484,30 @@ spool(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
     struct spool *s)
 {
 	struct sl_record rec;
+	struct spfile *f;
 	sl_out *out;
 	size_t bytes = 0;
-	off_t end;
 	int rc;
 
 	memset(s, 0, sizeof *s);
 	if (r->at != from) {
 		if (sl_reader_seek(r->rd, from) == -1) {
-			s->fd = -1;
 			s->rerr = 1;
 			s->rerrno = errno;
 			return;
 		}
 		r->at = from;
 	}
-	if (npool > 0)
-		s->fd = pool[--npool];
-	else if ((s->fd = memfd_create("logapply", MFD_CLOEXEC)) == -1)
-		die(r, 2, "memfd_create: %s", strerror(errno));
-	if (lseek(s->fd, 0, SEEK_SET) == -1)
-		die(r, 2, "spool: %s", strerror(errno));
-	if ((out = sl_out_open(s->fd, &r->c->fmt)) == NULL)
+	f = s->f = spfile(r);
+	f->off = 0;
+	f->inmap = 1;
+	/* The map is all writable: the file is at least as long. */
+	if (f->size < SPOOL_MAP) {
+		if (ftruncate(f->fd, SPOOL_MAP) == -1)
+			die(r, 2, "spool: %s", strerror(errno));
+		f->size = SPOOL_MAP;
+	}
+	if ((out = sl_out_open_sink(&r->c->fmt, spsink, f)) == NULL)
 		die(r, 2, "spool: %s", strerror(errno));
 	while (s->n < max && bytes < SPOOL_MAX) {
 		if ((rc = sl_reader_next(r->rd, &rec)) == 0)
@@ -419,10 +530,17 @@ spool(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
 		if (sl_out_record(out, &rec) == -1)
 			die(r, 2, "spool: %s", strerror(errno));
 	}
-	if (sl_out_close(out) == -1 ||
-	    (end = lseek(s->fd, 0, SEEK_CUR)) == -1 ||
-	    ftruncate(s->fd, end) == -1)
+	if (sl_out_close(out) == -1)
 		die(r, 2, "spool: %s", strerror(errno));
+	/* The command reads to the end of the file: the batch, exactly. */
+	if (f->size != f->off) {
+		if (ftruncate(f->fd, (off_t)f->off) == -1)
+			die(r, 2, "spool: %s", strerror(errno));
+		f->size = f->off;
+	}
+	free(f->buf);
+	f->buf = NULL;
+	f->bufcap = 0;
 }
 
 /*
@@ -432,23 +550,66 @@ spool(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
 static void
 unspool(struct spool *s)
 {
-	if (s->fd == -1)
+	if (s->f == NULL)
 		return;
 	if (npool < POOL_MAX)
-		pool[npool++] = s->fd;
+		pool[npool++] = s->f;
 	else
-		close(s->fd);
-	s->fd = -1;
+		spclose(s->f);
+	s->f = NULL;
+}
+
+/*
+ * The command's environment, made once: ours without any LOGAPPLY_
+ * variable, then the consumer's; spawn() rewrites FIRST and LAST in place.
+ * No setenv(3) per batch: it would keep every value it was ever given.
+ */
+static void
+mkenv(struct run *r)
+{
+	static const char *const ours[] = { "LOGAPPLY_CONSUMER=",
+	    "LOGAPPLY_LOG=", "LOGAPPLY_LOG_ID=", "LOGAPPLY_FIRST=",
+	    "LOGAPPLY_LAST=", NULL };
+	size_t n = 0, i, k;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((r->envp = calloc(n + 6, sizeof *r->envp)) == NULL)
+		die(r, 2, "%s", strerror(errno));
+	for (i = k = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; ours[j] != NULL; j++)
+			if (strncmp(environ[i], ours[j], strlen(ours[j])) == 0)
+				break;
+		if (ours[j] == NULL)
+			r->envp[k++] = environ[i];
+	}
+	if (asprintf(&r->envp[k++], "LOGAPPLY_CONSUMER=%s", r->c->name) ==
+	    -1 ||
+	    asprintf(&r->envp[k++], "LOGAPPLY_LOG=%s", r->c->log) == -1 ||
+	    asprintf(&r->envp[k++], "LOGAPPLY_LOG_ID=%s", r->set.id) == -1)
+		die(r, 2, "%s", strerror(errno));
+	r->envp[k++] = r->envfirst;
+	r->envp[k++] = r->envlast;
+	r->envp[k] = NULL;
 }
 
 static void
-setenv_u64(const char *name, uint64_t v)
+freeenv(struct run *r)
 {
-	char buf[24];
+	size_t i;
 
-	snprintf(buf, sizeof buf, "%" PRIu64, v);
-	if (setenv(name, buf, 1) == -1)
-		err(2, "setenv");
+	if (r->envp == NULL)
+		return;
+	for (i = 0; r->envp[i] != r->envfirst; i++)
+		;
+	/* The three that mkenv() allocated come just before. */
+	free(r->envp[i - 1]);
+	free(r->envp[i - 2]);
+	free(r->envp[i - 3]);
+	free(r->envp);
+	r->envp = NULL;
 }
 
 /*
@@ -466,19 +627,21 @@ spawn(struct run *r, struct spool *s)
 	pid_t pid;
 	int e;
 
-	if (lseek(s->fd, 0, SEEK_SET) == -1)
+	if (lseek(s->f->rfd, 0, SEEK_SET) == -1)
 		die(r, 2, "spool: %s", strerror(errno));
-	setenv_u64("LOGAPPLY_FIRST", s->first);
-	setenv_u64("LOGAPPLY_LAST", s->last);
+	snprintf(r->envfirst, sizeof r->envfirst, "LOGAPPLY_FIRST=%" PRIu64,
+	    s->first);
+	snprintf(r->envlast, sizeof r->envlast, "LOGAPPLY_LAST=%" PRIu64,
+	    s->last);
 	if ((e = posix_spawn_file_actions_init(&fa)) != 0 ||
-	    (e = posix_spawn_file_actions_adddup2(&fa, s->fd, 0)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(&fa, s->f->rfd, 0)) != 0 ||
 	    (e = posix_spawn_file_actions_adddup2(&fa, r->lock,
 	    r->lock)) != 0 ||
 	    (e = posix_spawnattr_init(&sa)) != 0 ||
 	    (e = posix_spawnattr_setpgroup(&sa, 0)) != 0 ||
 	    (e = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP)) != 0)
 		die(r, 2, "posix_spawn: %s", strerror(e));
-	e = posix_spawn(&pid, r->path, &fa, &sa, r->c->argv, environ);
+	e = posix_spawn(&pid, r->path, &fa, &sa, r->c->argv, r->envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&sa);
 	if (e != 0)
@@ -672,7 +835,6 @@ apply(struct run *r, struct spool *cur, struct spool *nxt)
 
 	pid = spawn(r, cur);
 	memset(nxt, 0, sizeof *nxt);
-	nxt->fd = -1;
 	if (!cur->rerr && !stopping)
 		spool(r, cur->last + 1, UINT64_MAX, r->c->batch, nxt);
 	if (reap(r, pid, why, sizeof why, &temp) == OK) {
@@ -806,10 +968,7 @@ start(struct run *r)
 		if (strcmp(sl_writer_settings(r->dl)->id, r->set.id) == 0)
 			die(r, 2, "the dead-letter log is the log itself");
 	}
-	if (setenv("LOGAPPLY_CONSUMER", c->name, 1) == -1 ||
-	    setenv("LOGAPPLY_LOG", c->log, 1) == -1 ||
-	    setenv("LOGAPPLY_LOG_ID", r->set.id, 1) == -1)
-		err(2, "setenv");
+	mkenv(r);
 }
 
 /* Run consumer C until it is caught up (or forever with follow). */
@@ -854,6 +1013,7 @@ consume(const struct consumer *c)
 	progress(&r, 1);
 	ckstop(&r);
 	free(r.path);
+	freeenv(&r);
 	if (cur.rerr)
 		die(&r, cur.rerrno == EBADMSG ? 1 : 2, "%s",
 		    sl_reader_error(r.rd));

@@ -72,6 +72,35 @@ logid() { sed -n 's/^id //p' L/settings; }
 	[ "${#lines[@]}" -eq 2 ]
 }
 
+@test "logapply: LOGAPPLY_ variables in its own environment are replaced, others kept" {
+	mklog 5
+	LOGAPPLY_FIRST=x LOGAPPLY_LOG=y LOGAPPLY_OTHER=z ok logapply -b 3 L c -- \
+	    sh -c 'env | grep ^LOGAPPLY_ | sort | tr "\n" " "; echo'
+	is "${lines[0]}" "LOGAPPLY_CONSUMER=c LOGAPPLY_FIRST=0 LOGAPPLY_LAST=2 LOGAPPLY_LOG=L LOGAPPLY_LOG_ID=$(logid) LOGAPPLY_OTHER=z "
+	is "${lines[1]}" "LOGAPPLY_CONSUMER=c LOGAPPLY_FIRST=3 LOGAPPLY_LAST=4 LOGAPPLY_LOG=L LOGAPPLY_LOG_ID=$(logid) LOGAPPLY_OTHER=z "
+}
+
+@test "logapply: batches larger and smaller than the spool's map, in turn, each whole and exact" {
+	# 20k-byte records: 200 make 4 MB, past the 2 MiB kept mapped; the
+	# spool files are reused by batches of every size.
+	python3 -c 'import sys
+for i in range(1000): sys.stdout.write("%05d" % i + "x" * 19994 + "\n")' > in
+	sh_ok 'logappend -N L < in'
+	for b in 200 3 150 1 120; do
+		sh_ok "logcheckpoint -d L c 2> /dev/null; logapply -b $b L c -- sh -c 'stat -L -c %s /dev/stdin >> sizes; cat' > got && cmp got in"
+	done
+	# every batch's file held exactly its records
+	sh_ok 'awk "\$1 % 20000 != 0 { exit 1 }" sizes'
+	sh_ok 'logapply -J -b 700 L j -- cat > got.json && logcat -J L > want.json && cmp got.json want.json'
+}
+
+@test "logapply: the command's stdin cannot be written or truncated" {
+	[ -d /proc/self/fd ] || skip "no /proc"
+	mklog 3
+	ok logapply L c -- sh -c 'if : 1<&0 && printf x >&0 2> /dev/null; then echo writable; fi; python3 -c "import os; os.ftruncate(0, 0)" 2> /dev/null && echo truncated; cat'
+	is "$output" "$(printf '1\n2\n3')"
+}
+
 @test "logapply -1: one run per record" {
 	mklog 3
 	ok logapply -1 L c -- sh -c 'printf "%s:%s:%s " $LOGAPPLY_FIRST $LOGAPPLY_LAST "$(cat)"'

@@ -359,11 +359,69 @@ keep(struct run *c, const struct sl_record *r)
 	    r->timestamp < c->o->now - c->o->grace);
 }
 
+/*
+ * The rewritten segment keeps its seed: the records before it are the same
+ * or fewer, so the old seed is still never too small.  Without one (an
+ * old or damaged index), it is worked out from the segments before.
+ */
+static int
+keep_seed(struct run *c, uint64_t base, int ifd, int64_t *seed)
+{
+	struct sl_ikey k;
+	int f = 0;
+
+	sl_ikey_init(&k, base, c->set.id);
+	if (ifd >= 0)
+		f = sl_index_seed(ifd, &k, seed);
+	if (f == 0)
+		f = sl_log_seed(c->dir, c->set.id, c->limit, base, seed);
+	return f;
+}
+
+/*
+ * A segment left as it is gets its index rebuilt when that is not the one
+ * the writer would make: a run that crashed between renaming a rewritten
+ * segment and its index left the old index, which the next run finishes.
+ */
+static int
+reindex(struct run *c, uint64_t base, int fd, int seeded, int64_t seed)
+{
+	struct sl_window win = { 0 };
+	struct sl_newseg ns;
+	struct sl_batch b;
+	const unsigned char *p;
+	const char *why;
+	uint64_t pos = 0, next = base;
+	enum sl_scan s;
+
+	if (sl_newseg_open(&ns, c->dir, c->set.id, base, 1) < 0)
+		return -1;
+	if (seeded)
+		sl_newseg_seed(&ns, seed);
+	while ((s = sl_scan_batch(&win, fd, pos, c->limit, next, &b, &p,
+	    &why)) == SL_SCAN_OK) {
+		if (sl_newseg_batch(&ns, p, &b) < 0)
+			break;
+		pos += b.length;
+		next = b.base + b.last_delta + 1;
+	}
+	sl_window_free(&win);
+	if (s != SL_SCAN_EOF) {
+		if (s != SL_SCAN_ERROR)
+			errno = s == SL_SCAN_OK ? errno : EBADMSG;
+		sl_newseg_abort(&ns);
+		return -1;
+	}
+	return sl_newseg_commit(&ns, 1) < 0 ? -1 : 0;
+}
+
 static int
 compact_segment(struct run *c, uint64_t base, uint64_t limit)
 {
 	struct sl_window win = { 0 };
 	struct sl_newseg ns, *nsp = NULL;
+	struct sl_ibuild old;
+	struct sl_ikey k;
 	struct sl_record rec;
 	struct sl_batch b;
 	const unsigned char *p;
@@ -371,19 +429,38 @@ compact_segment(struct run *c, uint64_t base, uint64_t limit)
 	char name[64], path[PATH_MAX];
 	uint64_t pos = 0, next = base, records = 0, kept = 0, nbytes = 0;
 	enum sl_scan s;
-	int fd, f, compress = 0, r = -1;
+	int64_t seed = INT64_MIN;
+	int fd, ifd, f, compress = 0, r = -1, seeded = 0;
 
+	sl_segment_name(name, sizeof name, base, ".index");
+	snprintf(path, sizeof path, "%s/%s", c->dir, name);
+	ifd = open(path, O_RDONLY | O_CLOEXEC);
 	sl_segment_name(name, sizeof name, base, ".log");
 	snprintf(path, sizeof path, "%s/%s", c->dir, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? 0 : fail(c, errno, "%s: %s", name,
-		    strerror(errno));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		f = errno;
+		if (ifd >= 0)
+			close(ifd);
+		return f == ENOENT ? 0 : fail(c, f, "%s: %s", name,
+		    strerror(f));
+	}
+	sl_ikey_init(&k, base, c->set.id);
+	sl_ibuild_init(&old, ifd, &k);
+	sl_ibuild_verify(&old);
 	if (!c->o->dry_run) {
-		if (sl_newseg_open(&ns, c->dir, base, 0) < 0) {
+		if ((seeded = keep_seed(c, base, ifd, &seed)) < 0) {
+			fail(c, errno, "%s: seed: %s", name, strerror(errno));
+			goto out;
+		}
+		if (seeded)
+			sl_ibuild_seed(&old, seed);
+		if (sl_newseg_open(&ns, c->dir, c->set.id, base, 0) < 0) {
 			fail(c, errno, "%s: %s", name, strerror(errno));
 			goto out;
 		}
 		nsp = &ns;
+		if (seeded)
+			sl_newseg_seed(&ns, seed);
 	}
 	c->ob.count = 0;
 	c->ob.paylen = 0;
@@ -391,6 +468,10 @@ compact_segment(struct run *c, uint64_t base, uint64_t limit)
 	    &why)) == SL_SCAN_OK) {
 		if (b.flags & SL_BATCH_DEFLATE)
 			compress = 1;
+		if (nsp != NULL && sl_ibuild_batch(&old, pos, &b) < 0) {
+			fail(c, errno, "%s: index: %s", name, strerror(errno));
+			goto out;
+		}
 		if (sl_cursor_start(&c->cur, p, &b, &c->scratch, &c->scap) < 0) {
 			why = "bad compressed payload";
 			s = SL_SCAN_BAD;
@@ -428,8 +509,14 @@ compact_segment(struct run *c, uint64_t base, uint64_t limit)
 		goto out;
 	}
 	r = 0;
-	if (kept == records)
-		goto out;	/* nothing to drop: leave it be */
+	if (kept == records) {
+		/* Nothing to drop: leave it be, but for a stale index. */
+		if (nsp != NULL && (sl_ibuild_finish(&old) < 0 ||
+		    (old.differs && reindex(c, base, fd, seeded, seed) < 0)))
+			r = fail(c, errno, "%s: index: %s", name,
+			    strerror(errno));
+		goto out;
+	}
 	if (nsp != NULL) {
 		nsp = NULL;
 		if (kept == 0) {
@@ -456,6 +543,8 @@ out:
 	if (nsp != NULL)
 		sl_newseg_abort(nsp);
 	sl_window_free(&win);
+	if (ifd >= 0)
+		close(ifd);
 	close(fd);
 	return r;
 }
@@ -520,9 +609,11 @@ segment_maxts(struct run *c, uint64_t base, uint64_t upper, int64_t *max)
 	const char *why;
 	char name[64], path[PATH_MAX];
 	uint64_t pos = 0, next = base;
+	struct sl_ikey k;
 	enum sl_scan s;
 	int fd, ifd, f;
 
+	sl_ikey_init(&k, base, c->set.id);
 	sl_segment_name(name, sizeof name, base, ".index");
 	snprintf(path, sizeof path, "%s/%s", c->dir, name);
 	ifd = open(path, O_RDONLY | O_CLOEXEC);
@@ -534,7 +625,7 @@ segment_maxts(struct run *c, uint64_t base, uint64_t upper, int64_t *max)
 			close(ifd);
 		return fail(c, f, "%s: %s", name, strerror(f));
 	}
-	f = sl_index_segmax(ifd, fd, base, upper, c->limit, max);
+	f = sl_index_segmax(ifd, fd, &k, upper, c->limit, max);
 	if (ifd >= 0)
 		close(ifd);
 	if (f != 0) {

@@ -43,6 +43,8 @@ struct fsck {
 	struct sl_settings set;
 	size_t		 limit;
 	uint64_t	 next;		/* least offset of the next batch */
+	int		 seeded;	/* a segment was checked: FLOOR holds */
+	int64_t		 floor;		/* least seed of the next segment */
 	struct sl_cursor cur;
 	unsigned char	*scratch;
 	size_t		 scap;
@@ -59,7 +61,11 @@ struct segwalk {
 	uint64_t	 batches, records;
 	uint64_t	 damaged;	/* batch-level problems */
 	uint64_t	 tail;		/* NONE, or where an incomplete tail starts */
+	int64_t		 maxts;		/* largest timestamp of its batches */
 	/* index check */
+	struct sl_ikey	 key;
+	int64_t		 floor;		/* least seed it may have */
+	int64_t		 seed;		/* the one it gets */
 	int		 ifd;
 	size_t		 nent, ei, badent;
 	struct sl_ientry ent, firstbad;
@@ -121,7 +127,7 @@ static int
 load_entry(struct segwalk *w)
 {
 	for (; w->ifd >= 0 && w->ei < w->nent; w->ei++) {
-		if (sl_index_get(w->ifd, w->base, w->ei, &w->ent) < 0) {
+		if (sl_index_get(w->ifd, &w->key, w->ei, &w->ent) < 0) {
 			if (errno != EBADMSG)
 				return -1;
 			bad_entry(w, "checksum mismatch");
@@ -134,7 +140,12 @@ load_entry(struct segwalk *w)
 	return 0;
 }
 
-/* The batch at POS (base BASE, MAXTS before it) is valid: match entries. */
+/*
+ * The batch at POS (base BASE, MAXTS before it) is valid: match entries.
+ * A seed may be larger than the records before the segment (they may have
+ * been removed since), never smaller than W->floor: the records left
+ * before the segment and the seed of the segment before it.
+ */
 static int
 index_batch(struct segwalk *w, uint64_t pos, uint64_t base, int64_t maxts)
 {
@@ -145,8 +156,10 @@ index_batch(struct segwalk *w, uint64_t pos, uint64_t base, int64_t maxts)
 			bad_entry(w, "no batch at its byte position");
 		else if (w->ent.offset != base)
 			bad_entry(w, "wrong offset");
-		else if (w->ent.maxts != maxts)
-			bad_entry(w, "wrong timestamp");
+		else if (pos == 0 ? w->ent.maxts < w->floor :
+		    w->ent.maxts != maxts)
+			bad_entry(w, pos == 0 ? "seed too small" :
+			    "wrong timestamp");
 		w->lastentpos = w->ent.pos;
 		w->ei++;
 	}
@@ -257,6 +270,7 @@ walk(struct fsck *f, struct segwalk *w, int last)
 
 	w->next = f->next > w->base ? f->next : w->base;
 	w->tail = NONE;
+	w->maxts = INT64_MIN;
 	for (;;) {
 		s = sl_scan_batch(&win, w->fd, pos, f->limit, w->next, &b, &p,
 		    &why);
@@ -293,6 +307,7 @@ walk(struct fsck *f, struct segwalk *w, int last)
 				w->records += b.count;
 				if (b.max_ts > maxts)
 					maxts = b.max_ts;
+				w->maxts = maxts;
 			}
 			pos += b.length;
 			w->next = b.base + b.last_delta + 1;
@@ -368,7 +383,7 @@ dump_index(struct fsck *f, struct segwalk *w, const char *iname)
 	event(f, SL_FSCK_INDEX, iname, NONE, NONE, NULL, "%zu entries",
 	    w->nent);
 	for (size_t i = 0; i < w->nent; i++) {
-		if (sl_index_get(w->ifd, w->base, i, &e) < 0) {
+		if (sl_index_get(w->ifd, &w->key, i, &e) < 0) {
 			if (errno != EBADMSG)
 				return;
 			event(f, SL_FSCK_INDEX, iname, NONE, NONE, NULL,
@@ -376,7 +391,8 @@ dump_index(struct fsck *f, struct segwalk *w, const char *iname)
 			continue;
 		}
 		event(f, SL_FSCK_INDEX, iname, e.pos, e.offset, NULL,
-		    "entry %zu: max-timestamp %" PRId64, i, e.maxts);
+		    "entry %zu: %s %" PRId64, i, e.pos == 0 ? "seed" :
+		    "max-timestamp", e.maxts);
 	}
 }
 
@@ -409,8 +425,9 @@ salvage(struct fsck *f, struct segwalk *w, int last, uint64_t problems)
 	char aside[128], from[PATH_MAX], to[PATH_MAX];
 	uint64_t next = f->next;
 
-	if (sl_newseg_open(&ns, f->dir, w->base, 0) < 0)
+	if (sl_newseg_open(&ns, f->dir, f->set.id, w->base, 0) < 0)
 		return sysfail(f, w->name);
+	sl_newseg_seed(&ns, w->seed);
 	c.quiet = 1;
 	c.ns = &ns;
 	c.ifd = -1;
@@ -446,6 +463,7 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 	struct stat st;
 	char name[256], iname[64], path[PATH_MAX];
 	off_t isize = 0;
+	int64_t seed;
 	uint64_t before = f->res->problems, idxprob;
 	int rw = f->o->mode != SL_FSCK_CHECK && last, r = -1, nsok = 0;
 	const char *slash;
@@ -463,6 +481,8 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 	w.base = base;
 	w.upper = upper;
 	w.ifd = -1;
+	sl_ikey_init(&w.key, base, f->set.id);
+	w.floor = w.seed = f->seeded ? f->floor : INT64_MIN;
 	if ((w.fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT && f->file == NULL)
 			return 0;	/* removed by retention meanwhile */
@@ -491,16 +511,23 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 			goto out;
 		}
 	}
+	/* A seed at least the floor stays; any other is replaced by it. */
+	if (w.ifd >= 0 && sl_index_seed(w.ifd, &w.key, &seed) > 0 &&
+	    seed >= w.floor)
+		w.seed = seed;
 	if (f->o->mode != SL_FSCK_CHECK) {
-		if (sl_newseg_open(&ns, f->dir, base, 1) < 0) {
+		if (sl_newseg_open(&ns, f->dir, f->set.id, base, 1) < 0) {
 			sysfail(f, iname);
 			goto out;
 		}
+		sl_newseg_seed(&ns, w.seed);
 		nsok = 1;
 		w.ns = &ns;
 	}
 	if (walk(f, &w, last) < 0)
 		goto out;
+	f->seeded = 1;
+	f->floor = w.maxts > w.seed ? w.maxts : w.seed;
 	if (f->o->dump && w.ifd >= 0)
 		dump_index(f, &w, iname);
 	idxprob = f->res->problems;

@@ -252,14 +252,15 @@ static int
 seek_in_segment(sl_reader *r, uint64_t offset)
 {
 	struct sl_ientry e;
+	struct sl_ikey k;
 	char path[PATH_MAX];
 	int ifd, f;
 
 	segpath(r, r->segbase, ".index", path, sizeof path);
 	if (r->file != NULL || (ifd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;	/* no index: scan from the start */
-	f = sl_index_find_offset(ifd, r->fd, r->segbase, r->limit, offset,
-	    &e);
+	sl_ikey_init(&k, r->segbase, r->set.id);
+	f = sl_index_find_offset(ifd, r->fd, &k, r->limit, offset, &e);
 	close(ifd);
 	if (f > 0) {
 		r->pos = e.pos;
@@ -455,7 +456,10 @@ find_end(sl_reader *r, uint64_t *end)
 	}
 	segpath(r, base, ".index", path, sizeof path);
 	if (r->file == NULL && (ifd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		if (sl_index_find_offset(ifd, fd, base, r->limit, UINT64_MAX,
+		struct sl_ikey k;
+
+		sl_ikey_init(&k, base, r->set.id);
+		if (sl_index_find_offset(ifd, fd, &k, r->limit, UINT64_MAX,
 		    &e) > 0) {
 			pos = e.pos;
 			next = e.offset;
@@ -515,10 +519,15 @@ sl_reader_bounds(sl_reader *r, uint64_t *begin, uint64_t *end)
  *
  * The answer to a time lookup is the first record, in offset order, whose
  * timestamp is >= MS: it lies in the first segment holding such a record.
- * Each sealed segment before it is ruled out by sl_index_segmax, a few
- * small reads whatever the segment's size.  Within the segment that holds
- * the answer, the index names the batch to start from and at most about
- * SL_INDEX_INTERVAL bytes and one batch are scanned.
+ * The segments' seeds (index.c: the largest timestamp of the log before
+ * each) rule out, by a binary search that reads the first entry of about
+ * log2(segments) indexes, every segment before the last one whose seed is
+ * below MS; that one usually holds the answer.  A sealed segment that does
+ * not (seeds may be too large, never too small) is ruled out by
+ * sl_index_segmax, a few small reads whatever its size, and the search
+ * goes on with the next.  Within the segment that holds the answer, the
+ * index names the batch to start from and at most about SL_INDEX_INTERVAL
+ * bytes and one batch are scanned.
  *
  * An index entry is checked by scanning from it: the batch it names must
  * be there, verified, with the offset it gives; if not, the entries are
@@ -598,14 +607,16 @@ static int
 start_at(sl_reader *r, int ifd, int sfd, uint64_t base,
     const struct look *lk, int check, struct sl_ientry *e)
 {
+	struct sl_ikey k;
+
 	if (ifd < 0)
 		return 0;
+	sl_ikey_init(&k, base, r->set.id);
 	if (check)
-		return sl_index_search(ifd, base, lk->bytime, lk->off, lk->ms,
-		    e);
+		return sl_index_search(ifd, &k, lk->bytime, lk->off, lk->ms, e);
 	if (lk->bytime)
-		return sl_index_find_time(ifd, sfd, base, r->limit, lk->ms, e);
-	return sl_index_find_offset(ifd, sfd, base, r->limit, lk->off, e);
+		return sl_index_find_time(ifd, sfd, &k, r->limit, lk->ms, e);
+	return sl_index_find_offset(ifd, sfd, &k, r->limit, lk->off, e);
 }
 
 /*
@@ -714,6 +725,7 @@ fail:
 static int
 may_hold(sl_reader *r, uint64_t base, uint64_t upper, int64_t ms)
 {
+	struct sl_ikey k;
 	int64_t max;
 	int fd, ifd, f, e;
 
@@ -723,7 +735,8 @@ may_hold(sl_reader *r, uint64_t base, uint64_t upper, int64_t ms)
 		seterr(r, "%s", strerror(errno));
 		return -1;
 	}
-	f = sl_index_segmax(ifd, fd, base, upper, r->limit, &max);
+	sl_ikey_init(&k, base, r->set.id);
+	f = sl_index_segmax(ifd, fd, &k, upper, r->limit, &max);
 	e = errno;
 	if (ifd >= 0)
 		close(ifd);
@@ -736,16 +749,132 @@ may_hold(sl_reader *r, uint64_t base, uint64_t upper, int64_t ms)
 	return f == 0 || max >= ms;
 }
 
+/* The seed of segment BASE: 1 known (*SEED), 0 not (no index, or none in
+ * it: the caller does without), -1 on a read error. */
+static int
+seed_of(sl_reader *r, uint64_t base, int64_t *seed)
+{
+	struct sl_ikey k;
+	char path[PATH_MAX];
+	int ifd, f, e;
+
+	segpath(r, base, ".index", path, sizeof path);
+	if ((ifd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	sl_ikey_init(&k, base, r->set.id);
+	f = sl_index_seed(ifd, &k, seed);
+	e = errno;
+	close(ifd);
+	errno = e;
+	if (f < 0)
+		seterr(r, "%s", strerror(errno));
+	return f;
+}
+
+/* Segments tried after one without a seed before giving up on the half
+ * above it. */
+#define SEED_TRIES	4
+
+/*
+ * Whether the seed SEED of segment I (> 0) holds against the segment
+ * before it: at least that one's seed and its largest timestamp, as the
+ * writer made it.  1 yes, 0 no or unknown, -1 error.
+ */
+static int
+seed_holds(sl_reader *r, size_t i, int64_t seed)
+{
+	int64_t prev, max;
+	struct sl_ikey k;
+	int fd, ifd, f, e;
+
+	if ((f = seed_of(r, r->bases[i - 1], &prev)) != 0)
+		if (f < 0 || prev > seed)
+			return f < 0 ? -1 : 0;
+	if ((fd = open_for_lookup(r, r->bases[i - 1], &ifd)) < 0) {
+		if (errno == ENOENT)
+			return 1;	/* gone meanwhile: holds nothing */
+		seterr(r, "%s", strerror(errno));
+		return -1;
+	}
+	sl_ikey_init(&k, r->bases[i - 1], r->set.id);
+	f = sl_index_segmax(ifd, fd, &k, r->bases[i], r->limit, &max);
+	e = errno;
+	if (ifd >= 0)
+		close(ifd);
+	close(fd);
+	if (f < 0) {
+		errno = e;
+		seterr(r, "%s", strerror(errno));
+		return -1;
+	}
+	return f > 0 && max <= seed;
+}
+
+/*
+ * Where a time lookup may start: *START, the last segment whose seed is
+ * below MS, found by binary search (segment 0 always may: nothing is
+ * before it).  Seeds never decrease along the log; should the ones seen
+ * decrease, or the one chosen not hold against the segment before it, an
+ * index is damaged and the lookup starts at segment 0, probing every
+ * segment.  Starting earlier than needed is always right, only slower; a
+ * segment without a seed counts as one that may not be skipped.
+ */
+static int
+start_segment(sl_reader *r, int64_t ms, size_t *start)
+{
+	size_t lo = 0, hi = r->nbases, mid, m;
+	int64_t seed, slo = INT64_MIN, shi = INT64_MAX;
+	int f = 0;
+
+	/* Invariant: segment lo may start; none from hi on may. */
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		for (m = mid; m < hi && m < mid + SEED_TRIES; m++)
+			if ((f = seed_of(r, r->bases[m], &seed)) != 0)
+				break;
+		if (f < 0)
+			return -1;
+		if (f == 0) {
+			hi = mid;
+			continue;
+		}
+		if (seed < slo || seed > shi) {
+			*start = 0;	/* not monotone: trust none */
+			return 0;
+		}
+		if (seed < ms) {
+			lo = m;
+			slo = seed;
+		} else {
+			hi = m;
+			shi = seed;
+		}
+	}
+	if (lo > 0 && (f = seed_holds(r, lo, slo)) <= 0) {
+		if (f < 0)
+			return -1;
+		lo = 0;
+	}
+	*start = lo;
+	return 0;
+}
+
+/*
+ * The first record at or after MS: from the segment start_segment names,
+ * each sealed segment that cannot hold one (sl_index_segmax) is passed, and
+ * the first that may is searched through its index.
+ */
 int
 sl_reader_find_time(sl_reader *r, int64_t ms, uint64_t *offset)
 {
 	struct look lk = { 1, ms, 0 };
 	struct sl_where w;
+	size_t i;
 	int f;
 
-	if (refresh(r) < 0)
+	if (refresh(r) < 0 || start_segment(r, ms, &i) < 0)
 		return -1;
-	for (size_t i = 0; i < r->nbases; i++) {
+	for (; i < r->nbases; i++) {
 		int last = i + 1 == r->nbases;
 
 		if (!last && (f = may_hold(r, r->bases[i], r->bases[i + 1],

@@ -115,11 +115,14 @@ tmp_path(char *buf, size_t len, const char *dir, uint64_t base,
 }
 
 int
-sl_newseg_open(struct sl_newseg *ns, const char *dir, uint64_t base,
-    int index_only)
+sl_newseg_open(struct sl_newseg *ns, const char *dir, const char *id,
+    uint64_t base, int index_only)
 {
+	struct sl_ikey k;
+
 	memset(ns, 0, sizeof *ns);
 	ns->dir = dir;
+	ns->id = id;
 	ns->base = base;
 	ns->fd = ns->ifd = -1;
 	if (!index_only) {
@@ -137,11 +140,18 @@ sl_newseg_open(struct sl_newseg *ns, const char *dir, uint64_t base,
 	ns->ifd = open(ns->itmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (ns->ifd < 0)
 		goto fail;
-	sl_ibuild_init(&ns->ib, ns->ifd, base);
+	sl_ikey_init(&k, base, id);
+	sl_ibuild_init(&ns->ib, ns->ifd, &k);
 	return 0;
 fail:
 	sl_newseg_abort(ns);
 	return -1;
+}
+
+void
+sl_newseg_seed(struct sl_newseg *ns, int64_t seed)
+{
+	sl_ibuild_seed(&ns->ib, seed);
 }
 
 int

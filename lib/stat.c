@@ -130,6 +130,7 @@ tail(struct walk *w, int fd, uint64_t base)
 {
 	struct sl_window win = { 0 };
 	struct sl_ientry e;
+	struct sl_ikey k;
 	struct sl_batch b;
 	const unsigned char *p;
 	const char *why;
@@ -140,7 +141,8 @@ tail(struct walk *w, int fd, uint64_t base)
 
 	seg_path(w, base, ".index", path, sizeof path);
 	if (w->file == NULL && (ifd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		if (sl_index_find_offset(ifd, fd, base, w->limit, UINT64_MAX,
+		sl_ikey_init(&k, base, w->s->id);
+		if (sl_index_find_offset(ifd, fd, &k, w->limit, UINT64_MAX,
 		    &e) > 0 && e.offset >= w->next)
 			pos = e.pos;
 		close(ifd);

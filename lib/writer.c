@@ -62,6 +62,8 @@ struct sl_writer {
 	uint64_t	 segend;	/* bytes of valid batches */
 	uint64_t	 next;		/* next offset to assign */
 	int64_t		 segmax;	/* largest timestamp in the segment */
+	int64_t		 seed;		/* largest of the log before it */
+	int		 seedok;	/* seed known: index it at byte 0 */
 	size_t		 nidx;		/* index entries */
 	uint64_t	 idxpos;	/* position of the last entry's batch */
 	int		 idxbad;	/* stop indexing after a failed write */
@@ -163,16 +165,19 @@ close_segment(sl_writer *w)
 	sl_window_free(&w->win);
 }
 
-/* Record an index entry for the batch at POS if one is due. */
+/* Record an index entry for the batch at POS if one is due: the seed for
+ * the first batch, then one every SL_INDEX_INTERVAL bytes (index.c). */
 static void
 index_batch(sl_writer *w, uint64_t pos, uint64_t base)
 {
-	struct sl_ientry e = { 0, base, pos, w->segmax };
+	struct sl_ientry e = { 0, base, pos, pos == 0 ? w->seed : w->segmax };
+	struct sl_ikey k;
 
-	if (w->idxbad || pos == 0 || pos < w->idxpos ||
-	    pos - w->idxpos < SL_INDEX_INTERVAL)
+	if (w->idxbad || (pos == 0 ? !w->seedok || w->nidx != 0 :
+	    pos < w->idxpos || pos - w->idxpos < SL_INDEX_INTERVAL))
 		return;
-	if (sl_index_put(w->idxfd, w->segbase, w->nidx, &e) < 0) {
+	sl_ikey_init(&k, w->segbase, w->set.id);
+	if (sl_index_put(w->idxfd, &k, w->nidx, &e) < 0) {
 		/* The index is a cache: stop extending it, keep appending.
 		 * Cut a partly written entry so the file stays aligned. */
 		w->idxbad = 1;
@@ -246,6 +251,40 @@ scan_tail(sl_writer *w)
 }
 
 /*
+ * The seed of segment BASE, which W is about to load: on rotation the
+ * running maximum, for a new log none, else the index's or, without one
+ * (a crash before the first entry, an old or damaged index), the one
+ * worked out from the segments before.  1 known, 0 not, -1 error.
+ */
+static int
+find_seed(sl_writer *w, uint64_t base, int create, int *fromidx)
+{
+	struct sl_ikey k;
+	int fd, r;
+
+	*fromidx = 0;
+	if (create && w->segfd < 0) {
+		w->seed = INT64_MIN;
+		return 1;
+	}
+	if (create) {
+		if (w->segmax > w->seed)
+			w->seed = w->segmax;
+		return w->seedok;
+	}
+	sl_ikey_init(&k, base, w->set.id);
+	if ((fd = open_in(w, base, ".index", O_RDONLY)) >= 0) {
+		r = sl_index_seed(fd, &k, &w->seed);
+		close(fd);
+		if (r != 0) {
+			*fromidx = r > 0;
+			return r;
+		}
+	}
+	return sl_log_seed(w->dir, w->set.id, w->limit, base, &w->seed);
+}
+
+/*
  * Open segment BASE (creating it when CREATE) and find its end, starting
  * from the last index entry that verifies.
  */
@@ -253,11 +292,17 @@ static int
 load_segment(sl_writer *w, uint64_t base, int create)
 {
 	struct sl_ientry e;
+	struct sl_ikey k;
 	char name[64];
-	int r, flags = O_RDWR | (create ? O_CREAT | O_EXCL : 0);
+	int r, fromidx, flags = O_RDWR | (create ? O_CREAT | O_EXCL : 0);
 
-	close_segment(w);
 	sl_segment_name(name, sizeof name, base, ".log");
+	if ((r = find_seed(w, base, create, &fromidx)) < 0) {
+		seterr(w, "%s: seed: %s", name, strerror(errno));
+		return -1;
+	}
+	w->seedok = r;
+	close_segment(w);
 	if ((w->segfd = open_in(w, base, ".log", flags)) < 0) {
 		seterr(w, "%s: %s", name, strerror(errno));
 		return -1;
@@ -278,8 +323,11 @@ load_segment(sl_writer *w, uint64_t base, int create)
 	w->nidx = 0;
 	w->idxpos = 0;
 	w->idxbad = 0;
-	r = create ? 0 : sl_index_find_offset(w->idxfd, w->segfd, base,
-	    w->limit, UINT64_MAX, &e);
+	/* An index without the seed it should have is rebuilt. */
+	sl_ikey_init(&k, base, w->set.id);
+	r = create || (w->seedok && !fromidx) ? 0 :
+	    sl_index_find_offset(w->idxfd, w->segfd, &k, w->limit,
+	    UINT64_MAX, &e);
 	if (r < 0) {
 		seterr(w, "%s: index: %s", name, strerror(errno));
 		return -1;
@@ -287,7 +335,7 @@ load_segment(sl_writer *w, uint64_t base, int create)
 	if (r > 0) {
 		w->segend = w->idxpos = e.pos;
 		w->next = e.offset;
-		w->segmax = e.maxts;
+		w->segmax = e.pos == 0 ? INT64_MIN : e.maxts;
 		/* Keep entries up to the one found; later ones are stale. */
 		w->nidx = e.index + 1;
 	}
@@ -314,8 +362,22 @@ load_last(sl_writer *w)
 }
 
 /*
+ * Whether the index W extends is no longer in the directory: logfsck
+ * --repair renamed a new one over it (or it was removed), and entries
+ * added to the old file would be lost.  One fstat: its link count.
+ */
+static int
+index_gone(sl_writer *w)
+{
+	struct stat st;
+
+	return w->idxfd >= 0 && fstat(w->idxfd, &st) == 0 && st.st_nlink == 0;
+}
+
+/*
  * Under the lock: bring segend/next up to date with the files.  Another
- * writer may have appended, rotated, or (logfsck) replaced the segment.
+ * writer may have appended, rotated, or (logfsck) replaced the segment or
+ * its index.
  */
 static int
 catch_up(sl_writer *w)
@@ -331,16 +393,19 @@ catch_up(sl_writer *w)
 		return -1;
 	}
 	if (stat(path, &ps) < 0 || ps.st_ino != fs.st_ino ||
-	    ps.st_dev != fs.st_dev || (uint64_t)fs.st_size < w->segend) {
+	    ps.st_dev != fs.st_dev || (uint64_t)fs.st_size < w->segend ||
+	    index_gone(w)) {
 		if (load_last(w) < 0)
 			return -1;
 	} else if ((uint64_t)fs.st_size > w->segend) {
 		/* Another writer appended: their index entries too. */
 		ssize_t n = sl_index_count(w->idxfd);
 		struct sl_ientry e;
+		struct sl_ikey k;
 
+		sl_ikey_init(&k, w->segbase, w->set.id);
 		if (n > 0 && (size_t)n > w->nidx &&
-		    sl_index_get(w->idxfd, w->segbase, n - 1, &e) == 0 &&
+		    sl_index_get(w->idxfd, &k, n - 1, &e) == 0 &&
 		    e.pos >= w->segend) {
 			/* Entries past our end are theirs; ours resume after. */
 			w->nidx = n;

@@ -220,6 +220,9 @@ expect_any() {
 
 @test "errors: a read error while finding the end is reported, not taken for the end" {
 	seq 1 10 | logappend L
+	# no index: the first read is the segment's (an index is a cache,
+	# and a read error there only costs a scan)
+	rm L/*.index
 	with_fault 'pread:1:EIO' fails 2 logseek L end
 	stderr_has 'Input/output error'
 }

@@ -204,6 +204,147 @@ EOF
 	linear_check Z
 }
 
+# late_json N SEED: N keyed records whose timestamps advance and often go
+# back, some a long way; FUTURE=K puts the first K far in the future.
+late_json() {
+	python3 - "$1" "$2" "${FUTURE:-0}" <<'EOF'
+import random, sys
+n, seed, future = map(int, sys.argv[1:])
+r = random.Random(seed)
+t = 1700000000000
+for i in range(n):
+    t += r.randint(0, 40)
+    ts = t - r.randint(0, 30000) if r.random() < 0.15 else t
+    if i < future:
+        ts = t + 10**9 + i
+    print('{"key":"k%d","timestamp":%d,"value":"%d"}' % (r.randint(0, 300), ts, i))
+EOF
+}
+
+# opens LOG SPEC: how many segment and index files one lookup opens.
+opens() {
+	strace -f -e trace=openat -o trace logseek "$1" "$2" > /dev/null
+	grep -c '\.\(log\|index\)"' trace
+}
+
+# log2up N: the number of halvings that take N to 1.
+log2up() {
+	awk -v n="$1" 'BEGIN { k = 0; for (m = 1; m < n; m *= 2) k++; print k }'
+}
+
+@test "logseek: hundreds of small segments with late timestamps agree with a linear scan" {
+	late_json 8000 11 > in.jsonl
+	ok logappend -N -J -s 1K L < in.jsonl
+	[ "$(ls L/*.log | wc -l)" -gt 300 ]
+	linear_check L
+	ok logfsck L
+}
+
+@test "logseek: the segments' seeds: a time lookup opens O(log segments) files" {
+	require strace
+	late_json 300 3 > small.jsonl
+	late_json 30000 3 > big.jsonl
+	ok logappend -N -J -s 1K S < small.jsonl
+	ok logappend -N -J -s 1K B < big.jsonl
+	[ "$(ls S/*.log | wc -l)" -ge 10 ] && [ "$(ls B/*.log | wc -l)" -gt 1000 ]
+	# a time at 10%, 50% and 90% of each log, and one past its end
+	for log in S B; do
+		segs=$(ls $log/*.log | wc -l)
+		n=$(logseek $log end)
+		for pct in 10 50 90 100; do
+			off=$((n * pct / 100 - (pct == 100)))
+			ok logcat -o $off -c 1 -F '%T' $log
+			t=$((output + (pct == 100)))
+			c=$(opens $log s@$t)
+			echo "# $log ($segs segments) s@$t: $c files opened" >&3
+			# a seed a halving; the first segment (at open), the
+			# one before the start (seed and probe), the start's
+			# probe and search, logseek's own look at the answer,
+			# and the next segment's probe and search
+			[ "$c" -le $(($(log2up "$segs") + 14)) ]
+		done
+	done
+	# without seeds (an index from before them), the lookup probes
+	# every segment on its way, and is still right
+	for f in B/*.index; do tail -c +21 "$f" > x && cp x "$f"; done
+	c=$(opens B s@$t)
+	echo "# B without seeds s@$t: $c files opened" >&3
+	[ "$c" -gt 1000 ]
+}
+
+@test "logseek: retention dropped the early segments holding the largest timestamps" {
+	FUTURE=200 late_json 6000 5 > in.jsonl
+	ok logappend -N -J -s 1K L < in.jsonl
+	linear_check L
+	# the seeds of every later segment still count the future records:
+	# too large, which costs probes, never a wrong answer
+	ok logcompact -r 5000 L
+	[ "$(logseek L beginning)" -gt 200 ]
+	linear_check L
+	ok logfsck L
+	ok logfsck -r L
+	[[ $output =~ clean$ ]]
+	linear_check L
+}
+
+@test "logseek: compaction keeps the seeds, and lookups agree with a linear scan" {
+	late_json 6000 9 > in.jsonl
+	ok logappend -N -J -s 2K L < in.jsonl
+	ok logcompact -k L
+	# records went, whole segments too (gaps), and the seeds stayed
+	[ "$(logcat L | wc -l)" -lt 3000 ]
+	linear_check L
+	ok logfsck L
+	ok logfsck -r L
+	[[ $output =~ clean$ ]]
+	# a second run finds nothing to drop and changes no index
+	cp -a L again
+	ok logcompact -k L
+	for f in again/*.index; do cmp "$f" "L/${f#again/}"; done
+}
+
+@test "logseek: indexes rebuilt by logfsck --repair are the writer's and lend their seeds" {
+	late_json 5000 13 > in.jsonl
+	ok logappend -N -J -s 1K L < in.jsonl
+	mkdir good && cp L/*.index good/
+	linear_check L
+	rm L/*.index
+	expect 0 logfsck -r L
+	for f in good/*.index; do cmp "$f" "L/${f#good/}"; done
+	recheck L
+	# a writer that finds no index for the last segment works its seed
+	# out from the segment before
+	rm "$(ls L/*.index | tail -1)"
+	echo '{"timestamp":1,"value":"late"}' | logappend -N -J L
+	ok logfsck L
+	ok logfsck -r L
+	[[ $output =~ clean$ ]]
+}
+
+@test "logseek: seeds that are too small are damage: lookups do not trust them, logfsck reports them" {
+	late_json 5000 17 > in.jsonl
+	ok logappend -N -J -s 1K L < in.jsonl
+	mkdir good && cp L/*.index good/
+	linear_check L
+	# checksums that hold, but seeds as if each segment began the log
+	# (the rule before seeds): every lookup would start at the end
+	for f in L/*.index; do
+		reentry "$f" 'd[i+8:i+16] = (-2**63).to_bytes(8, "little", signed=True) if i == 0 else d[i+8:i+16]'
+	done
+	recheck L
+	fails 1 logfsck L
+	stderr_has "seed too small"
+	expect 0 logfsck -r L
+	for f in good/*.index; do cmp "$f" "L/${f#good/}"; done
+	# one segment's seed alone
+	f=$(ls L/*.index | sed -n 150p)
+	reentry "$f" 'd[i+8:i+16] = (1700000000000).to_bytes(8, "little", signed=True) if i == 0 else d[i+8:i+16]'
+	recheck L
+	fails 1 logfsck L
+	stderr_has "$(basename "$f"): byte 0: offset "
+	stderr_has "(first: entry 0, seed too small)"
+}
+
 @test "logseek: a stale, foreign, torn, garbage or missing index is never trusted" {
 	python3 -c '
 for i in range(8000):

@@ -169,16 +169,13 @@ rec7"
 	stderr_has "00000000000000000000.index: byte "
 	stderr_has "stale index: "
 	# wrong timestamps: positions right, entry checksums redone, but the
-	# time column lies
-	python3 -c 'import sys, zlib
-with open(sys.argv[1], "r+b") as h:
-    d = bytearray(h.read())
-    for i in range(0, len(d), 20):
-        d[i+8:i+16] = bytes(8)
-        d[i+16:i+20] = zlib.crc32(bytes(d[i:i+16])).to_bytes(4, "little")
-    h.seek(0); h.write(d)' "$idx1"
+	# time column lies: a seed too small, and the segment's own maxima
+	reentry "$idx1" 'd[i+8:i+16] = bytes(8)'
 	fails 1 logfsck L
-	stderr_has "entries wrong (first: entry 0, wrong timestamp)"
+	stderr_has "entries wrong (first: entry 0, seed too small)"
+	reentry "$idx1" 'd[i+8:i+16] = bytes(8) if i else d[i+8:i+16]' good1
+	fails 1 logfsck L
+	stderr_has "entries wrong (first: entry 1, wrong timestamp)"
 	# a flipped bit in an entry
 	cp good1 "$idx1"
 	python3 -c 'import sys
@@ -259,7 +256,8 @@ with open(sys.argv[1], "r+b") as h:
 00000000000000000000.log: byte 84: offsets 1-1: count 1 length 84 payload 32 compression none crc C valid first-timestamp T max-timestamp T
 00000000000000000000.log: byte 168: offsets 2-2: count 1 length 84 payload 32 compression none crc C valid first-timestamp T max-timestamp T
 00000000000000000000.log: byte 252: offsets 3-5: count 3 length $(($(stat -c %s $seg0) - 252)) payload 87 compression deflate crc C valid first-timestamp T max-timestamp T"
-	grep -q '^00000000000000000000.index: index: 0 entries$' <<<"$output"
+	grep -q '^00000000000000000000.index: index: 1 entries$' <<<"$output"
+	grep -q '^00000000000000000000.index: entry 0: seed -9223372036854775808: offset 0 byte 0$' <<<"$output"
 	grep -q '^L: 1 segment, 4 batches, 6 records: clean$' <<<"$output"
 	# compression and a damaged batch show
 	seq 1 2000 | logappend -z Z
@@ -271,7 +269,7 @@ with open(sys.argv[1], "r+b") as h:
 	# index entries are listed
 	seq 1 5000 | logappend -s 64K I
 	ok logfsck -d I
-	grep -q '^00000000000000000000.index: entry 0: max-timestamp [0-9]*: offset [0-9]* byte [0-9]*$' <<<"$output"
+	grep -q '^00000000000000000000.index: entry 1: max-timestamp [0-9]*: offset [0-9]* byte [0-9]*$' <<<"$output"
 }
 
 @test "logfsck: --repair waits for the writer's lock and the writer goes on after it" {
@@ -293,4 +291,31 @@ with open(sys.argv[1], "r+b") as h:
 	is "$(stat -c %s $seg)" "$size"
 	sh_ok 'echo next | logappend -p L'
 	output_is 1000
+}
+
+@test "logfsck: a writer that runs on after --repair replaced its index extends the new one" {
+	mkfifo fifo
+	logappend -s 1M L < fifo > /dev/null 2> writer.err &
+	pid=$!
+	exec 8> fifo
+	seq 1 3000 | sed "s/^/before /" >&8
+	for ((i = 0; i < 100; i++)); do
+		[ "$(logseek L end 2>/dev/null)" = 3000 ] && break
+		sleep 0.1
+	done
+	ok logseek L end
+	output_is 3000
+	# a torn active index: --repair renames a new one over it
+	printf 'xy' >> $idx0
+	expect 0 logfsck -r L
+	grep -q "index rebuilt" <<<"$output"
+	# the writer's next batches get their entries in the new index
+	seq 1 3000 | sed "s/^/after /" >&8
+	exec 8>&-
+	wait $pid
+	[ ! -s writer.err ]
+	ok logseek L end
+	output_is 6000
+	ok logfsck -r L
+	[[ $output =~ clean$ ]] && ! grep -q "index rebuilt" <<<"$output"
 }

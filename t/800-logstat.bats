@@ -38,7 +38,7 @@ ten() {
 id           $id
 segments     1
 bytes        $size
-index-bytes  0
+index-bytes  20
 begin        0
 end          10
 records      10

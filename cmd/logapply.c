@@ -16,8 +16,9 @@
  * - Work overlaps: the next batch is spooled while the command applies
  *   the current one, and a thread writes the checkpoints, coalescing
  *   them, so that fsyncs stay off the main path.  The checkpoint file may
- *   trail the applied position, never lead it; it is on disk before
- *   logapply sleeps (-f) or exits.
+ *   trail the applied position, never lead it: by at most CK_INTERVAL_NS
+ *   (one write per interval while batches come faster) and the write in
+ *   progress.  It is on disk before logapply sleeps (-f) or exits.
  * - Memory is bounded: a batch ends at -b records or SPOOL_MAX bytes of
  *   records.  Records are formatted straight into the spool file's first
  *   SPOOL_MAP bytes, which stay mapped from batch to batch, and the rest
@@ -59,6 +60,7 @@
 #define BACKOFF_MAX	60000		/* ms: the longest backoff */
 #define EX_TEMPFAIL	75		/* "transient": never set aside */
 #define PROGRESS_NS	250000000LL
+#define CK_INTERVAL_NS	50000000L	/* checkpoint writes, at most one per */
 
 extern char **environ;
 
@@ -80,15 +82,19 @@ struct consumer {
 /*
  * The checkpoint writer, a thread that makes the applied position durable
  * while the main thread goes on reading and applying, so that the fsyncs
- * of each checkpoint overlap with work.  Commits coalesce: the file trails
- * the applied position by at most the write in progress, never leads it.
+ * of each checkpoint overlap with work.  Commits coalesce, into one write
+ * per CK_INTERVAL_NS at most unless ckdrain() waits: the file trails the
+ * applied position by at most that and the write in progress, never leads
+ * it.
  */
 struct ckwriter {
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
+	pthread_cond_t	 cv;		/* on CLOCK_MONOTONIC */
 	pthread_t	 th;
 	const char	*log, *name, *id;
 	uint64_t	 want, done;
+	struct timespec	 next;		/* no write before this, unless urgent */
+	int		 urgent;	/* ckdrain waits: write at once */
 	int		 err, quit, running;
 };
 
@@ -258,6 +264,7 @@ static void *
 ckthread(void *arg)
 {
 	struct ckwriter *w = arg;
+	struct timespec now;
 	uint64_t off;
 	int rc;
 
@@ -267,9 +274,17 @@ ckthread(void *arg)
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (w->want == w->done)
 			break;
+		/* Commits coming faster than CK_INTERVAL_NS are gathered into
+		 * one write, unless someone waits for it. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!w->urgent && !w->quit && elapsed_ns(&now, &w->next) > 0) {
+			pthread_cond_timedwait(&w->cv, &w->mu, &w->next);
+			continue;
+		}
 		off = w->want;
 		pthread_mutex_unlock(&w->mu);
 		rc = sl_checkpoint_write(w->log, w->name, w->id, off);
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		pthread_mutex_lock(&w->mu);
 		if (rc == -1) {
 			w->err = errno;
@@ -277,6 +292,12 @@ ckthread(void *arg)
 			break;
 		}
 		w->done = off;
+		w->next = now;
+		w->next.tv_nsec += CK_INTERVAL_NS;
+		if (w->next.tv_nsec >= 1000000000L) {
+			w->next.tv_sec++;
+			w->next.tv_nsec -= 1000000000L;
+		}
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -292,8 +313,11 @@ ckdrain(struct ckwriter *w)
 	if (!w->running)
 		return 0;
 	pthread_mutex_lock(&w->mu);
+	w->urgent = 1;
+	pthread_cond_broadcast(&w->cv);
 	while (w->err == 0 && w->done != w->want)
 		pthread_cond_wait(&w->cv, &w->mu);
+	w->urgent = 0;
 	e = w->err;
 	pthread_mutex_unlock(&w->mu);
 	return e;
@@ -323,6 +347,7 @@ static void
 ckstart(struct run *r)
 {
 	struct ckwriter *w = &r->ck;
+	pthread_condattr_t ca;
 	sigset_t all, old;
 	int e;
 
@@ -331,8 +356,11 @@ ckstart(struct run *r)
 	w->id = r->set.id;
 	w->want = w->done = r->ckpt;
 	if ((e = pthread_mutex_init(&w->mu, NULL)) != 0 ||
-	    (e = pthread_cond_init(&w->cv, NULL)) != 0)
+	    (e = pthread_condattr_init(&ca)) != 0 ||
+	    (e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) != 0 ||
+	    (e = pthread_cond_init(&w->cv, &ca)) != 0)
 		die(r, 2, "pthread: %s", strerror(e));
+	pthread_condattr_destroy(&ca);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	e = pthread_create(&w->th, NULL, ckthread, w);
@@ -385,8 +413,11 @@ commit(struct run *r, uint64_t next)
 		pthread_mutex_unlock(&w->mu);
 		ckfail(r);
 	}
+	/* With a commit pending already, the writer is busy or waits for its
+	 * interval to end, and takes the latest then: no need to wake it. */
+	if (w->want == w->done)
+		pthread_cond_broadcast(&w->cv);
 	w->want = next;
-	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
 

@@ -177,6 +177,23 @@ for i in range(1000): sys.stdout.write("%05d" % i + "x" * 19994 + "\n")' > in
 	output_is 0
 }
 
+@test "logapply: batches in quick succession: a checkpoint write per 50 ms at most, the last one exact" {
+	require strace
+	mklog 300
+	t0=$(date +%s%N)
+	# (LeakSanitizer cannot run under ptrace)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    ok strace -f -qq -e trace=rename,renameat,renameat2 -o tr \
+	    logapply -1 L c -- true
+	t1=$(date +%s%N)
+	n=$(grep -c 'c\.ckpt"' tr)
+	# the new consumer's start, the first commit, then one per 50 ms
+	[ "$n" -ge 2 ]
+	[ "$n" -le $(( (t1 - t0) / 50000000 + 3 )) ]
+	ok logcheckpoint L c
+	output_is 300
+}
+
 @test "logapply: one process per consumer" {
 	mklog 3
 	mkfifo go

@@ -6,14 +6,7 @@
  * and synced, and only then are its offsets printed.  So a slow stream is
  * visible to followers at once, and a fast one gets group commit.
  *
- * Three threads share the work.  The input thread reads and parses
- * standard input into chunks of records, so that parsing the next records
- * overlaps with encoding and writing the last ones (on two cores that
- * nearly halves the time of a bulk load); the main thread adds them to
- * the writer's batch and commits.  A chunk ends where the input pauses, so
- * batches still end there.
- *
- * In the durable mode the syncs run in a third thread (the writer's
+ * In the durable mode the syncs run in a second thread (the writer's
  * defer_sync): the main thread writes a batch and goes back to its input
  * while the disk syncs, so a line that arrives during a sync is written
  * (and reaches followers) at once instead of waiting for it; the sync
@@ -43,10 +36,6 @@
 #define MAX_EXTRA_HEADERS	64
 #define STAMP_EVERY		64	/* records per clock read, at most */
 #define QUEUE_MAX		256	/* batches written, not yet synced */
-#define CHUNK_BYTES		(256u << 10)	/* input bytes per chunk */
-#define CHUNK_RECORDS		4096
-#define CHUNK_HEADERS		4096
-#define NCHUNKS			2
 
 static const char *progname = "logappend";
 static struct sl_fmt fmt;
@@ -295,270 +284,6 @@ commit(sl_writer *w)
 	pthread_mutex_unlock(&sq.mu);
 }
 
-/*
- * A chunk of parsed input: records whose bytes and headers are copies in
- * the chunk's own memory, and what came after them.  Its arrays never
- * move once a record points into them: a record that does not fit ends
- * the chunk, and only an empty chunk grows (for a record larger than the
- * usual room, so memory stays bounded by the maximum record size).
- */
-enum { C_MORE, C_PAUSE, C_EOF, C_ERR };
-
-struct chunk {
-	unsigned char	*bytes;
-	size_t		 used, cap;
-	struct sl_record *recs;
-	size_t		 n;
-	struct sl_header *hdrs;
-	size_t		 nh, hcap;
-	uint64_t	 recno;		/* input number of recs[0] */
-	int		 end;		/* after the records: C_* */
-	char		 msg[512];	/* C_ERR: sl_in_error */
-};
-
-/* The chunks, each free or full; full ones are taken in order. */
-static struct {
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	pthread_t	 th;
-	sl_in		*in;
-	struct chunk	 c[NCHUNKS];
-	struct chunk	*free[NCHUNKS], *full[NCHUNKS];
-	size_t		 nfree, nfull, fullhead;
-} iq = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
-
-static struct chunk *
-chunk_get_free(void)
-{
-	struct chunk *c;
-
-	pthread_mutex_lock(&iq.mu);
-	while (iq.nfree == 0)
-		pthread_cond_wait(&iq.cv, &iq.mu);
-	c = iq.free[--iq.nfree];
-	pthread_mutex_unlock(&iq.mu);
-	c->used = c->n = c->nh = 0;
-	c->end = C_MORE;
-	return c;
-}
-
-static void
-chunk_put_full(struct chunk *c, int end)
-{
-	c->end = end;
-	pthread_mutex_lock(&iq.mu);
-	iq.full[(iq.fullhead + iq.nfull++) % NCHUNKS] = c;
-	pthread_cond_broadcast(&iq.cv);
-	pthread_mutex_unlock(&iq.mu);
-}
-
-static struct chunk *
-chunk_get_full(void)
-{
-	struct chunk *c;
-
-	pthread_mutex_lock(&iq.mu);
-	while (iq.nfull == 0)
-		pthread_cond_wait(&iq.cv, &iq.mu);
-	c = iq.full[iq.fullhead];
-	iq.fullhead = (iq.fullhead + 1) % NCHUNKS;
-	iq.nfull--;
-	pthread_mutex_unlock(&iq.mu);
-	return c;
-}
-
-static void
-chunk_put_free(struct chunk *c)
-{
-	pthread_mutex_lock(&iq.mu);
-	iq.free[iq.nfree++] = c;
-	pthread_cond_broadcast(&iq.cv);
-	pthread_mutex_unlock(&iq.mu);
-}
-
-/* Bytes REC needs in a chunk. */
-static size_t
-chunk_need(const struct sl_record *rec)
-{
-	size_t n = rec->keylen + rec->valuelen;
-
-	for (size_t i = 0; i < rec->nheaders; i++)
-		n += rec->headers[i].namelen + rec->headers[i].valuelen;
-	return n;
-}
-
-/* Whether REC fits; an empty chunk is made to fit. */
-static int
-chunk_fits(struct chunk *c, const struct sl_record *rec)
-{
-	size_t need = chunk_need(rec);
-	void *p;
-
-	if (c->n < CHUNK_RECORDS && c->cap - c->used >= need &&
-	    c->hcap - c->nh >= rec->nheaders)
-		return 1;
-	if (c->n > 0)
-		return 0;
-	if (need > c->cap) {
-		if ((p = realloc(c->bytes, need)) == NULL)
-			die(2, "%s", strerror(errno));
-		c->bytes = p;
-		c->cap = need;
-	}
-	if (rec->nheaders > c->hcap) {
-		if ((p = realloc(c->hdrs, rec->nheaders * sizeof *c->hdrs)) ==
-		    NULL)
-			die(2, "%s", strerror(errno));
-		c->hdrs = p;
-		c->hcap = rec->nheaders;
-	}
-	return 1;
-}
-
-/* A copy of LEN bytes at P; NULL stays NULL (no key, a tombstone). */
-static const unsigned char *
-chunk_copy(struct chunk *c, const unsigned char *p, size_t len)
-{
-	unsigned char *d = c->bytes + c->used;
-
-	if (p == NULL)
-		return NULL;
-	if (len > 0)
-		memcpy(d, p, len);
-	c->used += len;
-	return d;
-}
-
-static void
-chunk_add(struct chunk *c, const struct sl_record *rec, uint64_t recno)
-{
-	struct sl_record *r = &c->recs[c->n];
-
-	if (c->n++ == 0)
-		c->recno = recno;
-	*r = *rec;
-	r->key = chunk_copy(c, rec->key, rec->keylen);
-	r->value = chunk_copy(c, rec->value, rec->valuelen);
-	if (rec->nheaders > 0) {
-		struct sl_header *h = &c->hdrs[c->nh];
-
-		for (size_t i = 0; i < rec->nheaders; i++) {
-			h[i].name = chunk_copy(c, rec->headers[i].name,
-			    rec->headers[i].namelen);
-			h[i].namelen = rec->headers[i].namelen;
-			h[i].value = chunk_copy(c, rec->headers[i].value,
-			    rec->headers[i].valuelen);
-			h[i].valuelen = rec->headers[i].valuelen;
-		}
-		r->headers = h;
-		c->nh += rec->nheaders;
-	} else
-		r->headers = NULL;
-}
-
-/*
- * The input thread.  A chunk is handed over when it is full, at the end
- * of the input, at bad input, and when the input pauses with records
- * handed over but not yet followed by a pause (so that the main thread
- * commits what came so far, as the input may stay quiet for long).
- */
-static void *
-reader(void *arg)
-{
-	struct sl_record rec;
-	struct chunk *c;
-	int64_t now = 0;
-	unsigned unstamped = 0;
-	int owed = 0, block, r;
-
-	(void)arg;
-	c = chunk_get_free();
-	for (;;) {
-		/* With -x everything is one batch: no pause ends it. */
-		block = expect != SL_NO_OFFSET || (c->n == 0 && !owed);
-		r = sl_in_next(iq.in, &rec, block);
-		if (r == SL_IN_AGAIN) {
-			chunk_put_full(c, C_PAUSE);
-			owed = 0;
-			c = chunk_get_free();
-			continue;
-		}
-		if (r == 0) {
-			chunk_put_full(c, C_EOF);
-			return NULL;
-		}
-		if (r < 0) {
-			snprintf(c->msg, sizeof c->msg, "%s", sl_in_error(iq.in));
-			chunk_put_full(c, C_ERR);
-			return NULL;
-		}
-		/*
-		 * Records without a time get the append time here rather than
-		 * in the writer: a clock read can cost as much as the rest of
-		 * a record's work (50 ns on a virtual machine), so it is read
-		 * once per STAMP_EVERY records that arrive back to back, and
-		 * afresh whenever sl_in_next may have waited for input.
-		 */
-		if (rec.timestamp == SL_NO_TIMESTAMP) {
-			if (block || ++unstamped >= STAMP_EVERY) {
-				now = sl_now_ms();
-				unstamped = 0;
-			}
-			rec.timestamp = now;
-		}
-		if (!chunk_fits(c, &rec)) {
-			chunk_put_full(c, C_MORE);
-			owed = 1;
-			c = chunk_get_free();
-			chunk_fits(c, &rec);
-		}
-		chunk_add(c, &rec, sl_in_recno(iq.in));
-		if (c->n == CHUNK_RECORDS || c->used >= CHUNK_BYTES) {
-			chunk_put_full(c, C_MORE);
-			owed = 1;
-			c = chunk_get_free();
-		}
-	}
-}
-
-static void
-reader_start(sl_in *in)
-{
-	sigset_t all, old;
-	int e;
-
-	iq.in = in;
-	for (int i = 0; i < NCHUNKS; i++) {
-		struct chunk *c = &iq.c[i];
-
-		c->cap = CHUNK_BYTES;
-		c->hcap = CHUNK_HEADERS;
-		if ((c->bytes = malloc(c->cap)) == NULL ||
-		    (c->recs = malloc(CHUNK_RECORDS * sizeof *c->recs)) ==
-		    NULL ||
-		    (c->hdrs = malloc(c->hcap * sizeof *c->hdrs)) == NULL)
-			die(2, "%s", strerror(errno));
-		iq.free[iq.nfree++] = c;
-	}
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&iq.th, NULL, reader, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e != 0)
-		die(2, "pthread_create: %s", strerror(e));
-}
-
-static void
-reader_stop(void)
-{
-	pthread_join(iq.th, NULL);
-	for (int i = 0; i < NCHUNKS; i++) {
-		free(iq.c[i].bytes);
-		free(iq.c[i].recs);
-		free(iq.c[i].hdrs);
-	}
-}
-
 /* Add REC with -k and -H applied; headers are copied by the writer. */
 static int
 add(sl_writer *w, struct sl_record *rec, struct sl_header **hbuf,
@@ -612,6 +337,8 @@ main(int argc, char *argv[])
 	sl_writer *w;
 	sl_in *in;
 	char *end;
+	int64_t now = 0;
+	unsigned unstamped = 0;
 	int ch, r;
 
 	if (sl_guard_stdio() < 0)
@@ -697,57 +424,63 @@ main(int argc, char *argv[])
 	    sl_writer_settings(w)->max_record_bytes)) == NULL)
 		die(2, "stdin: %s", strerror(errno));
 
-	reader_start(in);
-	for (int done = 0; !done; ) {
-		struct chunk *c = chunk_get_full();
+	for (;;) {
+		/* With -x everything is one batch: never commit early. */
+		int block = expect != SL_NO_OFFSET || sl_writer_pending(w) == 0;
 
-		for (size_t i = 0; i < c->n; i++) {
-			rec = c->recs[i];
-			r = add(w, &rec, &hbuf, &hcap);
-			if (r < 0 && errno == ENOBUFS &&
-			    expect == SL_NO_OFFSET) {
-				commit(w);
-				r = add(w, &rec, &hbuf, &hcap);
-			}
-			if (r < 0) {
-				int e = errno;
-				size_t size = sl_record_size(&rec);
-
-				if (expect == SL_NO_OFFSET)
-					commit(w);
-				sync_drain();
-				if (e == EMSGSIZE)
-					die(1, "stdin: record %" PRIu64 ": %zu "
-					    "bytes exceeds the maximum record "
-					    "size of %" PRIu64 " bytes",
-					    c->recno + i, size,
-					    sl_writer_settings(w)->
-					    max_record_bytes);
-				if (e == ENOBUFS)
-					die(1, "stdin: input too large for one "
-					    "batch with -x");
-				die(2, "%s", strerror(e));
-			}
-			if (expect == SL_NO_OFFSET &&
-			    sl_writer_pending_bytes(w) >= batch_target)
-				commit(w);
-		}
-		switch (c->end) {
-		case C_PAUSE:
+		r = sl_in_next(in, &rec, block);
+		if (r == SL_IN_AGAIN) {
 			commit(w);
+			continue;
+		}
+		if (r == 0)
 			break;
-		case C_EOF:
-			done = 1;
-			break;
-		case C_ERR:
+		if (r < 0) {
 			if (expect == SL_NO_OFFSET)
 				commit(w);
 			sync_drain();
-			die(1, "stdin: %s", c->msg);
+			die(1, "stdin: %s", sl_in_error(in));
 		}
-		chunk_put_free(c);
+		/*
+		 * Records without a time get the append time here rather than
+		 * in the writer: a clock read can cost as much as the rest of
+		 * a record's work (50 ns on a virtual machine), so it is read
+		 * once per STAMP_EVERY records that arrive back to back, and
+		 * afresh whenever sl_in_next may have waited for input.
+		 */
+		if (rec.timestamp == SL_NO_TIMESTAMP) {
+			if (block || ++unstamped >= STAMP_EVERY) {
+				now = sl_now_ms();
+				unstamped = 0;
+			}
+			rec.timestamp = now;
+		}
+		r = add(w, &rec, &hbuf, &hcap);
+		if (r < 0 && errno == ENOBUFS && expect == SL_NO_OFFSET) {
+			commit(w);
+			r = add(w, &rec, &hbuf, &hcap);
+		}
+		if (r < 0) {
+			int e = errno;
+			size_t size = sl_record_size(&rec);
+
+			if (expect == SL_NO_OFFSET)
+				commit(w);
+			sync_drain();
+			if (e == EMSGSIZE)
+				die(1, "stdin: record %" PRIu64 ": %zu bytes "
+				    "exceeds the maximum record size of %"
+				    PRIu64 " bytes", sl_in_recno(in), size,
+				    sl_writer_settings(w)->max_record_bytes);
+			if (e == ENOBUFS)
+				die(1, "stdin: input too large for one batch "
+				    "with -x");
+			die(2, "%s", strerror(e));
+		}
+		if (expect == SL_NO_OFFSET &&
+		    sl_writer_pending_bytes(w) >= batch_target)
+			commit(w);
 	}
-	reader_stop();
 	commit(w);
 	sync_stop();
 	sl_in_close(in);

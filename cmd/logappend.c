@@ -4,16 +4,8 @@
  * Records are gathered into a batch for as long as input is ready without
  * waiting; when the input pauses (or a batch is full) the batch is written
  * and synced, and only then are its offsets printed.  So a slow stream is
- * visible to followers at once, and a fast one gets group commit.
- *
- * In the durable mode the syncs run in a second thread (the writer's
- * defer_sync): the main thread writes a batch and goes back to its input
- * while the disk syncs, so a line that arrives during a sync is written
- * (and reaches followers) at once instead of waiting for it; the sync
- * thread prints offsets once a sync that began after their batch was
- * written has succeeded, and the program exits only when everything it
- * wrote is synced.  Group commit comes for free: one sync covers every
- * batch written while the previous one ran.
+ * visible to followers at once, and a fast one gets group commit: what
+ * arrives while one sync runs forms the next batch.
  *
  * Bad input stops the program with exit 1 after the records before it
  * were committed; nothing of the bad record is written.  With -x the whole
@@ -24,8 +16,6 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +25,6 @@
 
 #define MAX_EXTRA_HEADERS	64
 #define STAMP_EVERY		64	/* records per clock read, at most */
-#define QUEUE_MAX		256	/* batches written, not yet synced */
 
 static const char *progname = "logappend";
 static struct sl_fmt fmt;
@@ -47,24 +36,6 @@ static int pflag;			/* -p */
 static uint64_t expect = SL_NO_OFFSET;	/* -x */
 static const char *logpath;
 static uint64_t batch_target;
-
-/*
- * Batches written and waiting for the sync thread (durable mode only): a
- * ring of first offset and count, bounded so that the input waits for the
- * disk when it runs far ahead.
- */
-static struct {
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	pthread_t	 th;
-	sl_writer	*w;
-	uint64_t	 first[QUEUE_MAX], count[QUEUE_MAX];
-	size_t		 head, n;
-	int		 on;		/* the thread runs */
-	int		 quit;		/* no more batches */
-	int		 err;		/* the thread stopped: 1 sync, 2 stdout */
-	int		 errnum;
-} sq = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static void
 usage(FILE *f)
@@ -126,124 +97,7 @@ add_header(const char *arg)
 	nextra++;
 }
 
-static void
-print_offsets(uint64_t first, uint64_t n)
-{
-	for (uint64_t i = 0; i < n; i++)
-		printf("%" PRIu64 "\n", first + i);
-}
-
-/*
- * The sync thread: sync, then print what the sync covered.  A failure
- * ends the program.
- */
-static void *
-syncer(void *arg)
-{
-	uint64_t through;
-	int failed;
-
-	(void)arg;
-	pthread_mutex_lock(&sq.mu);
-	for (;;) {
-		while (sq.n == 0 && !sq.quit)
-			pthread_cond_wait(&sq.cv, &sq.mu);
-		if (sq.n == 0) {
-			pthread_mutex_unlock(&sq.mu);
-			return NULL;
-		}
-		pthread_mutex_unlock(&sq.mu);
-		failed = sl_writer_sync(sq.w, &through) < 0;
-		pthread_mutex_lock(&sq.mu);
-		if (failed) {
-			sq.err = 1;
-			break;
-		}
-		while (sq.n > 0 && sq.first[sq.head] + sq.count[sq.head] <=
-		    through) {
-			if (pflag)
-				print_offsets(sq.first[sq.head],
-				    sq.count[sq.head]);
-			sq.head = (sq.head + 1) % QUEUE_MAX;
-			sq.n--;
-		}
-		if (pflag && fflush(stdout) == EOF) {
-			sq.err = 2;
-			sq.errnum = errno;
-			break;
-		}
-		pthread_cond_broadcast(&sq.cv);
-	}
-	/*
-	 * Stop at once rather than at the next input, which may be hours
-	 * away: nothing may be acknowledged any more.  _exit, because the
-	 * main thread may be anywhere, and stdout holds nothing unflushed.
-	 */
-	if (sq.err == 1)
-		fprintf(stderr, "%s: %s: %s\n", progname, logpath,
-		    sl_writer_error(sq.w));
-	else
-		fprintf(stderr, "%s: stdout: %s\n", progname,
-		    strerror(sq.errnum));
-	_exit(2);
-}
-
-/* Report why the sync thread stopped; called with sq.mu held. */
-static void __attribute__((noreturn))
-sync_failed(void)
-{
-	if (sq.err == 2)
-		die(2, "stdout: %s", strerror(sq.errnum));
-	die(2, "%s: %s", logpath, sl_writer_error(sq.w));
-}
-
-static void
-sync_start(sl_writer *w)
-{
-	sigset_t all, old;
-	int e;
-
-	sq.w = w;
-	/* Signals stay with the main thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&sq.th, NULL, syncer, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e != 0)
-		die(2, "pthread_create: %s", strerror(e));
-	sq.on = 1;
-}
-
-/* Wait until every batch written is synced (and its offsets printed). */
-static void
-sync_drain(void)
-{
-	if (!sq.on)
-		return;
-	pthread_mutex_lock(&sq.mu);
-	pthread_cond_broadcast(&sq.cv);
-	while (sq.n > 0 && sq.err == 0)
-		pthread_cond_wait(&sq.cv, &sq.mu);
-	if (sq.err != 0)
-		sync_failed();
-	pthread_mutex_unlock(&sq.mu);
-}
-
-static void
-sync_stop(void)
-{
-	if (!sq.on)
-		return;
-	sync_drain();
-	pthread_mutex_lock(&sq.mu);
-	sq.quit = 1;
-	pthread_cond_broadcast(&sq.cv);
-	pthread_mutex_unlock(&sq.mu);
-	pthread_join(sq.th, NULL);
-	sq.on = 0;
-}
-
-/* Write the pending batch; print its offsets once it is synced. */
+/* Write the pending batch and print its offsets. */
 static void
 commit(sl_writer *w)
 {
@@ -251,37 +105,16 @@ commit(sl_writer *w)
 	uint64_t first;
 
 	if (sl_writer_commit(w, expect, &first) < 0) {
-		/* A failed sync in the other thread is the cause. */
-		if (sq.on) {
-			pthread_mutex_lock(&sq.mu);
-			while (sq.n > 0 && sq.err == 0)
-				pthread_cond_wait(&sq.cv, &sq.mu);
-			pthread_mutex_unlock(&sq.mu);
-		}
 		if (errno == ESTALE)
 			die(1, "%s: %s", logpath, sl_writer_error(w));
 		die(2, "%s: %s", logpath, sl_writer_error(w));
 	}
-	if (n == 0)
-		return;
-	if (!sq.on) {
-		if (pflag) {
-			print_offsets(first, n);
-			if (fflush(stdout) == EOF)
-				die(2, "stdout: %s", strerror(errno));
-		}
-		return;
+	if (pflag && n > 0) {
+		for (size_t i = 0; i < n; i++)
+			printf("%" PRIu64 "\n", first + i);
+		if (fflush(stdout) == EOF)
+			die(2, "stdout: %s", strerror(errno));
 	}
-	pthread_mutex_lock(&sq.mu);
-	while (sq.n == QUEUE_MAX && sq.err == 0)
-		pthread_cond_wait(&sq.cv, &sq.mu);
-	if (sq.err != 0)
-		sync_failed();
-	sq.first[(sq.head + sq.n) % QUEUE_MAX] = first;
-	sq.count[(sq.head + sq.n) % QUEUE_MAX] = n;
-	sq.n++;
-	pthread_cond_broadcast(&sq.cv);
-	pthread_mutex_unlock(&sq.mu);
 }
 
 /* Add REC with -k and -H applied; headers are copied by the writer. */
@@ -410,11 +243,8 @@ main(int argc, char *argv[])
 		die(2, "-k and -K cannot be used together");
 	logpath = argv[0];
 
-	wopts.defer_sync = !wopts.nosync;
 	if ((w = sl_writer_open(logpath, &wopts)) == NULL)
 		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());
-	if (wopts.defer_sync)
-		sync_start(w);
 	/* Batches of a megabyte, but several to a segment even when the
 	 * segments are small, so that rotation stays close to the size. */
 	batch_target = sl_writer_settings(w)->segment_bytes / 8;
@@ -438,7 +268,6 @@ main(int argc, char *argv[])
 		if (r < 0) {
 			if (expect == SL_NO_OFFSET)
 				commit(w);
-			sync_drain();
 			die(1, "stdin: %s", sl_in_error(in));
 		}
 		/*
@@ -466,7 +295,6 @@ main(int argc, char *argv[])
 
 			if (expect == SL_NO_OFFSET)
 				commit(w);
-			sync_drain();
 			if (e == EMSGSIZE)
 				die(1, "stdin: record %" PRIu64 ": %zu bytes "
 				    "exceeds the maximum record size of %"
@@ -482,7 +310,6 @@ main(int argc, char *argv[])
 			commit(w);
 	}
 	commit(w);
-	sync_stop();
 	sl_in_close(in);
 	free(hbuf);
 	if (sl_writer_close(w) < 0)

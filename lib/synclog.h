@@ -110,8 +110,6 @@ struct sl_writer_opts {
 	uint64_t	segment_bytes;		/* 0: default; used at creation */
 	uint64_t	max_record_bytes;	/* 0: default; used at creation */
 	int		nosync;			/* skip fdatasync (-N) */
-	int		defer_sync;		/* commits write; sl_writer_sync
-						   makes them durable */
 	int		compress;		/* deflate each batch (-z) */
 };
 
@@ -143,17 +141,6 @@ size_t		 sl_writer_pending_bytes(const sl_writer *);
  * After a failed sync the writer is unusable (errno EIO and a message).
  */
 int		 sl_writer_commit(sl_writer *, uint64_t expect, uint64_t *first);
-
-/*
- * With defer_sync, sl_writer_commit writes without waiting for the disk
- * and this makes durable every batch committed before the call: on
- * success *THROUGH (if not NULL) is an offset below which every record of
- * the log is on disk.  It may run in a second thread while the owner
- * commits; no other call may.  A failed sync (or one after a failure)
- * makes the writer unusable: -1 with errno EIO or the sync's error, and
- * sl_writer_error says why from then on.  Close does not sync.
- */
-int		 sl_writer_sync(sl_writer *, uint64_t *through);
 
 /* Drop the pending batch. */
 void		 sl_writer_discard(sl_writer *);

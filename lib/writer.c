@@ -13,17 +13,16 @@
  *   by a valid batch is corruption and is refused, never truncated.
  * - A failed fdatasync makes the writer unusable: nothing it wrote since
  *   the last good sync may be reported durable, and no fdatasync follows
- *   it (smu orders them, including the one of another thread).
- * - With defer_sync, a commit only writes; sl_writer_sync, which another
- *   thread may call while the owner commits, makes durable everything
- *   committed before it started.  So the next batch is written (and seen
- *   by followers) while the previous one syncs.
+ *   it.
+ * - A batch is written only after the one before it was synced (in the
+ *   durable mode), so that a power cut can damage only the last batch of
+ *   the log: damage followed by a valid batch is then never a crash's
+ *   doing, and is refused as corruption.
  * - A segment is created (O_EXCL, directory fsync) only after the previous
  *   one's last batch was synced, so only the last segment can have a tail
  *   to recover.  Every writer syncs the old segment when it rotates,
  *   whatever its own mode, unless its own sync covered the segment to its
- *   end: the last batch may be another process's, written with -N or
- *   defer_sync.
+ *   end: the last batch may be another process's, written with -N.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -32,7 +31,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,13 +46,7 @@ struct sl_writer {
 	int		 lockfd;
 	struct sl_settings set;
 	size_t		 limit;
-	int		 nosync, compress, defer;
-	int		 broken;	/* atomic: a sync or write failed */
-	pthread_mutex_t	 mu;		/* held by a commit; a deferred sync
-					   snapshots the segment under it */
-	pthread_mutex_t	 smu;		/* one fdatasync at a time, none after
-					   a failure; guards serr */
-	char		 serr[256];	/* why a deferred sync failed */
+	int		 nosync, compress, broken;
 	uint64_t	 sbase, send;	/* segment and bytes known synced */
 
 	int		 segfd, idxfd;	/* active segment and its index */
@@ -89,18 +81,6 @@ seterr(sl_writer *w, const char *fmt, ...)
 	errno = e;
 }
 
-static int
-is_broken(sl_writer *w)
-{
-	return __atomic_load_n(&w->broken, __ATOMIC_ACQUIRE);
-}
-
-static void
-set_broken(sl_writer *w)
-{
-	__atomic_store_n(&w->broken, 1, __ATOMIC_RELEASE);
-}
-
 /*
  * fdatasync FD, a descriptor of segment BASE whose first END bytes are to
  * be durable, unless an earlier sync failed: a failed sync may have
@@ -113,16 +93,12 @@ datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 	char name[64];
 	int r = 0, e;
 
-	pthread_mutex_lock(&w->smu);
-	if (is_broken(w)) {
-		pthread_mutex_unlock(&w->smu);
+	if (w->broken) {
 		errno = EIO;
 		return -1;
 	}
-	if (ifneeded && w->sbase == base && w->send >= end) {
-		pthread_mutex_unlock(&w->smu);
+	if (ifneeded && w->sbase == base && w->send >= end)
 		return 0;
-	}
 	if ((r = sl_datasync(fd)) == 0) {
 		if (base > w->sbase || (base == w->sbase && end > w->send)) {
 			w->sbase = base;
@@ -130,13 +106,11 @@ datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 		}
 	} else {
 		e = errno;
-		set_broken(w);
+		w->broken = 1;
 		sl_segment_name(name, sizeof name, base, ".log");
-		snprintf(w->serr, sizeof w->serr, "%s: fdatasync: %s", name,
-		    strerror(e));
+		seterr(w, "%s: fdatasync: %s", name, strerror(e));
 		errno = e;
 	}
-	pthread_mutex_unlock(&w->smu);
 	return r;
 }
 
@@ -467,9 +441,6 @@ sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 	}
 	w->segfd = w->idxfd = w->lockfd = -1;
 	w->nosync = o ? o->nosync : 0;
-	w->defer = o && !w->nosync ? o->defer_sync : 0;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_mutex_init(&w->smu, NULL);
 	w->compress = o ? o->compress : 0;
 	if (mkdir(dir, 0755) == 0)
 		created = 1;
@@ -695,12 +666,12 @@ commit_locked(sl_writer *w, uint64_t expect, uint64_t *first)
 
 		/* Leave the log as it was: cut what part of it landed. */
 		if (ftruncate(w->segfd, (off_t)w->segend) < 0)
-			set_broken(w);
+			w->broken = 1;
 		errno = e;
 		seterr(w, "%s: write: %s", name, strerror(errno));
 		return -1;
 	}
-	if (!w->nosync && !w->defer && datasync(w, w->segfd, w->segbase,
+	if (!w->nosync && datasync(w, w->segfd, w->segbase,
 	    w->segend + len, 0) < 0) {
 		seterr(w, "%s: fdatasync: %s", name, strerror(errno));
 		return -1;
@@ -721,61 +692,20 @@ sl_writer_commit(sl_writer *w, uint64_t expect, uint64_t *first)
 {
 	int r, e;
 
-	pthread_mutex_lock(&w->mu);
-	if (is_broken(w)) {
-		pthread_mutex_unlock(&w->mu);
+	if (w->broken) {
 		errno = EIO;
 		return -1;
 	}
 	if (sl_lock(w->lockfd, LOCK_EX) < 0) {
 		seterr(w, "lock: %s", strerror(errno));
-		pthread_mutex_unlock(&w->mu);
 		return -1;
 	}
 	r = commit_locked(w, expect, first);
 	e = errno;
 	if (sl_lock(w->lockfd, LOCK_UN) < 0 && r == 0) {
 		seterr(w, "lock: %s", strerror(errno));
-		r = -1;
-		e = errno;
-	}
-	pthread_mutex_unlock(&w->mu);
-	errno = e;
-	return r;
-}
-
-int
-sl_writer_sync(sl_writer *w, uint64_t *through)
-{
-	uint64_t upto, base, end;
-	int fd, r, e;
-
-	/* A descriptor of its own: a commit may rotate and close the
-	 * writer's while this one syncs (rotation syncs the old segment
-	 * itself, so syncing the copy after that is merely redundant). */
-	pthread_mutex_lock(&w->mu);
-	fd = w->segfd < 0 ? -1 : fcntl(w->segfd, F_DUPFD_CLOEXEC, 0);
-	e = errno;
-	upto = w->next;
-	base = w->segbase;
-	end = w->segend;
-	pthread_mutex_unlock(&w->mu);
-	if (fd < 0) {
-		pthread_mutex_lock(&w->smu);
-		if (!is_broken(w)) {
-			set_broken(w);
-			snprintf(w->serr, sizeof w->serr, "fdatasync: %s",
-			    strerror(w->segfd < 0 ? EBADF : e));
-		}
-		pthread_mutex_unlock(&w->smu);
-		errno = EIO;
 		return -1;
 	}
-	r = datasync(w, fd, base, end, 0);
-	e = errno;
-	close(fd);
-	if (r == 0 && through != NULL)
-		*through = upto;
 	errno = e;
 	return r;
 }
@@ -795,9 +725,6 @@ sl_writer_settings(const sl_writer *w)
 const char *
 sl_writer_error(const sl_writer *w)
 {
-	/* A failed deferred sync is the cause of whatever failed after. */
-	if (w->defer && w->serr[0] != '\0' && is_broken((sl_writer *)w))
-		return w->serr;
 	return w->err;
 }
 
@@ -812,8 +739,6 @@ sl_writer_close(sl_writer *w)
 	free(w->buf);
 	free(w->zbuf);
 	free(w->dir);
-	pthread_mutex_destroy(&w->mu);
-	pthread_mutex_destroy(&w->smu);
 	free(w);
 	return 0;
 }

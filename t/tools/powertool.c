@@ -30,6 +30,10 @@
  *	prefix	a random part of the unsynced appended bytes survives
  *	keep	all data survives, directory entries only when synced
  *	names	all directory changes survive, data as in zero
+ *	pages	the file keeps its length; each 4 KiB page holding unsynced
+ *		data has, at random, its new or its old content (zeros
+ *		past the synced length): the disk wrote some pages and not
+ *		others, in no particular order
  *
  * check: replays every K (every STEP-th) in every MODE (default: all)
  * and checks the log LOG (default L) of each result with the library:
@@ -558,9 +562,10 @@ model_reset(const char *base)
 
 /* ---- rebuilding a directory ------------------------------------------- */
 
-enum mode { M_CUT, M_ZERO, M_GARBAGE, M_PREFIX, M_KEEP, M_NAMES, NMODES };
+enum mode { M_CUT, M_ZERO, M_GARBAGE, M_PREFIX, M_KEEP, M_NAMES, M_PAGES,
+	NMODES };
 static const char *const modenames[NMODES] = {
-	"cut", "zero", "garbage", "prefix", "keep", "names"
+	"cut", "zero", "garbage", "prefix", "keep", "names", "pages"
 };
 
 static uint64_t rngstate = 1;
@@ -630,6 +635,25 @@ write_file(const char *path, const struct node *n, enum mode m)
 	unsigned char *tail = NULL;
 	int fd;
 
+	if (m == M_PAGES) {
+		/* Page by page: the new content or the old. */
+		tail = xmalloc(n->curlen);
+		for (size_t at = 0; at < n->curlen; at += 4096) {
+			size_t pl = n->curlen - at < 4096 ? n->curlen - at : 4096;
+
+			for (size_t i = 0; i < pl; i++)
+				tail[at + i] = at + i < n->durlen ?
+				    n->dur[at + i] : 0;
+			if (memcmp(tail + at, n->cur + at, pl) != 0 && rnd(2))
+				memcpy(tail + at, n->cur + at, pl);
+		}
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) < 0 ||
+		    sl_pwrite_full(fd, tail, n->curlen, 0) < 0)
+			err(2, "%s", path);
+		free(tail);
+		close(fd);
+		return;
+	}
 	if (m == M_KEEP) {
 		p = n->cur;
 		len = n->curlen;

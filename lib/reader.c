@@ -720,23 +720,27 @@ fail:
 	return -1;
 }
 
-/* Whether sealed segment BASE (the next one starting at UPPER) may hold a
- * timestamp >= MS: 1 maybe, 0 no. */
+/*
+ * The largest timestamp of sealed segment BASE (the next one starting at
+ * UPPER): 1 and *MAX, 0 when unknown, -1 on an error, GONE when the
+ * segment went meanwhile (retention).
+ */
+enum { GONE = 2 };
+
 static int
-may_hold(sl_reader *r, uint64_t base, uint64_t upper, int64_t ms)
+segmax_of(sl_reader *r, uint64_t base, uint64_t upper, int64_t *max)
 {
 	struct sl_ikey k;
-	int64_t max;
 	int fd, ifd, f, e;
 
 	if ((fd = open_for_lookup(r, base, &ifd)) < 0) {
 		if (errno == ENOENT)
-			return 0;
+			return GONE;
 		seterr(r, "%s", strerror(errno));
 		return -1;
 	}
 	sl_ikey_init(&k, base, r->set.id);
-	f = sl_index_segmax(ifd, fd, &k, upper, r->limit, &max);
+	f = sl_index_segmax(ifd, fd, &k, upper, r->limit, max);
 	e = errno;
 	if (ifd >= 0)
 		close(ifd);
@@ -746,6 +750,21 @@ may_hold(sl_reader *r, uint64_t base, uint64_t upper, int64_t ms)
 		seterr(r, "%s", strerror(errno));
 		return -1;
 	}
+	return f;
+}
+
+/* Whether sealed segment BASE (the next one starting at UPPER) may hold a
+ * timestamp >= MS: 1 maybe, 0 no. */
+static int
+may_hold(sl_reader *r, uint64_t base, uint64_t upper, int64_t ms)
+{
+	int64_t max;
+	int f;
+
+	if ((f = segmax_of(r, base, upper, &max)) == GONE)
+		return 0;
+	if (f < 0)
+		return -1;
 	return f == 0 || max >= ms;
 }
 
@@ -784,29 +803,15 @@ static int
 seed_holds(sl_reader *r, size_t i, int64_t seed)
 {
 	int64_t prev, max;
-	struct sl_ikey k;
-	int fd, ifd, f, e;
+	int f;
 
 	if ((f = seed_of(r, r->bases[i - 1], &prev)) != 0)
 		if (f < 0 || prev > seed)
 			return f < 0 ? -1 : 0;
-	if ((fd = open_for_lookup(r, r->bases[i - 1], &ifd)) < 0) {
-		if (errno == ENOENT)
-			return 1;	/* gone meanwhile: holds nothing */
-		seterr(r, "%s", strerror(errno));
+	if ((f = segmax_of(r, r->bases[i - 1], r->bases[i], &max)) == GONE)
+		return 1;	/* gone meanwhile: holds nothing */
+	if (f < 0)
 		return -1;
-	}
-	sl_ikey_init(&k, r->bases[i - 1], r->set.id);
-	f = sl_index_segmax(ifd, fd, &k, r->bases[i], r->limit, &max);
-	e = errno;
-	if (ifd >= 0)
-		close(ifd);
-	close(fd);
-	if (f < 0) {
-		errno = e;
-		seterr(r, "%s", strerror(errno));
-		return -1;
-	}
 	return f > 0 && max <= seed;
 }
 

@@ -5,6 +5,7 @@
  *	latency [-n samples] [-r lines_per_second] [-w warmups] log
  *	    [logappend option]...
  *	latency -s [-n samples] [-r appends_per_second] [-w warmups] file
+ *	latency -p [-n samples] [-r lines_per_second] [-w warmups]
  *
  * It starts `logcat -f -o end LOG` and `logappend [OPTION]... LOG` (found in
  * PATH; the log must exist), writes numbered ~100-byte lines into
@@ -20,6 +21,9 @@
  * With -s it measures the floor of that latency instead: how long
  * fdatasync of a 100-byte append to FILE takes at the same pace, since a
  * line that arrives while logappend syncs the previous one waits for it.
+ * With -p the machine's own floor: the same lines through `cat | cat`,
+ * the same number of processes to wake (on a virtual machine whose idle
+ * CPUs the host must wake, this alone can reach milliseconds).
  */
 #include <sys/wait.h>
 
@@ -120,7 +124,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: latency [-n samples] [-r rate] [-w warmups] "
 	    "log [logappend option]...\n"
-	    "       latency -s [-n samples] [-r rate] [-w warmups] file\n");
+	    "       latency -s [-n samples] [-r rate] [-w warmups] file\n"
+	    "       latency -p [-n samples] [-r rate] [-w warmups]\n");
 	exit(2);
 }
 
@@ -130,13 +135,16 @@ main(int argc, char *argv[])
 	char *catargv[] = { "logcat", "-f", "-o", "end", NULL, NULL };
 	char **appargv, line[LINELEN + 1], buf[65536], *end;
 	int ch, nsamp = 1000, warm = 50, total, sent = 0, got = 0, status;
-	int sflag = 0;
+	int sflag = 0, pflag = 0;
 	double rate = 500, *tsent, *lat, next, t;
 	int topipe[2], frompipe[2];
 	size_t have = 0;
 
-	while ((ch = getopt(argc, argv, "+n:r:sw:")) != -1) {
+	while ((ch = getopt(argc, argv, "+n:pr:sw:")) != -1) {
 		switch (ch) {
+		case 'p':
+			pflag = 1;
+			break;
 		case 's':
 			sflag = 1;
 			break;
@@ -161,20 +169,25 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1)
+	if (argc < (pflag ? 0 : 1))
 		usage();
 	total = warm + nsamp;
 	if ((tsent = calloc(total, sizeof *tsent)) == NULL ||
 	    (lat = calloc(total, sizeof *lat)) == NULL ||
-	    (appargv = calloc(argc + 2, sizeof *appargv)) == NULL)
+	    (appargv = calloc(argc + 3, sizeof *appargv)) == NULL)
 		err(1, NULL);
 	if (sflag)
 		return synctime(argv[0], nsamp, warm, rate, lat);
-	appargv[0] = "logappend";
-	for (int i = 1; i < argc; i++)
-		appargv[i] = argv[i];
-	appargv[argc] = argv[0];
-	catargv[4] = argv[0];
+	if (pflag) {
+		appargv[0] = catargv[0] = "cat";
+		appargv[1] = catargv[1] = NULL;
+	} else {
+		appargv[0] = "logappend";
+		for (int i = 1; i < argc; i++)
+			appargv[i] = argv[i];
+		appargv[argc] = argv[0];
+		catargv[4] = argv[0];
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	atexit(cleanup);
@@ -182,9 +195,20 @@ main(int argc, char *argv[])
 	 * logappend sees the end of its input when we close ours). */
 	if (pipe2(topipe, O_CLOEXEC) < 0 || pipe2(frompipe, O_CLOEXEC) < 0)
 		err(1, "pipe");
-	catpid = spawn(catargv, -1, frompipe[1]);
+	if (pflag) {
+		int mid[2];
+
+		if (pipe2(mid, O_CLOEXEC) < 0)
+			err(1, "pipe");
+		catpid = spawn(catargv, mid[0], frompipe[1]);
+		apppid = spawn(appargv, topipe[0], mid[1]);
+		close(mid[0]);
+		close(mid[1]);
+	} else {
+		catpid = spawn(catargv, -1, frompipe[1]);
+		apppid = spawn(appargv, topipe[0], -1);
+	}
 	close(frompipe[1]);
-	apppid = spawn(appargv, topipe[0], -1);
 	close(topipe[0]);
 	/* Let logcat reach its first wait before the clock starts. */
 	usleep(200000);
@@ -212,7 +236,8 @@ main(int argc, char *argv[])
 			if (r < 0 && errno != EINTR)
 				err(1, "read");
 			if (r == 0)
-				errx(1, "logcat ended after %d lines", got);
+				errx(1, "%s ended after %d lines", catargv[0],
+				    got);
 			t = now();
 			if (r > 0)
 				have += r;
@@ -235,7 +260,7 @@ main(int argc, char *argv[])
 			line[LINELEN - 1] = '\n';
 			tsent[sent] = now();
 			if (write(topipe[1], line, LINELEN) != LINELEN)
-				err(1, "write to logappend");
+				err(1, "write to %s", appargv[0]);
 			sent++;
 			next += 1 / rate;
 		}
@@ -243,7 +268,7 @@ main(int argc, char *argv[])
 	close(topipe[1]);
 	if (waitpid(apppid, &status, 0) < 0 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0)
-		errx(1, "logappend failed");
+		errx(1, "%s failed", appargv[0]);
 	kill(catpid, SIGTERM);
 	waitpid(catpid, NULL, 0);
 	catpid = -1;

@@ -63,22 +63,11 @@ die(int status, const char *fmt_, ...)
 static uint64_t
 parse_size(const char *opt, const char *s)
 {
-	char *end;
-	unsigned long long v;
-	int shift = 0;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno != 0 || *s == '-')
+	if (sl_parse_u64(s, 1, &v) < 0)
 		die(2, "-%s: invalid size: %s", opt, s);
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	}
-	if (*end != '\0' || v > (UINT64_MAX >> shift))
-		die(2, "-%s: invalid size: %s", opt, s);
-	return (uint64_t)v << shift;
+	return v;
 }
 
 static void
@@ -169,7 +158,6 @@ main(int argc, char *argv[])
 	size_t hcap = 0;
 	sl_writer *w;
 	sl_in *in;
-	char *end;
 	int64_t now = 0;
 	unsigned unstamped = 0;
 	int ch, r;
@@ -219,10 +207,8 @@ main(int argc, char *argv[])
 				die(2, "-s: must be from 1K to 2G bytes");
 			break;
 		case 'x':
-			errno = 0;
-			expect = strtoull(optarg, &end, 10);
-			if (*optarg == '-' || end == optarg || *end != '\0' ||
-			    errno != 0 || expect == SL_NO_OFFSET)
+			if (sl_parse_u64(optarg, 0, &expect) < 0 ||
+			    expect == SL_NO_OFFSET)
 				die(2, "-x: invalid offset: %s", optarg);
 			break;
 		case 'z':

@@ -168,13 +168,9 @@ usage(FILE *f)
 static uint64_t
 number_arg(const char *s, const char *what, uint64_t min, uint64_t max)
 {
-	uintmax_t v;
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoumax(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
-	    v > max)
+	if (sl_parse_u64(s, 0, &v) < 0 || v < min || v > max)
 		errx(2, "%s: invalid %s", s, what);
 	return v;
 }
@@ -1122,13 +1118,9 @@ static uint64_t
 number(const yaml_node_t *n, const char *what, uint64_t min)
 {
 	const char *s = scalar(n, what);
-	uintmax_t v;
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoumax(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
-	    v > UINT32_MAX)
+	if (sl_parse_u64(s, 0, &v) < 0 || v < min || v > UINT32_MAX)
 		cfgerr(n, "%s must be a number from %" PRIu64 " to %" PRIu32,
 		    what, min, UINT32_MAX);
 	return v;

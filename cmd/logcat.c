@@ -226,7 +226,6 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	static unsigned char keybuf[4096];
-	char *end;
 	int ch, nspec = 0, status = 0, r;
 
 	sl_fmt_init(&fmt);
@@ -244,10 +243,7 @@ main(int argc, char *argv[])
 			printf("%s synclog %s\n", progname, SL_VERSION);
 			return 0;
 		case 'c':
-			errno = 0;
-			count = strtoull(optarg, &end, 10);
-			if (*optarg == '-' || end == optarg || *end != '\0' ||
-			    errno != 0)
+			if (sl_parse_u64(optarg, 0, &count) < 0)
 				die(2, "-c: invalid count: %s", optarg);
 			break;
 		case 'f':

@@ -204,12 +204,9 @@ cmd_show(char **names)
 static uint64_t
 parse_u64(const char *s, const char *what)
 {
-	char *end;
-	uintmax_t v;
+	uint64_t v;
 
-	errno = 0;
-	if (*s < '0' || *s > '9' || (v = strtoumax(s, &end, 10), *end) ||
-	    errno != 0 || v == UINT64_MAX)
+	if (sl_parse_u64(s, 0, &v) < 0 || v == UINT64_MAX)
 		errx(2, "%s: invalid %s", s, what);
 	return v;
 }

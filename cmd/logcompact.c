@@ -59,24 +59,12 @@ parse_age(int opt, const char *s)
 static uint64_t
 parse_num(int opt, const char *s, int size)
 {
-	unsigned long long v;
-	char *end;
-	int shift = 0;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno != 0 || *s == '-')
+	/* Within int64_t: sizes and counts are compared with signed sums. */
+	if (sl_parse_u64(s, size, &v) < 0 || v > INT64_MAX)
 		die(2, "-%c: invalid number: %s", opt, s);
-	if (size) {
-		switch (*end) {
-		case 'k': case 'K': shift = 10; end++; break;
-		case 'm': case 'M': shift = 20; end++; break;
-		case 'g': case 'G': shift = 30; end++; break;
-		}
-	}
-	if (*end != '\0' || v > (UINT64_MAX >> shift) >> 1)
-		die(2, "-%c: invalid number: %s", opt, s);
-	return (uint64_t)v << shift;
+	return v;
 }
 
 static void

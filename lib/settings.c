@@ -60,10 +60,13 @@ sl_settings_read(const char *dir, struct sl_settings *s)
 			    strspn(val, "0123456789abcdef") != 32)
 				goto bad;
 			memcpy(s->id, val, 33);
-		} else if (strcmp(word, "segment-bytes") == 0)
-			s->segment_bytes = strtoull(val, NULL, 10);
-		else if (strcmp(word, "max-record-bytes") == 0)
-			s->max_record_bytes = strtoull(val, NULL, 10);
+		} else if (strcmp(word, "segment-bytes") == 0) {
+			if (sl_parse_u64(val, 0, &s->segment_bytes) < 0)
+				goto bad;
+		} else if (strcmp(word, "max-record-bytes") == 0) {
+			if (sl_parse_u64(val, 0, &s->max_record_bytes) < 0)
+				goto bad;
+		}
 	}
 	if (ferror(f)) {
 		e = errno;

@@ -268,6 +268,41 @@ parse_relative(const char *s, int64_t now, int64_t *ms)
 }
 
 int
+sl_parse_u64(const char *s, int suffixes, uint64_t *v)
+{
+	uint64_t n = 0;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9') {
+		errno = EINVAL;
+		return -1;
+	}
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) {
+			errno = ERANGE;
+			return -1;
+		}
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	if (suffixes)
+		switch (*s) {
+		case 'k': case 'K': shift = 10; s++; break;
+		case 'm': case 'M': shift = 20; s++; break;
+		case 'g': case 'G': shift = 30; s++; break;
+		}
+	if (*s != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (n > UINT64_MAX >> shift) {
+		errno = ERANGE;
+		return -1;
+	}
+	*v = n << shift;
+	return 0;
+}
+
+int
 sl_time_parse(const char *s, int64_t now_ms, int64_t *ms)
 {
 	const char *p = s;

@@ -73,6 +73,16 @@ const char *sl_open_error(void);
  */
 int	sl_guard_stdio(void);
 
+/* ---- numbers ------------------------------------------------------- */
+
+/*
+ * A decimal number of digits only (no sign, no space), with SUFFIXES an
+ * optional K, M or G (powers of 1024): 0 and *V, or -1 with errno EINVAL
+ * (not such a number) or ERANGE (more than 64 bits).  What every option
+ * taking a count, a size or an offset accepts.
+ */
+int	sl_parse_u64(const char *s, int suffixes, uint64_t *v);
+
 /* ---- time ---------------------------------------------------------- */
 
 /* Milliseconds since the epoch, from the real-time clock. */

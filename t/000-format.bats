@@ -22,6 +22,18 @@ size() { stat -c %s "$1"; }
 	grep -q '^max-record-bytes 16777216$' L/settings
 }
 
+@test "a settings file whose numbers are not plain digits is damaged" {
+	echo a | logappend L
+	for bad in 67108864x +67108864 ' ' 99999999999999999999; do
+		sed "s/^segment-bytes .*/segment-bytes $bad/" L/settings >s
+		cp -a L M
+		cp s M/settings
+		fails 1 logcat M
+		stderr_is "logcat: M: damaged settings file"
+		rm -rf M
+	done
+}
+
 @test "a batch starts with the magic and version, little-endian" {
 	sh_ok 'printf "x\n" | logappend L'
 	is "$(head -c 5 $seg0 | od -An -tx1 | tr -d ' \n')" "53594c4701"

@@ -73,6 +73,11 @@ refused() {
 	refused "-s: must be from 1K to 2G bytes" -s 1023
 	refused "-s: must be from 1K to 2G bytes" -s 3G
 	refused "-s: invalid size: 1KK" -s 1KK
+	# Digits only, as every program's numbers (sl_parse_u64).
+	refused "-s: invalid size: +4K" -s +4K
+	refused "-s: invalid size:  4K" -s ' 4K'
+	refused "-s: invalid size: 16777216T" -s 16777216T
+	refused "-s: invalid size: 18014398509481984K" -s 18014398509481984K
 	refused "-x: invalid offset: -1" -x -1
 	refused "-x: invalid offset: 1x" -x 1x
 	refused "-x: invalid offset:" -x ''

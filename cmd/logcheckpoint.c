@@ -83,7 +83,7 @@ getck(const char *name, struct sl_checkpoint *ck, uint64_t end)
 		    sizeof msg));
 		return -1;
 	}
-	if (ck->offset > end) {
+	if (end != UINT64_MAX && ck->offset > end) {
 		warnx("%s: %s: checkpoint %" PRIu64 " is beyond the end of "
 		    "the log (%" PRIu64 ")", logdir, name, ck->offset, end);
 		return -1;
@@ -117,7 +117,10 @@ ywrite(void *data, unsigned char *buf, size_t len)
 	return fwrite(buf, 1, len, stdout) == len;
 }
 
-/* One consumer: text, a JSON line, or a YAML document. */
+/*
+ * One consumer: text, a JSON line, or a YAML document.  END UINT64_MAX:
+ * the log's end is unknown, and so is the lag (null, or - in text).
+ */
 static void
 show(yaml_emitter_t *em, const char *name, const struct sl_checkpoint *ck,
     uint64_t end, int full)
@@ -126,13 +129,17 @@ show(yaml_emitter_t *em, const char *name, const struct sl_checkpoint *ck,
 	yaml_event_t ev;
 
 	sl_time_format(ck->updated, tbuf, sizeof tbuf);
+	if (end == UINT64_MAX)
+		snprintf(num[1], sizeof num[1], "%s", json || yaml ? "null" :
+		    "-");
+	else
+		snprintf(num[1], sizeof num[1], "%" PRIu64, end - ck->offset);
 	if (json) {
-		printf("{\"name\":\"%s\",\"offset\":%" PRIu64 ",\"lag\":%"
-		    PRIu64 ",\"updated\":%" PRId64 ",\"updated_iso\":\"%s\"}\n",
-		    name, ck->offset, end - ck->offset, ck->updated, tbuf);
+		printf("{\"name\":\"%s\",\"offset\":%" PRIu64 ",\"lag\":%s"
+		    ",\"updated\":%" PRId64 ",\"updated_iso\":\"%s\"}\n",
+		    name, ck->offset, num[1], ck->updated, tbuf);
 	} else if (yaml) {
 		snprintf(num[0], sizeof num[0], "%" PRIu64, ck->offset);
-		snprintf(num[1], sizeof num[1], "%" PRIu64, end - ck->offset);
 		snprintf(num[2], sizeof num[2], "%" PRId64, ck->updated);
 		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0);
 		yevent(em, &ev);
@@ -154,8 +161,8 @@ show(yaml_emitter_t *em, const char *name, const struct sl_checkpoint *ck,
 		yaml_document_end_event_initialize(&ev, 1);
 		yevent(em, &ev);
 	} else if (full) {
-		printf("%s %" PRIu64 " %" PRIu64 " %s\n", name, ck->offset,
-		    end - ck->offset, tbuf);
+		printf("%s %" PRIu64 " %s %s\n", name, ck->offset, num[1],
+		    tbuf);
 	} else
 		printf("%" PRIu64 "\n", ck->offset);
 }
@@ -171,7 +178,18 @@ cmd_show(char **names)
 	uint64_t end;
 	int rval = 0;
 
-	bounds(NULL, &end);
+	/*
+	 * Damage before the end hides where the log ends: the checkpoints
+	 * are still shown (a script may need them to recover), lags unknown,
+	 * and the exit status says there is a data problem.
+	 */
+	if (sl_reader_bounds(rd, NULL, &end) == -1) {
+		if (errno != EBADMSG)
+			errx(2, "%s: %s", logdir, sl_reader_error(rd));
+		warnx("%s: %s; lags unknown", logdir, sl_reader_error(rd));
+		end = UINT64_MAX;
+		rval = 1;
+	}
 	if (names[0] == NULL) {
 		if ((list = sl_checkpoint_list(logdir)) == NULL)
 			err(2, "%s", logdir);

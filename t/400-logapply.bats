@@ -251,8 +251,17 @@ with open(f, "r+b") as h:
 	is "$output" "$(printf 'rec1\nrec2')"
 	stderr_has "00000000000000000000.log: byte $((size / 4 * 2)): offset 2"
 	# the damage hides the log's end, so logcheckpoint reports it (exit 1)
+	# but still shows the checkpoint, the lag unknown
 	fails 1 logcheckpoint L c
 	stderr_has "byte $((size / 4 * 2)): offset 2: checksum mismatch"
+	stderr_has "lags unknown"
+	output_is 2
+	fails 1 logcheckpoint L
+	[[ $output =~ ^c\ 2\ -\ 20[0-9-]+T ]]
+	fails 1 logcheckpoint -J L
+	is "$(jq -c '[.name, .offset, .lag]' <<<"$output")" '["c",2,null]'
+	fails 1 logcheckpoint -Y L
+	is "$(python3 -c 'import sys, yaml; d = yaml.safe_load(sys.stdin); print(d["offset"], d["lag"])' <<<"$output")" "2 None"
 	expect 0 logfsck -s L
 	ok logcheckpoint L c
 	output_is 2

@@ -40,9 +40,9 @@ $(B)/bin/%: $(B)/obj/cmd/%.o $(B)/obj/libsynclog.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/obj/t/%: t/tools/%.c $(B)/obj/libsynclog.a
+$(B)/obj/t/%: t/tools/%.c $(B)/obj/libsynclog.a $(wildcard t/tools/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
 # Shims are preloaded into sanitized programs too, so they are built
 # without sanitizers (the runtime must come first in the link order).

@@ -213,14 +213,18 @@ verify(int sfd, size_t limit, const struct sl_ientry *e)
  * Binary search for the last entry I with KEY(I) below the target, then
  * walk back past a few entries that do not verify.
  */
+/*
+ * Binary search: *LO is the number of leading entries at or before OFFSET
+ * (or, BYTIME, whose time key is below MS).  1, or 0 when a damaged entry
+ * got in the way, -1 on a read error.
+ */
 static int
-find(int ifd, int sfd, const struct sl_ikey *k, size_t limit, int bytime,
-    uint64_t offset, int64_t ms, struct sl_ientry *out)
+bisect(int ifd, const struct sl_ikey *k, int bytime, uint64_t offset,
+    int64_t ms, size_t *lop)
 {
 	ssize_t n = sl_index_count(ifd);
 	size_t lo = 0, hi, mid;
 	struct sl_ientry e;
-	int v;
 
 	if (n < 0)
 		return -1;
@@ -235,6 +239,20 @@ find(int ifd, int sfd, const struct sl_ikey *k, size_t limit, int bytime,
 		else
 			hi = mid;
 	}
+	*lop = lo;
+	return 1;
+}
+
+static int
+find(int ifd, int sfd, const struct sl_ikey *k, size_t limit, int bytime,
+    uint64_t offset, int64_t ms, struct sl_ientry *out)
+{
+	struct sl_ientry e;
+	size_t lo;
+	int v;
+
+	if ((v = bisect(ifd, k, bytime, offset, ms, &lo)) <= 0)
+		return v;
 	/*
 	 * A few bad entries in a row mean a stale index: scan instead.  A
 	 * damaged entry may also have misled the search: only an entry that
@@ -260,23 +278,11 @@ int
 sl_index_search(int ifd, const struct sl_ikey *k, int bytime,
     uint64_t offset, int64_t ms, struct sl_ientry *out)
 {
-	ssize_t n = sl_index_count(ifd);
-	size_t lo = 0, hi, mid;
-	struct sl_ientry e;
+	size_t lo;
+	int v;
 
-	if (n < 0)
-		return -1;
-	hi = n;
-	/* Invariant: entries [0, lo) match, [hi, n) do not. */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (sl_index_get(ifd, k, mid, &e) < 0)
-			return errno == EBADMSG ? 0 : -1;
-		if (bytime ? tkey(&e) < ms : e.offset <= offset)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if ((v = bisect(ifd, k, bytime, offset, ms, &lo)) <= 0)
+		return v;
 	if (lo == 0)
 		return 0;
 	if (sl_index_get(ifd, k, lo - 1, out) < 0)

@@ -10,17 +10,6 @@ load tools/rel
 
 R=$TTOOLS/relrec
 
-# wait_for CMD...: retry CMD for up to a minute.
-wait_for() {
-	local i
-	for ((i = 0; i < 1200; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for: $*" >&2
-	return 1
-}
-
 # A failed test must not leave its appenders waiting for "go" forever, nor
 # its followers: release and stop every background job.
 teardown() {
@@ -65,8 +54,8 @@ followed_at_least() {
 	done
 	# Retention while the appenders write: only what both followers
 	# have read may go, so that they still see every record.
-	wait_for end_at_least $((total * 3 / 4))
-	wait_for followed_at_least $((total / 2))
+	wait_until -t 60 end_at_least $((total * 3 / 4))
+	wait_until -t 60 followed_at_least $((total / 2))
 	x=$("$R" count follow1 | cut -d' ' -f2)
 	y=$("$R" count follow2 | cut -d' ' -f2)
 	[ "$y" -ge "$x" ] || x=$y

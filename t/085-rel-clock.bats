@@ -44,7 +44,7 @@ EOF
 	    FAKETIME_NO_CACHE=1 TZ=UTC logappend -p L <in >offsets &
 	exec 4>in
 	echo before >&4
-	while [ "$(wc -l <offsets)" -lt 1 ]; do sleep 0.02; done
+	wait_until grep -q . offsets
 	echo '@2021-01-01 00:00:00' >clock
 	echo after >&4
 	exec 4>&-

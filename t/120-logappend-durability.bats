@@ -6,18 +6,6 @@ load helpers
 
 seg0=L/00000000000000000000.log
 
-# wait_until CMD...: run CMD every 20 ms until it succeeds, for at most
-# 10 seconds (generous for the sanitizer build on a loaded machine).
-wait_until() {
-	local i
-	for ((i = 0; i < 500; i++)); do
-		"$@" && return 0
-		sleep 0.02
-	done
-	echo "timed out waiting for: $*" >&2
-	return 1
-}
-
 # has_records N LOG: LOG holds N records.
 has_records() { [ "$(logcat -F '%o\n' "$2" | wc -l)" -eq "$1" ]; }
 

@@ -4,18 +4,6 @@
 # Every wait is a bounded loop, never a fixed sleep.
 load helpers
 
-# wait_until CMD...: run CMD every 20 ms until it succeeds, for at most
-# 10 seconds.
-wait_until() {
-	local i
-	for ((i = 0; i < 500; i++)); do
-		"$@" && return 0
-		sleep 0.02
-	done
-	echo "timed out waiting for: $*" >&2
-	return 1
-}
-
 # lines_are N FILE: FILE holds N complete lines.
 lines_are() { [ "$(wc -l < "$2")" -eq "$1" ]; }
 

@@ -85,6 +85,23 @@ require() {
 	command -v "$1" >/dev/null || skip "$1 is not installed"
 }
 
+# wait_until [-t SECONDS] CMD...: run CMD every 20 ms until it succeeds,
+# for at most SECONDS (default 10, generous for the sanitizer build on a
+# loaded machine); a bounded wait, never a fixed sleep.
+wait_until() {
+	local i secs=10
+	if [ "$1" = -t ]; then
+		secs=$2
+		shift 2
+	fi
+	for ((i = 0; i < secs * 50; i++)); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
 # ---- fault injection (t/shim/fault.c; owned by its author) ------------
 # with_fault RULES CMD [ARG]...: run one command with the fault shim
 # preloaded, SYNCLOG_FAULT=RULES (syntax: the comment atop t/shim/fault.c,

@@ -70,6 +70,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "ttools.h"
 #include "../shim/powercut.h"
 
 /* ---- the journal ----------------------------------------------------- */
@@ -743,30 +744,6 @@ static struct {
 } *where;
 static size_t	 capwhere;
 
-static uint64_t
-hash_bytes(uint64_t h, const unsigned char *p, size_t n, int present)
-{
-	h = (h ^ (present ? n : UINT64_MAX)) * 0x100000001b3ULL;
-	for (size_t i = 0; present && i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-static uint64_t
-rec_hash(const struct sl_record *r)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	h = hash_bytes(h, r->key, r->keylen, r->key != NULL);
-	h = hash_bytes(h, r->value, r->valuelen, r->value != NULL);
-	for (size_t i = 0; i < r->nheaders; i++) {
-		h = hash_bytes(h, r->headers[i].name, r->headers[i].namelen, 1);
-		h = hash_bytes(h, r->headers[i].value, r->headers[i].valuelen,
-		    1);
-	}
-	return h;
-}
-
 /* An input line: a value, no key, no headers, the time unknown. */
 static void
 val_set(struct val *v, const unsigned char *p, size_t len)
@@ -775,14 +752,14 @@ val_set(struct val *v, const unsigned char *p, size_t len)
 
 	r.value = p;
 	r.valuelen = len;
-	v->h = rec_hash(&r);
+	v->h = record_hash(&r);
 	v->has_ts = 0;
 }
 
 static void
 val_rec(struct val *v, const struct sl_record *r)
 {
-	v->h = rec_hash(r);
+	v->h = record_hash(r);
 	v->ts = r->timestamp;
 	v->has_ts = 1;
 }
@@ -790,7 +767,7 @@ val_rec(struct val *v, const struct sl_record *r)
 static int
 val_eq(const struct val *v, const struct sl_record *r)
 {
-	return rec_hash(r) == v->h && (!v->has_ts || v->ts == r->timestamp);
+	return record_hash(r) == v->h && (!v->has_ts || v->ts == r->timestamp);
 }
 
 static struct run *

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "ttools.h"
 
 #define MAXRULES	16
 
@@ -79,23 +80,12 @@ static size_t	 nforeign;
 static uint64_t	 n_killed, n_completed, n_errors, n_acked, n_debris,
 		 n_ruled;
 
-static uint64_t
-mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
+/* A record's bytes, offset and timestamp. */
 static uint64_t
 hash(const struct sl_record *r)
 {
-	uint64_t h = mix(r->offset ^ (uint64_t)r->timestamp);
-
-	for (size_t i = 0; r->value != NULL && i < r->valuelen; i++)
-		h = mix(h ^ r->value[i]);
-	return h;
+	return mix64(record_hash(r) ^
+	    mix64(r->offset ^ (uint64_t)r->timestamp));
 }
 
 static uint64_t rngstate;
@@ -103,7 +93,7 @@ static uint64_t rngstate;
 static uint64_t
 rnd(uint64_t n)
 {
-	rngstate = mix(rngstate);
+	rngstate = mix64(rngstate);
 	return n ? rngstate % n : 0;
 }
 
@@ -111,13 +101,13 @@ rnd(uint64_t n)
 static size_t
 value(uint32_t c, uint32_t k, char *buf)
 {
-	uint64_t h = mix(seed ^ mix((uint64_t)c << 32 | k));
+	uint64_t h = mix64(seed ^ mix64((uint64_t)c << 32 | k));
 	size_t len, n;
 
 	n = (size_t)snprintf(buf, 32, "c%" PRIu32 ".r%" PRIu32 ".", c, k);
 	len = n + h % (maxval + 1);
 	for (; n < len; n++) {
-		h = mix(h);
+		h = mix64(h);
 		buf[n] = 'a' + h % 26;
 	}
 	return len;
@@ -696,7 +686,7 @@ main(int argc, char *argv[])
 	logdir = argv[0];
 	cmd = argv + 1;
 	signal(SIGPIPE, SIG_IGN);
-	rngstate = mix(seed);
+	rngstate = mix64(seed);
 	take_foreign();
 	if (nrules == 0)
 		for (cycle = 0; cycle < cycles; cycle++)

@@ -45,13 +45,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "ttools.h"
 
 struct bmap {
 	uint64_t	pos, len, base, last;
@@ -76,27 +76,11 @@ static int64_t	*rts;		/* and its timestamp */
 static size_t	 nrec;
 static uint64_t	 fsck_every = 1, ncase, nfsck;
 
+/* A record's bytes and timestamp. */
 static uint64_t
 rec_hash(const struct sl_record *r)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)r->timestamp;
-	const unsigned char *parts[2] = { r->key, r->value };
-	size_t lens[2] = { r->keylen, r->valuelen };
-
-	for (int k = 0; k < 2; k++) {
-		h = (h ^ (parts[k] ? lens[k] : UINT64_MAX)) *
-		    0x100000001b3ULL;
-		for (size_t i = 0; parts[k] && i < lens[k]; i++)
-			h = (h ^ parts[k][i]) * 0x100000001b3ULL;
-	}
-	for (size_t i = 0; i < r->nheaders; i++) {
-		for (size_t j = 0; j < r->headers[i].namelen; j++)
-			h = (h ^ r->headers[i].name[j]) * 0x100000001b3ULL;
-		for (size_t j = 0; j < r->headers[i].valuelen; j++)
-			h = (h ^ r->headers[i].value[j]) * 0x100000001b3ULL;
-		h = (h ^ 0xff) * 0x100000001b3ULL;
-	}
-	return h;
+	return mix64(record_hash(r) ^ (uint64_t)r->timestamp);
 }
 
 static void
@@ -166,19 +150,6 @@ load(void)
 	sl_reader_close(r);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-wrong(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "relflip: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 static void
 put_back(const struct seg *s)
 {
@@ -240,37 +211,37 @@ check(const struct expect *x)
 
 	ncase++;
 	if ((r = sl_reader_open(logdir)) == NULL)
-		wrong("%s: cannot open: %s", x->what, sl_open_error());
+		errx(1, "%s: cannot open: %s", x->what, sl_open_error());
 	while ((f = sl_reader_next(r, &rec)) > 0) {
 		if (want == x->skip_from)
 			want = x->skip_to;
 		if (rec.offset != want || want >= x->upto)
-			wrong("%s: offset %" PRIu64 " returned, %" PRIu64
+			errx(1, "%s: offset %" PRIu64 " returned, %" PRIu64
 			    " due (up to %" PRIu64 ")", x->what, rec.offset,
 			    want, x->upto);
 		if (rec_hash(&rec) != rhash[want])
-			wrong("%s: offset %" PRIu64 ": a damaged record was "
+			errx(1, "%s: offset %" PRIu64 ": a damaged record was "
 			    "returned", x->what, want);
 		want++;
 	}
 	if (want == x->skip_from)
 		want = x->skip_to;
 	if (want != x->upto)
-		wrong("%s: %" PRIu64 " records returned, %" PRIu64 " due "
+		errx(1, "%s: %" PRIu64 " records returned, %" PRIu64 " due "
 		    "(%s)", x->what, want, x->upto, f < 0 ?
 		    sl_reader_error(r) : "clean end");
 	if (x->corrupt) {
 		snprintf(prefix, sizeof prefix, "%s: byte %" PRIu64 ": offset %"
 		    PRIu64 ": ", x->seg->name, x->pos, x->off);
 		if (f >= 0)
-			wrong("%s: corruption taken for the end of the log",
+			errx(1, "%s: corruption taken for the end of the log",
 			    x->what);
 		if (errno != EBADMSG || strncmp(sl_reader_error(r), prefix,
 		    strlen(prefix)) != 0)
-			wrong("%s: reported as \"%s\", not \"%s...\"", x->what,
+			errx(1, "%s: reported as \"%s\", not \"%s...\"", x->what,
 			    sl_reader_error(r), prefix);
 	} else if (f < 0)
-		wrong("%s: a clean end was due, not: %s", x->what,
+		errx(1, "%s: a clean end was due, not: %s", x->what,
 		    sl_reader_error(r));
 	sl_reader_close(r);
 
@@ -281,13 +252,13 @@ check(const struct expect *x)
 
 		nfsck++;
 		if (sl_fsck(logdir, &o, &res) < 0)
-			wrong("%s: logfsck could not run: %s", x->what,
+			errx(1, "%s: logfsck could not run: %s", x->what,
 			    res.err);
 		if (res.problems == 0)
-			wrong("%s: logfsck found no problem", x->what);
+			errx(1, "%s: logfsck found no problem", x->what);
 		if (strcmp(fs.file, x->seg->name) != 0 || fs.pos != x->pos ||
 		    fs.off != x->off)
-			wrong("%s: logfsck reported %s: byte %" PRIu64
+			errx(1, "%s: logfsck reported %s: byte %" PRIu64
 			    ": offset %" PRIu64 ": %s; %s: byte %" PRIu64
 			    ": offset %" PRIu64 " was due", x->what, fs.file,
 			    fs.pos, fs.off, fs.msg, x->seg->name, x->pos,
@@ -413,18 +384,18 @@ check_index(const struct seg *s, const char *what, int times)
 
 	ncase++;
 	if ((r = sl_reader_open(logdir)) == NULL)
-		wrong("%s: cannot open: %s", what, sl_open_error());
+		errx(1, "%s: cannot open: %s", what, sl_open_error());
 	for (size_t bi = 0; bi < s->nb; bi++) {
 		uint64_t want[2] = { s->b[bi].base, s->b[bi].last };
 
 		for (int k = 0; k < 2; k++) {
 			if (sl_reader_seek(r, want[k]) < 0 ||
 			    sl_reader_next(r, &rec) != 1)
-				wrong("%s: seek to %" PRIu64 ": %s", what,
+				errx(1, "%s: seek to %" PRIu64 ": %s", what,
 				    want[k], sl_reader_error(r));
 			if (rec.offset != want[k] ||
 			    rec_hash(&rec) != rhash[want[k]])
-				wrong("%s: seek to %" PRIu64 " returned %" PRIu64,
+				errx(1, "%s: seek to %" PRIu64 " returned %" PRIu64,
 				    what, want[k], rec.offset);
 			nseeks++;
 		}
@@ -437,10 +408,10 @@ check_index(const struct seg *s, const char *what, int times)
 		while (first < nrec && rts[first] < t)
 			first++;
 		if (sl_reader_find_time(r, t, &off) < 0)
-			wrong("%s: time %" PRId64 ": %s", what, t,
+			errx(1, "%s: time %" PRId64 ": %s", what, t,
 			    sl_reader_error(r));
 		if (off != first)
-			wrong("%s: time %" PRId64 " found %" PRIu64 ", not %"
+			errx(1, "%s: time %" PRId64 " found %" PRIu64 ", not %"
 			    PRIu64, what, t, off, first);
 		ntimes++;
 	}
@@ -557,11 +528,11 @@ checkpoint_flips(const char *name)
 				err(2, "%s", path);
 			ncase++;
 			if (sl_checkpoint_read(logdir, name, "", &ck) == 0)
-				wrong("%s: bit %d of byte %zd flipped: read as "
+				errx(1, "%s: bit %d of byte %zd flipped: read as "
 				    "offset %" PRIu64, path, bit, pos,
 				    ck.offset);
 			if (errno != EBADMSG)
-				wrong("%s: bit %d of byte %zd flipped: %s, "
+				errx(1, "%s: bit %d of byte %zd flipped: %s, "
 				    "not damage", path, bit, pos,
 				    strerror(errno));
 			if (sl_pwrite_full(fd, buf + pos, 1, pos) < 0)

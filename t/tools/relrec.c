@@ -28,32 +28,23 @@
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "ttools.h"
 
 static uint64_t seed = 1;
 static uint64_t maxlen = 1 << 20;
 static uint64_t from, until = UINT64_MAX;
 
-static uint64_t
-mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 /* The value of record I of input ID into *BUF (grown as needed). */
 static size_t
 value(uint64_t id, uint64_t i, unsigned char **buf, size_t *cap)
 {
-	uint64_t h = mix(seed ^ mix(id << 32 ^ i)), x;
+	uint64_t h = mix64(seed ^ mix64(id << 32 ^ i)), x;
 	unsigned bits = 0, k;
 	size_t len;
 
@@ -62,7 +53,7 @@ value(uint64_t id, uint64_t i, unsigned char **buf, size_t *cap)
 	while (bits < 63 && (2ULL << bits) <= maxlen)
 		bits++;
 	k = (unsigned)(h % (bits + 1));
-	len = ((size_t)1 << k) + (size_t)(mix(h) % ((uint64_t)1 << k));
+	len = ((size_t)1 << k) + (size_t)(mix64(h) % ((uint64_t)1 << k));
 	if (len > maxlen)
 		len = maxlen;
 	if (len > *cap) {
@@ -73,7 +64,7 @@ value(uint64_t id, uint64_t i, unsigned char **buf, size_t *cap)
 	x = h;
 	for (size_t b = 0; b < len; b++) {
 		if (b % 8 == 0)
-			x = mix(x);
+			x = mix64(x);
 		(*buf)[b] = (unsigned char)(x >> (b % 8 * 8));
 	}
 	return len;
@@ -198,19 +189,6 @@ next_frame(struct file *f, struct frame *fr)
 	return 1;
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "relrec: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 static int
 check(uint64_t inputs, uint64_t n, int suffix, const char *path,
     const char *follower)
@@ -235,42 +213,42 @@ check(uint64_t inputs, uint64_t n, int suffix, const char *path,
 		if (count == 0)
 			first = fr.offset;
 		else if (fr.offset != prev + 1)
-			bad("offset %" PRIu64 " after %" PRIu64, fr.offset,
+			errx(1, "offset %" PRIu64 " after %" PRIu64, fr.offset,
 			    prev);
 		if (!suffix && count == 0 && first != 0)
-			bad("the log begins at %" PRIu64, first);
+			errx(1, "the log begins at %" PRIu64, first);
 		prev = fr.offset;
 		count++;
 		if (!fr.haskey || fr.keylen >= sizeof key)
-			bad("offset %" PRIu64 ": not a record of ours",
+			errx(1, "offset %" PRIu64 ": not a record of ours",
 			    fr.offset);
 		memcpy(key, fr.key, fr.keylen);
 		key[fr.keylen] = '\0';
 		if (sscanf(key, "%" SCNu64 ".%" SCNu64, &id, &i) != 2 ||
 		    id >= inputs || i >= n)
-			bad("offset %" PRIu64 ": key %s not ours", fr.offset,
+			errx(1, "offset %" PRIu64 ": key %s not ours", fr.offset,
 			    key);
 		if (next[id] == UINT64_MAX)
 			next[id] = i;	/* the first kept after retention */
 		if (i != next[id])
-			bad("offset %" PRIu64 ": record %s where %" PRIu64
+			errx(1, "offset %" PRIu64 ": record %s where %" PRIu64
 			    ".%" PRIu64 " was due (lost, doubled or out of "
 			    "order)", fr.offset, key, id, next[id]);
 		len = value(id, i, &v, &cap);
 		if (!fr.hasvalue || fr.valuelen != len ||
 		    memcmp(fr.value, v, len) != 0)
-			bad("offset %" PRIu64 ": record %s damaged", fr.offset,
+			errx(1, "offset %" PRIu64 ": record %s damaged", fr.offset,
 			    key);
 		next[id]++;
 	}
 	if (r < 0)
-		bad("%s: a partial frame after offset %" PRIu64, f.name, prev);
+		errx(1, "%s: a partial frame after offset %" PRIu64, f.name, prev);
 	/* After retention an input may have nothing left, having finished
 	 * before the first offset kept. */
 	for (uint64_t id = 0; id < inputs; id++)
 		if (next[id] != n && !(suffix && next[id] == UINT64_MAX &&
 		    first > 0))
-			bad("input %" PRIu64 ": %" PRIu64 " of %" PRIu64
+			errx(1, "input %" PRIu64 ": %" PRIu64 " of %" PRIu64
 			    " records", id, next[id] == UINT64_MAX ? 0 :
 			    next[id], n);
 	if (follower != NULL) {
@@ -280,10 +258,10 @@ check(uint64_t inputs, uint64_t n, int suffix, const char *path,
 		while ((r = next_frame(&t, &ff)) > 0 && ff.offset < first)
 			;
 		if (r <= 0)
-			bad("%s: nothing from offset %" PRIu64, follower, first);
+			errx(1, "%s: nothing from offset %" PRIu64, follower, first);
 		t.pos -= ff.rawlen;
 		if (t.len - t.pos != f.len || memcmp(t.p + t.pos, f.p, f.len))
-			bad("%s: differs from the log from offset %" PRIu64,
+			errx(1, "%s: differs from the log from offset %" PRIu64,
 			    follower, first);
 		free(t.p);
 	}

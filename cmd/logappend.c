@@ -2,10 +2,11 @@
  * logappend - append records read from standard input to a log.
  *
  * Records are gathered into a batch for as long as input is ready without
- * waiting; when the input pauses (or a batch is full) the batch is written
- * and synced, and only then are its offsets printed.  So a slow stream is
- * visible to followers at once, and a fast one gets group commit: what
- * arrives while one sync runs forms the next batch.
+ * waiting; when the input pauses the batch is written and synced, and only
+ * then are its offsets printed.  A full batch is written and synced in the
+ * background (one at a time) while the next one is read and encoded.  So
+ * a slow stream is visible to followers at once, and a fast one gets group
+ * commit: what arrives while one sync runs forms the next batch.
  *
  * Bad input stops the program with exit 1 after the records before it
  * were committed; nothing of the bad record is written.  With -x the whole
@@ -25,6 +26,8 @@
 
 #define MAX_EXTRA_HEADERS	64
 #define STAMP_EVERY		64	/* records per clock read, at most */
+#define BATCH_TARGET		(1u << 20)	/* bytes that fill a batch */
+#define BATCH_GROW		(4u << 20)	/* while the one before syncs */
 
 static const char *progname = "logappend";
 static struct sl_fmt fmt;
@@ -35,7 +38,7 @@ static size_t nextra;
 static int pflag;			/* -p */
 static uint64_t expect = SL_NO_OFFSET;	/* -x */
 static const char *logpath;
-static uint64_t batch_target;
+static uint64_t batch_target, batch_grow;
 
 static void
 usage(FILE *f)
@@ -86,24 +89,59 @@ add_header(const char *arg)
 	nextra++;
 }
 
-/* Write the pending batch and print its offsets. */
 static void
-commit(sl_writer *w)
+print_offsets(uint64_t first, size_t n)
 {
-	size_t n = sl_writer_pending(w);
-	uint64_t first;
-
-	if (sl_writer_commit(w, expect, &first) < 0) {
-		if (errno == ESTALE)
-			die(1, "%s: %s", logpath, sl_writer_error(w));
-		die(2, "%s: %s", logpath, sl_writer_error(w));
-	}
 	if (pflag && n > 0) {
 		for (size_t i = 0; i < n; i++)
 			printf("%" PRIu64 "\n", first + i);
 		if (fflush(stdout) == EOF)
 			die(2, "stdout: %s", strerror(errno));
 	}
+}
+
+/* Wait for the batch in flight, if any, and print its offsets. */
+static void
+collect(sl_writer *w)
+{
+	uint64_t first;
+	size_t n;
+
+	if (sl_writer_wait(w, &first, &n) < 0)
+		die(2, "%s: %s", logpath, sl_writer_error(w));
+	print_offsets(first, n);
+}
+
+/* Write the pending batch and print its offsets, those of the batch in
+ * flight first. */
+static void
+commit(sl_writer *w)
+{
+	size_t n = sl_writer_pending(w);
+	uint64_t first;
+
+	collect(w);
+	if (sl_writer_commit(w, expect, &first) < 0) {
+		if (errno == ESTALE)
+			die(1, "%s: %s", logpath, sl_writer_error(w));
+		die(2, "%s: %s", logpath, sl_writer_error(w));
+	}
+	print_offsets(first, n);
+}
+
+/*
+ * A full batch while more input is ready: write it in the background and
+ * go on reading (the writer keeps one batch in flight, so the previous
+ * one is collected first).  A pause in the input commits in the
+ * foreground instead, so that offsets are printed, and the input read
+ * again, only once what came before is durable.
+ */
+static void
+submit(sl_writer *w)
+{
+	collect(w);
+	if (sl_writer_submit(w) < 0)
+		die(2, "%s: %s", logpath, sl_writer_error(w));
 }
 
 /* Add REC with -k and -H applied; headers are copied by the writer. */
@@ -155,7 +193,7 @@ main(int argc, char *argv[])
 	};
 	struct sl_record rec;
 	struct sl_header *hbuf = NULL;
-	size_t hcap = 0;
+	size_t hcap = 0, b;
 	sl_writer *w;
 	sl_in *in;
 	int64_t now = 0;
@@ -233,9 +271,10 @@ main(int argc, char *argv[])
 		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());
 	/* Batches of a megabyte, but several to a segment even when the
 	 * segments are small, so that rotation stays close to the size. */
-	batch_target = sl_writer_settings(w)->segment_bytes / 8;
-	if (batch_target > (1u << 20))
-		batch_target = 1u << 20;
+	batch_grow = sl_writer_settings(w)->segment_bytes / 8;
+	if (batch_grow > BATCH_GROW)
+		batch_grow = BATCH_GROW;
+	batch_target = batch_grow < BATCH_TARGET ? batch_grow : BATCH_TARGET;
 	if ((in = sl_in_open(STDIN_FILENO, &fmt,
 	    sl_writer_settings(w)->max_record_bytes)) == NULL)
 		die(2, "stdin: %s", strerror(errno));
@@ -270,9 +309,13 @@ main(int argc, char *argv[])
 			}
 			rec.timestamp = now;
 		}
+		/* Two large batches at once would double the memory a huge
+		 * record needs: let the one in flight finish first. */
+		if (sl_record_size(&rec) > batch_target / 2)
+			collect(w);
 		r = add(w, &rec, &hbuf, &hcap);
 		if (r < 0 && errno == ENOBUFS && expect == SL_NO_OFFSET) {
-			commit(w);
+			submit(w);
 			r = add(w, &rec, &hbuf, &hcap);
 		}
 		if (r < 0) {
@@ -291,9 +334,17 @@ main(int argc, char *argv[])
 				    "with -x");
 			die(2, "%s", strerror(e));
 		}
+		/*
+		 * A full batch goes, unless the one before it is still being
+		 * synced: then it grows with what arrives meanwhile (group
+		 * commit), to four megabytes at most (and an eighth of a
+		 * segment), so that a slow disk costs fewer syncs rather than
+		 * a wait for each.
+		 */
 		if (expect == SL_NO_OFFSET &&
-		    sl_writer_pending_bytes(w) >= batch_target)
-			commit(w);
+		    (b = sl_writer_pending_bytes(w)) >= batch_target &&
+		    (b >= batch_grow || !sl_writer_busy(w)))
+			submit(w);
 	}
 	commit(w);
 	sl_in_close(in);

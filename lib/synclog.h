@@ -152,10 +152,32 @@ size_t		 sl_writer_pending_bytes(const sl_writer *);
  */
 int		 sl_writer_commit(sl_writer *, uint64_t expect, uint64_t *first);
 
+/*
+ * Commit the pending batch in the background, as sl_writer_commit with no
+ * EXPECT would, and return at once with an empty pending batch to fill:
+ * the write and sync overlap the caller's work.  One batch at most is in
+ * flight: -1 with EBUSY while one is, until sl_writer_wait collected it.
+ * An empty pending batch is a no-op.
+ */
+int		 sl_writer_submit(sl_writer *);
+
+/*
+ * Wait for the batch in flight, if any: *N is its number of records (0
+ * when none was in flight) and *FIRST its first offset, durable unless
+ * nosync.  -1 when its commit failed (errno and message as for
+ * sl_writer_commit; nothing of it was reported).  sl_writer_commit and
+ * sl_writer_close wait too, but drop what they collect.
+ */
+int		 sl_writer_wait(sl_writer *, uint64_t *first, size_t *n);
+
+/* Whether the batch in flight is still being written or synced. */
+int		 sl_writer_busy(sl_writer *);
+
 /* Drop the pending batch. */
 void		 sl_writer_discard(sl_writer *);
 
-/* The next offset the log will assign (as last seen under the lock). */
+/* The next offset the log will assign (as last seen under the lock; not
+ * while a batch is in flight). */
 uint64_t	 sl_writer_next_offset(const sl_writer *);
 
 const struct sl_settings *sl_writer_settings(const sl_writer *);

@@ -23,6 +23,15 @@
  *   to recover.  Every writer syncs the old segment when it rotates,
  *   whatever its own mode, unless its own sync covered the segment to its
  *   end: the last batch may be another process's, written with -N.
+ *
+ * A batch can also be committed in the background (sl_writer_submit): a
+ * thread takes it through the same steps while the caller fills the next
+ * one, so that encoding overlaps the write and the sync.  There are two
+ * batch buffers, the one being filled and the one in flight, and at most
+ * one batch in flight: the next is handed over only after the thread that
+ * wrote (and synced) the previous one was joined, which keeps the rule
+ * above.  While a batch is in flight the thread owns everything but the
+ * filling batch and the settings.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -31,7 +40,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +51,13 @@
 #include <zlib.h>
 
 #include "internal.h"
+
+/* A batch: header room, then the encoded records. */
+struct pending {
+	unsigned char	*buf;
+	size_t		 cap, paylen, npend;
+	int64_t		 first_ts, max_ts;
+};
 
 struct sl_writer {
 	char		*dir;
@@ -61,9 +79,14 @@ struct sl_writer {
 	int		 idxbad;	/* stop indexing after a failed write */
 	struct sl_window win;
 
-	unsigned char	*buf;		/* header room, then the payload */
-	size_t		 cap, paylen, npend;
-	int64_t		 first_ts, max_ts;
+	struct pending	 fill;		/* sl_writer_add's */
+	struct pending	 flight;	/* the background commit's */
+	pthread_t	 thread;
+	int		 busy;		/* flight is in flight */
+	atomic_int	 finished;	/* and its thread is done */
+	int		 frc, ferrno;	/* its result, */
+	uint64_t	 ffirst;	/* and first offset */
+	size_t		 fcount;	/* its records */
 	unsigned char	*zbuf;
 	size_t		 zcap;
 	char		 err[768];
@@ -505,32 +528,33 @@ int
 sl_writer_add(sl_writer *w, const struct sl_record *r)
 {
 	size_t size = sl_record_size(r), need;
+	struct pending *b = &w->fill;
 	struct sl_record rec;
 
 	if (size > w->set.max_record_bytes) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (w->npend > 0 && w->paylen + size >
+	if (b->npend > 0 && b->paylen + size >
 	    SL_BATCH_TARGET + w->set.max_record_bytes) {
 		errno = ENOBUFS;
 		return -1;
 	}
-	if (w->npend >= UINT32_MAX - 1) {
+	if (b->npend >= UINT32_MAX - 1) {
 		errno = ENOBUFS;
 		return -1;
 	}
-	need = SL_BATCH_HDR + w->paylen + size;
-	if (need > w->cap) {
-		size_t cap = w->cap ? w->cap : 65536;
-		unsigned char *b;
+	need = SL_BATCH_HDR + b->paylen + size;
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		unsigned char *nb;
 
 		while (cap < need)
 			cap *= 2;
-		if ((b = realloc(w->buf, cap)) == NULL)
+		if ((nb = realloc(b->buf, cap)) == NULL)
 			return -1;
-		w->buf = b;
-		w->cap = cap;
+		b->buf = nb;
+		b->cap = cap;
 	}
 	/* Copy the record only to stamp it: a copy of a record its caller
 	 * has just filled in stalls on store forwarding (perf), and
@@ -540,47 +564,47 @@ sl_writer_add(sl_writer *w, const struct sl_record *r)
 		rec.timestamp = sl_now_ms();
 		r = &rec;
 	}
-	if (w->npend == 0)
-		w->first_ts = w->max_ts = r->timestamp;
-	else if (r->timestamp > w->max_ts)
-		w->max_ts = r->timestamp;
-	sl_record_encode(w->buf + SL_BATCH_HDR + w->paylen, r,
-	    (uint32_t)w->npend);
-	w->paylen += size;
-	w->npend++;
+	if (b->npend == 0)
+		b->first_ts = b->max_ts = r->timestamp;
+	else if (r->timestamp > b->max_ts)
+		b->max_ts = r->timestamp;
+	sl_record_encode(b->buf + SL_BATCH_HDR + b->paylen, r,
+	    (uint32_t)b->npend);
+	b->paylen += size;
+	b->npend++;
 	return 0;
 }
 
 size_t
 sl_writer_pending(const sl_writer *w)
 {
-	return w->npend;
+	return w->fill.npend;
 }
 
 size_t
 sl_writer_pending_bytes(const sl_writer *w)
 {
-	return w->paylen;
+	return w->fill.paylen;
 }
 
 void
 sl_writer_discard(sl_writer *w)
 {
-	w->npend = 0;
-	w->paylen = 0;
+	w->fill.npend = 0;
+	w->fill.paylen = 0;
 }
 
-/* Fill in the header of the pending batch; deflate it if asked and worth
- * it.  Returns the batch and its length. */
+/* Fill in the header of batch B; deflate it if asked and worth it.
+ * Returns the batch and its length. */
 static unsigned char *
-seal(sl_writer *w, uint64_t base, size_t *lenp)
+seal(sl_writer *w, struct pending *b, uint64_t base, size_t *lenp)
 {
-	unsigned char *p = w->buf;
-	size_t len = SL_BATCH_HDR + w->paylen;
+	unsigned char *p = b->buf;
+	size_t len = SL_BATCH_HDR + b->paylen;
 	int flags = 0;
 
 	if (w->compress) {
-		uLong bound = compressBound(w->paylen);
+		uLong bound = compressBound(b->paylen);
 
 		if (SL_BATCH_HDR + bound > w->zcap) {
 			unsigned char *z = realloc(w->zbuf,
@@ -593,8 +617,8 @@ seal(sl_writer *w, uint64_t base, size_t *lenp)
 		}
 		uLongf zlen = bound;
 		if (compress2(w->zbuf + SL_BATCH_HDR, &zlen,
-		    w->buf + SL_BATCH_HDR, w->paylen, Z_DEFAULT_COMPRESSION) ==
-		    Z_OK && zlen < w->paylen) {
+		    b->buf + SL_BATCH_HDR, b->paylen, Z_DEFAULT_COMPRESSION) ==
+		    Z_OK && zlen < b->paylen) {
 			p = w->zbuf;
 			len = SL_BATCH_HDR + zlen;
 			flags = SL_BATCH_DEFLATE;
@@ -605,12 +629,12 @@ seal(sl_writer *w, uint64_t base, size_t *lenp)
 	p[5] = flags;
 	p[6] = p[7] = 0;
 	sl_put32(p + 8, (uint32_t)len);
-	sl_put32(p + 12, (uint32_t)w->npend);
+	sl_put32(p + 12, (uint32_t)b->npend);
 	sl_put64(p + 16, base);
-	sl_put32(p + 24, (uint32_t)(w->npend - 1));
-	sl_put32(p + 28, (uint32_t)w->paylen);
-	sl_put64(p + 32, (uint64_t)w->first_ts);
-	sl_put64(p + 40, (uint64_t)w->max_ts);
+	sl_put32(p + 24, (uint32_t)(b->npend - 1));
+	sl_put32(p + 28, (uint32_t)b->paylen);
+	sl_put64(p + 32, (uint64_t)b->first_ts);
+	sl_put64(p + 40, (uint64_t)b->max_ts);
 	sl_put32(p + 48, sl_batch_crc(p, len));
 	*lenp = len;
 	return p;
@@ -636,7 +660,8 @@ rotate(sl_writer *w)
 }
 
 static int
-commit_locked(sl_writer *w, uint64_t expect, uint64_t *first)
+commit_locked(sl_writer *w, struct pending *b, uint64_t expect,
+    uint64_t *first)
 {
 	unsigned char *p;
 	size_t len;
@@ -652,11 +677,11 @@ commit_locked(sl_writer *w, uint64_t expect, uint64_t *first)
 	}
 	if (first)
 		*first = w->next;
-	if (w->npend == 0)
+	if (b->npend == 0)
 		return 0;
 	if (w->segend >= w->set.segment_bytes && rotate(w) < 0)
 		return -1;
-	if ((p = seal(w, w->next, &len)) == NULL) {
+	if ((p = seal(w, b, w->next, &len)) == NULL) {
 		seterr(w, "%s", strerror(errno));
 		return -1;
 	}
@@ -680,15 +705,17 @@ commit_locked(sl_writer *w, uint64_t expect, uint64_t *first)
 	w->segend += len;
 	if (first)
 		*first = w->next;
-	w->next += w->npend;
-	if (w->max_ts > w->segmax)
-		w->segmax = w->max_ts;
-	sl_writer_discard(w);
+	w->next += b->npend;
+	if (b->max_ts > w->segmax)
+		w->segmax = b->max_ts;
+	b->npend = 0;
+	b->paylen = 0;
 	return 0;
 }
 
-int
-sl_writer_commit(sl_writer *w, uint64_t expect, uint64_t *first)
+/* Commit batch B under the log's lock. */
+static int
+commit(sl_writer *w, struct pending *b, uint64_t expect, uint64_t *first)
 {
 	int r, e;
 
@@ -700,7 +727,7 @@ sl_writer_commit(sl_writer *w, uint64_t expect, uint64_t *first)
 		seterr(w, "lock: %s", strerror(errno));
 		return -1;
 	}
-	r = commit_locked(w, expect, first);
+	r = commit_locked(w, b, expect, first);
 	e = errno;
 	if (sl_lock(w->lockfd, LOCK_UN) < 0 && r == 0) {
 		seterr(w, "lock: %s", strerror(errno));
@@ -708,6 +735,103 @@ sl_writer_commit(sl_writer *w, uint64_t expect, uint64_t *first)
 	}
 	errno = e;
 	return r;
+}
+
+/* The background commit of the batch in flight. */
+static void *
+committer(void *arg)
+{
+	sl_writer *w = arg;
+
+	w->frc = commit(w, &w->flight, SL_NO_OFFSET, &w->ffirst);
+	w->ferrno = errno;
+	atomic_store_explicit(&w->finished, 1, memory_order_release);
+	return NULL;
+}
+
+int
+sl_writer_wait(sl_writer *w, uint64_t *first, size_t *n)
+{
+	int e;
+
+	*n = 0;
+	if (!w->busy)
+		return 0;
+	if ((e = pthread_join(w->thread, NULL)) != 0) {
+		/* Cannot happen with a thread we made; never guess. */
+		w->broken = 1;
+		seterr(w, "pthread_join: %s", strerror(e));
+		errno = e;
+		return -1;
+	}
+	w->busy = 0;
+	if (w->frc < 0) {
+		w->flight.npend = w->flight.paylen = 0;
+		errno = w->ferrno;
+		return -1;
+	}
+	/* A batch of a huge record leaves a huge buffer: give it back. */
+	if (w->flight.cap > 4 * (SL_BATCH_HDR + SL_BATCH_TARGET)) {
+		free(w->flight.buf);
+		w->flight.buf = NULL;
+		w->flight.cap = 0;
+	}
+	*first = w->ffirst;
+	*n = w->fcount;
+	return 0;
+}
+
+int
+sl_writer_submit(sl_writer *w)
+{
+	struct pending t;
+	int e;
+
+	if (w->busy) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (w->broken) {
+		errno = EIO;
+		return -1;
+	}
+	if (w->fill.npend == 0)
+		return 0;
+	t = w->flight;
+	w->flight = w->fill;
+	w->fill = t;
+	w->fill.npend = w->fill.paylen = 0;
+	w->fcount = w->flight.npend;
+	atomic_store_explicit(&w->finished, 0, memory_order_relaxed);
+	if ((e = pthread_create(&w->thread, NULL, committer, w)) != 0) {
+		/* Nothing was written: take the batch back. */
+		t = w->fill;
+		w->fill = w->flight;
+		w->flight = t;
+		seterr(w, "pthread_create: %s", strerror(e));
+		errno = e;
+		return -1;
+	}
+	w->busy = 1;
+	return 0;
+}
+
+int
+sl_writer_busy(sl_writer *w)
+{
+	return w->busy &&
+	    !atomic_load_explicit(&w->finished, memory_order_acquire);
+}
+
+int
+sl_writer_commit(sl_writer *w, uint64_t expect, uint64_t *first)
+{
+	uint64_t f;
+	size_t n;
+
+	if (sl_writer_wait(w, &f, &n) < 0)
+		return -1;
+	return commit(w, &w->fill, expect, first);
 }
 
 uint64_t
@@ -731,12 +855,17 @@ sl_writer_error(const sl_writer *w)
 int
 sl_writer_close(sl_writer *w)
 {
+	uint64_t f;
+	size_t n;
+
 	if (w == NULL)
 		return 0;
+	sl_writer_wait(w, &f, &n);
 	close_segment(w);
 	if (w->lockfd >= 0)
 		close(w->lockfd);
-	free(w->buf);
+	free(w->fill.buf);
+	free(w->flight.buf);
 	free(w->zbuf);
 	free(w->dir);
 	free(w);

@@ -96,6 +96,96 @@ b"
 	is "$(batches $seg0)" "2 0"
 }
 
+# sizes FILE: each batch of segment FILE as "RECORDS PAYLOAD-BYTES".
+sizes() {
+	python3 -c 'import struct, sys
+d = open(sys.argv[1], "rb").read()
+p = 0
+while p < len(d):
+    n, = struct.unpack_from("<I", d, p + 12)
+    pay, = struct.unpack_from("<I", d, p + 28)
+    print(n, pay)
+    p += struct.unpack_from("<I", d, p + 8)[0]' "$1"
+}
+
+# lines N: N input lines of 100 bytes.
+lines() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "%09d %089d\n", i, i }'; }
+
+# input_read PID BYTES: process PID has read BYTES of its standard input.
+input_read() {
+	[ "$(awk '$1 == "pos:" { print $2 }' "/proc/$1/fdinfo/0")" -eq "$2" ]
+}
+
+@test "logappend: a full batch is synced in the background while the next one grows" {
+	# 4 MB arriving at once.  The first batch (a megabyte) stalls in its
+	# fdatasync; meanwhile logappend reads on and, as the sync has not
+	# finished, lets the next batch grow past a megabyte instead of
+	# waiting.  Nothing else is written before the first sync is done,
+	# and no offset is printed.
+	lines 40000 > in
+	with_fault 'fdatasync:1:stall' env SYNCLOG_FAULT_EXE=logappend \
+	    SYNCLOG_FAULT_GATE="$PWD/gate" logappend -p L <in >out 2>err &
+	wait_until grep -q '^fdatasync:1:stall ' fault.log
+	pid=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' fault.log)
+	wait_until input_read "$pid" "$(stat -c %s in)"
+	set -- $(sizes $seg0)
+	is "$#" 2				# one batch, of a megabyte
+	[ "$2" -ge $((1 << 20)) ] && [ "$2" -lt $(((1 << 20) + 200)) ]
+	is "$(wc -c <out)" 0
+	touch gate
+	wait $!
+	is "$(wc -c <err)" 0
+	is "$(cat out)" "$(seq 0 39999)"
+	sh_ok 'logcat L | cmp - in'
+	set -- $(sizes $seg0)
+	is "$#" 4				# and all the rest in one
+	is "$(($1 + $3))" 40000
+	[ "$4" -gt $((3 << 20)) ]
+}
+
+@test "logappend: a batch that fails in the background keeps the earlier offsets, and nothing follows it" {
+	lines 40000 > in
+	# The second batch's write fails: only the first batch's offsets
+	# are printed, and the log holds exactly those records.
+	with_fault 'pwrite~.log:2:ENOSPC' fails 2 logappend -p L <in
+	stderr_is "logappend: L: 00000000000000000000.log: write: No space left on device"
+	faults_fired 1
+	n=$(printf '%s\n' "$output" | wc -l)
+	[ "$n" -gt 1000 ] && [ "$n" -lt 40000 ]
+	is "$output" "$(seq 0 $((n - 1)))"
+	sh_ok "logcat L | cmp - <(head -n $n in)"
+	# The second batch's sync fails: it is written but never reported,
+	# and no batch is written after it.
+	rm -rf L fault.log
+	with_fault 'fdatasync:2:EIO' fails 2 logappend -p L <in
+	stderr_is "logappend: L: 00000000000000000000.log: fdatasync: Input/output error"
+	faults_fired 1
+	n=$(printf '%s\n' "$output" | wc -l)
+	is "$output" "$(seq 0 $((n - 1)))"
+	set -- $(sizes $seg0)
+	is "$#" 4
+	is "$1" "$n"
+}
+
+@test "logappend: huge records are not held twice: peak memory stays near two records" {
+	# Three 6 MiB records: each is a batch of its own.  While one is
+	# written, the next is read but not encoded until it is done, so the
+	# input buffer and one batch buffer are all that is held (about 2.6
+	# records); holding a second batch would make it 3.5 and more.
+	python3 -c 'import sys
+for c in b"abc":
+    sys.stdout.buffer.write(bytes([c]) * (6 << 20) + b"\n")' > in
+	ok python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdin=open("in", "rb"), check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+	    env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0 \
+	    logappend -m 8M L
+	rss=$output
+	sh_ok 'logcat L | cmp - in'
+	echo "peak RSS $rss KiB" >&2
+	[ "$rss" -lt $((20 * 1024)) ]
+}
+
 @test "logappend: a failed fdatasync prints no offset, exits 2, and the log stays usable" {
 	seq 1 3 | logappend L
 	with_fault 'fdatasync:1:EIO' fails 2 logappend -p L <<<4

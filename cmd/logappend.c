@@ -26,8 +26,6 @@
 
 #define MAX_EXTRA_HEADERS	64
 #define STAMP_EVERY		64	/* records per clock read, at most */
-#define BATCH_TARGET		(1u << 20)	/* bytes that fill a batch */
-#define BATCH_GROW		(4u << 20)	/* while the one before syncs */
 
 static const char *progname = "logappend";
 static struct sl_fmt fmt;
@@ -38,7 +36,7 @@ static size_t nextra;
 static int pflag;			/* -p */
 static uint64_t expect = SL_NO_OFFSET;	/* -x */
 static const char *logpath;
-static uint64_t batch_target, batch_grow;
+static uint64_t batch_target;
 
 static void
 usage(FILE *f)
@@ -193,7 +191,7 @@ main(int argc, char *argv[])
 	};
 	struct sl_record rec;
 	struct sl_header *hbuf = NULL;
-	size_t hcap = 0, b;
+	size_t hcap = 0;
 	sl_writer *w;
 	sl_in *in;
 	int64_t now = 0;
@@ -271,10 +269,9 @@ main(int argc, char *argv[])
 		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());
 	/* Batches of a megabyte, but several to a segment even when the
 	 * segments are small, so that rotation stays close to the size. */
-	batch_grow = sl_writer_settings(w)->segment_bytes / 8;
-	if (batch_grow > BATCH_GROW)
-		batch_grow = BATCH_GROW;
-	batch_target = batch_grow < BATCH_TARGET ? batch_grow : BATCH_TARGET;
+	batch_target = sl_writer_settings(w)->segment_bytes / 8;
+	if (batch_target > (1u << 20))
+		batch_target = 1u << 20;
 	if ((in = sl_in_open(STDIN_FILENO, &fmt,
 	    sl_writer_settings(w)->max_record_bytes)) == NULL)
 		die(2, "stdin: %s", strerror(errno));
@@ -334,16 +331,8 @@ main(int argc, char *argv[])
 				    "with -x");
 			die(2, "%s", strerror(e));
 		}
-		/*
-		 * A full batch goes, unless the one before it is still being
-		 * synced: then it grows with what arrives meanwhile (group
-		 * commit), to four megabytes at most (and an eighth of a
-		 * segment), so that a slow disk costs fewer syncs rather than
-		 * a wait for each.
-		 */
 		if (expect == SL_NO_OFFSET &&
-		    (b = sl_writer_pending_bytes(w)) >= batch_target &&
-		    (b >= batch_grow || !sl_writer_busy(w)))
+		    sl_writer_pending_bytes(w) >= batch_target)
 			submit(w);
 	}
 	commit(w);

@@ -170,9 +170,6 @@ int		 sl_writer_submit(sl_writer *);
  */
 int		 sl_writer_wait(sl_writer *, uint64_t *first, size_t *n);
 
-/* Whether the batch in flight is still being written or synced. */
-int		 sl_writer_busy(sl_writer *);
-
 /* Drop the pending batch. */
 void		 sl_writer_discard(sl_writer *);
 

@@ -42,7 +42,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +82,6 @@ struct sl_writer {
 	struct pending	 flight;	/* the background commit's */
 	pthread_t	 thread;
 	int		 busy;		/* flight is in flight */
-	atomic_int	 finished;	/* and its thread is done */
 	int		 frc, ferrno;	/* its result, */
 	uint64_t	 ffirst;	/* and first offset */
 	size_t		 fcount;	/* its records */
@@ -745,7 +743,6 @@ committer(void *arg)
 
 	w->frc = commit(w, &w->flight, SL_NO_OFFSET, &w->ffirst);
 	w->ferrno = errno;
-	atomic_store_explicit(&w->finished, 1, memory_order_release);
 	return NULL;
 }
 
@@ -802,7 +799,6 @@ sl_writer_submit(sl_writer *w)
 	w->fill = t;
 	w->fill.npend = w->fill.paylen = 0;
 	w->fcount = w->flight.npend;
-	atomic_store_explicit(&w->finished, 0, memory_order_relaxed);
 	if ((e = pthread_create(&w->thread, NULL, committer, w)) != 0) {
 		/* Nothing was written: take the batch back. */
 		t = w->fill;
@@ -814,13 +810,6 @@ sl_writer_submit(sl_writer *w)
 	}
 	w->busy = 1;
 	return 0;
-}
-
-int
-sl_writer_busy(sl_writer *w)
-{
-	return w->busy &&
-	    !atomic_load_explicit(&w->finished, memory_order_acquire);
 }
 
 int

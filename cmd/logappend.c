@@ -308,7 +308,8 @@ main(int argc, char *argv[])
 		}
 		/* Two large batches at once would double the memory a huge
 		 * record needs: let the one in flight finish first. */
-		if (sl_record_size(&rec) > batch_target / 2)
+		if ((rec.nheaders > 0 || rec.valuelen > batch_target / 4) &&
+		    sl_record_size(&rec) > batch_target / 2)
 			collect(w);
 		r = add(w, &rec, &hbuf, &hcap);
 		if (r < 0 && errno == ENOBUFS && expect == SL_NO_OFFSET) {

@@ -91,6 +91,7 @@ struct sl_writer {
 	pthread_t	 thread;
 	void		*stack;		/* its stack, made once */
 	int		 busy;		/* flight is in flight */
+	int		 joinable;	/* in a thread of its own */
 	int		 frc, ferrno;	/* its result, */
 	uint64_t	 ffirst;	/* and first offset */
 	size_t		 fcount;	/* its records */
@@ -776,7 +777,7 @@ sl_writer_wait(sl_writer *w, uint64_t *first, size_t *n)
 	*n = 0;
 	if (!w->busy)
 		return 0;
-	if ((e = pthread_join(w->thread, NULL)) != 0) {
+	if (w->joinable && (e = pthread_join(w->thread, NULL)) != 0) {
 		/* Cannot happen with a thread we made; never guess. */
 		w->broken = 1;
 		seterr(w, "pthread_join: %s", strerror(e));
@@ -839,7 +840,6 @@ int
 sl_writer_submit(sl_writer *w)
 {
 	struct pending t;
-	int e;
 
 	if (w->busy) {
 		errno = EBUSY;
@@ -856,15 +856,11 @@ sl_writer_submit(sl_writer *w)
 	w->fill = t;
 	w->fill.npend = w->fill.paylen = 0;
 	w->fcount = w->flight.npend;
-	if ((e = start_committer(w)) != 0) {
-		/* Nothing was written: take the batch back. */
-		t = w->fill;
-		w->fill = w->flight;
-		w->flight = t;
-		seterr(w, "pthread_create: %s", strerror(e));
-		errno = e;
-		return -1;
-	}
+	/* Without a thread (out of processes, say), commit it here: slower,
+	 * the same result, collected the same way. */
+	w->joinable = start_committer(w) == 0;
+	if (!w->joinable)
+		committer(w);
 	w->busy = 1;
 	return 0;
 }

@@ -169,6 +169,25 @@ input_read() {
 	is "$1" "$n"
 }
 
+@test "logappend: with no thread to spare, full batches are committed in the foreground" {
+	require strace
+	perm_dir
+	chmod 777 .
+	lines 30000 > in
+	# RLIMIT_NPROC of 1 (for an unprivileged user): no thread can be
+	# made, so each full batch is committed by the main thread instead,
+	# with the same result.  (LeakSanitizer needs a thread of its own.)
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	ok unprivileged strace -f -e trace=clone3,clone -o trace \
+	    prlimit --nproc=1 logappend -p L < in
+	is "$output" "$(seq 0 29999)"
+	sh_ok 'logcat L | cmp - in'
+	ok logfsck L
+	[ "$(grep -c 'clone3(.*= -1 EAGAIN' trace)" -ge 3 ]
+	! grep -q 'clone3(.*= [0-9]' trace
+	cd / && rm -rf "$PERM_DIR"
+}
+
 # peak FILE LOG: the peak RSS (KiB) of logappend -m 8M LOG < FILE (ASan's
 # quarantine off: freed memory is given back then, as without it).
 peak() {

@@ -155,9 +155,10 @@ int		 sl_writer_commit(sl_writer *, uint64_t expect, uint64_t *first);
 /*
  * Commit the pending batch in the background, as sl_writer_commit with no
  * EXPECT would, and return at once with an empty pending batch to fill:
- * the write and sync overlap the caller's work.  One batch at most is in
- * flight: -1 with EBUSY while one is, until sl_writer_wait collected it.
- * An empty pending batch is a no-op.
+ * the write and sync overlap the caller's work (when no thread can be
+ * made, the commit runs at once in the caller's).  One batch at most is in
+ * flight: -1 with EBUSY while one is, until sl_writer_wait collected it;
+ * -1 with EIO after a failed sync.  An empty pending batch is a no-op.
  */
 int		 sl_writer_submit(sl_writer *);
 

@@ -659,13 +659,8 @@ seal(sl_writer *w, struct pending *b, uint64_t base, size_t *lenp)
 static int
 rotate(sl_writer *w)
 {
-	char name[64];
-
-	if (datasync(w, w->segfd, w->segbase, w->segend, 1) < 0) {
-		sl_segment_name(name, sizeof name, w->segbase, ".log");
-		seterr(w, "%s: fdatasync: %s", name, strerror(errno));
+	if (datasync(w, w->segfd, w->segbase, w->segend, 1) < 0)
 		return -1;
-	}
 	return load_segment(w, w->next, 1);
 }
 
@@ -707,10 +702,8 @@ commit_locked(sl_writer *w, struct pending *b, uint64_t expect,
 		return -1;
 	}
 	if (!w->nosync && datasync(w, w->segfd, w->segbase,
-	    w->segend + len, 0) < 0) {
-		seterr(w, "%s: fdatasync: %s", name, strerror(errno));
+	    w->segend + len, 0) < 0)
 		return -1;
-	}
 	/*
 	 * The segment is another writer's, which may have made it with -N:
 	 * its name is durable only once the directory is synced.

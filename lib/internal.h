@@ -20,6 +20,10 @@ int	sl_pwrite_full(int fd, const void *buf, size_t len, off_t pos);
 ssize_t	sl_pread_full(int fd, void *buf, size_t len, off_t pos);
 /* fdatasync / fsync, retrying EINTR only (a real failure is final). */
 int	sl_datasync(int fd);
+/* Start writing LEN bytes at POS of FD back to disk, without waiting
+ * (sync_file_range WRITE), retrying EINTR.  0, 1 when the file system
+ * cannot, or -1/errno. */
+int	sl_writeback(int fd, off_t pos, off_t len);
 /* fsync the directory DIR so that entries created in it are durable. */
 int	sl_sync_dir(const char *dir);
 /* Replace PATH atomically with LEN bytes of BUF (temp, fsync, rename,

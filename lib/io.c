@@ -97,6 +97,20 @@ sl_datasync(int fd)
 }
 
 int
+sl_writeback(int fd, off_t pos, off_t len)
+{
+	int r;
+
+	do
+		r = sync_file_range(fd, pos, len, SYNC_FILE_RANGE_WRITE);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && (errno == ENOSYS || errno == EINVAL || errno == ESPIPE ||
+	    errno == EOPNOTSUPP))
+		return 1;
+	return r;
+}
+
+int
 sl_sync_dir(const char *dir)
 {
 	int fd, r, e;

@@ -57,6 +57,7 @@
 
 #define COMMITTER_STACK	(1u << 20)	/* the background commit's */
 #define GUARD		65536		/* below it: a page, whatever its size */
+#define WRITEBACK	(4u << 20)	/* -N: hand the disk this much at once */
 
 /* A batch: header room, then the encoded records. */
 struct pending {
@@ -73,6 +74,8 @@ struct sl_writer {
 	int		 nosync, compress, broken;
 	int		 dirsync;	/* sync the directory before acking */
 	uint64_t	 sbase, send;	/* segment and bytes known synced */
+	uint64_t	 wbbase, wbend;	/* -N: segment and bytes handed to disk */
+	int		 nowb;		/* -N: the file system cannot */
 
 	int		 segfd, idxfd;	/* active segment and its index */
 	uint64_t	 segbase;
@@ -143,6 +146,46 @@ datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 		errno = e;
 	}
 	return r;
+}
+
+/*
+ * -N: start writing the active segment's first END bytes to disk, without
+ * waiting, once WRITEBACK bytes have gathered since the last time.  The
+ * segment is synced when it rotates; were all its pages still dirty then,
+ * that one fdatasync would wait for the whole segment (a third of the
+ * time -N took to append a million records, measured), while the disk
+ * can as well write them as they come.  A trickle is left to the kernel's
+ * own writeback.  An I/O error reported here is final, as a failed sync.
+ */
+static int
+writeback(sl_writer *w, uint64_t end)
+{
+	char name[64];
+	int e;
+
+	if (w->nowb)
+		return 0;
+	if (w->wbbase != w->segbase || w->wbend > end) {
+		w->wbbase = w->segbase;
+		w->wbend = 0;
+	}
+	if (end - w->wbend < WRITEBACK)
+		return 0;
+	switch (sl_writeback(w->segfd, (off_t)w->wbend,
+	    (off_t)(end - w->wbend))) {
+	case 0:
+		w->wbend = end;
+		return 0;
+	case 1:
+		w->nowb = 1;
+		return 0;
+	}
+	e = errno;
+	w->broken = 1;
+	sl_segment_name(name, sizeof name, w->segbase, ".log");
+	seterr(w, "%s: sync_file_range: %s", name, strerror(e));
+	errno = e;
+	return -1;
 }
 
 static int
@@ -701,8 +744,8 @@ commit_locked(sl_writer *w, struct pending *b, uint64_t expect,
 		seterr(w, "%s: write: %s", name, strerror(errno));
 		return -1;
 	}
-	if (!w->nosync && datasync(w, w->segfd, w->segbase,
-	    w->segend + len, 0) < 0)
+	if (w->nosync ? writeback(w, w->segend + len) < 0 :
+	    datasync(w, w->segfd, w->segbase, w->segend + len, 0) < 0)
 		return -1;
 	/*
 	 * The segment is another writer's, which may have made it with -N:

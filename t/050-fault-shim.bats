@@ -123,6 +123,17 @@ fsync 0"
 	faults_fired 1 '^fsync:1:EIO '
 }
 
+@test "fault: sync_file_range fails at its count, and goes through otherwise" {
+	with_fault 'sync_file_range:2:EIO' ok "$P" open:f write:3 syncrange \
+	    syncrange syncrange
+	output_is "open 0
+write 3
+syncrange 0
+syncrange -1 EIO
+syncrange 0"
+	faults_fired 1 "^sync_file_range:2:EIO pid=[0-9]+ path=$BATS_TEST_TMPDIR/f\$"
+}
+
 @test "fault: directories count for @dir only" {
 	mkdir d
 	with_fault 'fsync:1:EIO' ok "$P" opendir:d fsync open:d/f fsync

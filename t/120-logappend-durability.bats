@@ -413,6 +413,55 @@ a"
 	faults_fired 0
 }
 
+# handed FILE: the sync_file_range calls in strace output FILE, one line
+# each, "OFFSET LENGTH FLAGS RESULT", for the calls on the segment.
+handed() {
+	sed -n 's/.*sync_file_range([0-9]*, \([0-9]*\), \([0-9]*\), \([A-Z_|]*\)) *= \(.*\)/\1 \2 \3 \4/p' "$1"
+}
+
+@test "logappend -N hands the disk what it wrote, 4 MiB at a time, without waiting" {
+	require strace
+	# 100,000 records in batches of 1048691 bytes (8257 records): the
+	# 4th, 8th and 12th batches take what is written past 4 MiB each.
+	lines 100000 > in
+	ok strace -f -e trace=sync_file_range,fdatasync,fsync -o trace \
+	    logappend -N L < in
+	sh_ok 'logcat L | cmp - in'
+	is "$(handed trace)" "0 4194764 SYNC_FILE_RANGE_WRITE 0
+4194764 4194764 SYNC_FILE_RANGE_WRITE 0
+8389528 4194764 SYNC_FILE_RANGE_WRITE 0"
+	# Nothing waits for the disk (a new log syncs only its settings).
+	is "$(grep -c 'fdatasync(' trace)" 0
+	# The durable mode syncs every batch and hands nothing over.
+	rm -rf L
+	ok strace -f -e trace=sync_file_range -o trace logappend L < in
+	is "$(grep -c sync_file_range trace)" 0
+	# A trickle is left to the kernel.
+	rm -rf L
+	ok strace -f -e trace=sync_file_range -o trace logappend -N L \
+	    < <(lines 100; sleep 0.05; lines 100)
+	is "$(grep -c sync_file_range trace)" 0
+}
+
+@test "logappend -N: an I/O error reported by the hand-over stops it like a failed sync" {
+	lines 100000 > in
+	with_fault 'sync_file_range:1:EIO' fails 2 logappend -N -p L < in
+	stderr_is "logappend: L: 00000000000000000000.log: sync_file_range: Input/output error"
+	faults_fired 1
+	# The batches before are acknowledged; the fourth is written, not
+	# acknowledged, and nothing follows it.
+	is "$output" "$(seq 0 24770)"
+	is "$(sizes $seg0 | awk '{ print $1 }' | tr '\n' ' ')" "8257 8257 8257 8257 "
+	sh_ok "logcat L | cmp - <(head -n 33028 in)"
+}
+
+@test "logappend -N on a file system without sync_file_range asks once and goes on" {
+	lines 100000 > in
+	with_fault 'sync_file_range:1:ENOSYS:forever' ok logappend -N L < in
+	faults_fired 1
+	sh_ok 'logcat L | cmp - in'
+}
+
 @test "logappend -N: records survive the writer being killed" {
 	seq 1 3 | logappend L
 	with_fault 'pwrite~.log:2:killafter' expect 137 logappend -N -p L \

@@ -7,8 +7,8 @@
  *
  *	CALL[@TYPE][~SUBSTR]:N:ACTION[:forever]
  *
- * CALL	write pwrite writev read pread fsync fdatasync ftruncate (calls on
- *	a descriptor); open (only opens that may create: O_CREAT, O_TMPFILE,
+ * CALL	write pwrite writev read pread fsync fdatasync ftruncate
+ *	sync_file_range (calls on a descriptor); open (only opens that may create: O_CREAT, O_TMPFILE,
  *	creat), mkdir, rename, unlink (unlink and unlinkat; calls on a
  *	path).
  * TYPE	for descriptor calls, which descriptors count: file (the default:
@@ -59,14 +59,14 @@
 
 enum call {
 	C_WRITE, C_PWRITE, C_WRITEV, C_READ, C_PREAD, C_FSYNC, C_FDATASYNC,
-	C_FTRUNCATE,
+	C_FTRUNCATE, C_SYNCRANGE,
 	C_OPEN, C_MKDIR, C_RENAME, C_UNLINK,	/* calls on a path from here */
 	NCALLS
 };
 
 static const char *const callnames[NCALLS] = {
 	"write", "pwrite", "writev", "read", "pread", "fsync", "fdatasync",
-	"ftruncate", "open", "mkdir", "rename", "unlink"
+	"ftruncate", "sync_file_range", "open", "mkdir", "rename", "unlink"
 };
 
 enum type { T_FILE, T_DIR, T_STD, T_PIPE, T_ANY };
@@ -569,6 +569,16 @@ fdatasync(int fd)
 	if (f == FAIL)
 		return -1;
 	DONE(f, NEXT(fdatasync)(fd));
+}
+
+int
+sync_file_range(int fd, off64_t off, off64_t len, unsigned flags)
+{
+	enum fate f = decide(C_SYNCRANGE, fd, NULL, NULL);
+
+	if (f == FAIL)
+		return -1;
+	DONE(f, NEXT(sync_file_range)(fd, off, len, flags));
 }
 
 int

@@ -8,6 +8,7 @@
  *	mkdir:PATH	open:PATH (O_RDWR|O_CREAT|O_TRUNC)	reopen:PATH (O_RDWR)
  *	opendir:PATH	write:N		pwrite:N (at 0)		writev:N
  *	read:N		pread:N (at 0)	fsync	fdatasync	ftruncate:N
+ *	syncrange (sync_file_range WRITE of the whole file)
  *	rename:FROM:TO	close		stdout:TEXT (write(2) to descriptor 1)
  *
  * The open, reopen and opendir operations make their descriptor the
@@ -106,6 +107,8 @@ run(char *op)
 		rv = fsync(cur);
 	else if (strcmp(op, "fdatasync") == 0 && !arg)
 		rv = fdatasync(cur);
+	else if (strcmp(op, "syncrange") == 0 && !arg)
+		rv = sync_file_range(cur, 0, 0, SYNC_FILE_RANGE_WRITE);
 	else if (strcmp(op, "ftruncate") == 0)
 		rv = ftruncate(cur, (off_t)size(op, arg));
 	else if (strcmp(op, "rename") == 0 && arg &&

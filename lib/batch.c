@@ -12,14 +12,10 @@
 
 #include "internal.h"
 
-/* The record's fixed fields: length, delta, timestamp, key and value
- * lengths, header count. */
-#define REC_FIXED	(4 + 4 + 8 + 4 + 4 + 4)
-
 size_t
 sl_record_size(const struct sl_record *r)
 {
-	size_t n = REC_FIXED + (r->key ? r->keylen : 0) +
+	size_t n = SL_REC_FIXED + (r->key ? r->keylen : 0) +
 	    (r->value ? r->valuelen : 0);
 
 	for (size_t i = 0; i < r->nheaders; i++)
@@ -195,7 +191,7 @@ sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
 
 	if (c->left == 0)
 		return p == c->end ? 0 : -1;
-	if (c->end - p < REC_FIXED)
+	if (c->end - p < SL_REC_FIXED)
 		return -1;
 	reclen = sl_get32(p);
 	if ((size_t)(c->end - p - 4) < reclen)

@@ -1030,11 +1030,11 @@ consume(sl_in *in, size_t n)
 		in->start = in->end = 0;
 }
 
-static int
+static inline int
 check_size(sl_in *in, const struct sl_record *r, const char *where,
     uint64_t n)
 {
-	if (sl_record_size(r) > in->max_record)
+	if (sl_rec_size(r) > in->max_record)
 		return sl_rf_toolarge(in, where, n);
 	return 0;
 }

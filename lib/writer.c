@@ -580,7 +580,7 @@ fail:
 int
 sl_writer_add(sl_writer *w, const struct sl_record *r)
 {
-	size_t size = sl_record_size(r), need;
+	size_t size = sl_rec_size(r), need;
 	struct pending *b = &w->fill;
 	struct sl_record rec;
 

@@ -98,27 +98,30 @@ print_offsets(uint64_t first, size_t n)
 	}
 }
 
-/* Wait for the batch in flight, if any, and print its offsets. */
+/* Wait for the batches in the background, if any, and print their
+ * offsets, in order; with ONE, for the oldest only. */
 static void
-collect(sl_writer *w)
+collect(sl_writer *w, int one)
 {
 	uint64_t first;
 	size_t n;
 
-	if (sl_writer_wait(w, &first, &n) < 0)
-		die(2, "%s: %s", logpath, sl_writer_error(w));
-	print_offsets(first, n);
+	do {
+		if (sl_writer_wait(w, &first, &n) < 0)
+			die(2, "%s: %s", logpath, sl_writer_error(w));
+		print_offsets(first, n);
+	} while (!one && sl_writer_outstanding(w) > 0);
 }
 
-/* Write the pending batch and print its offsets, those of the batch in
- * flight first. */
+/* Write the pending batch and print its offsets, those of the batches
+ * in the background first. */
 static void
 commit(sl_writer *w)
 {
 	size_t n = sl_writer_pending(w);
 	uint64_t first;
 
-	collect(w);
+	collect(w, 0);
 	if (sl_writer_commit(w, expect, &first) < 0) {
 		if (errno == ESTALE)
 			die(1, "%s: %s", logpath, sl_writer_error(w));
@@ -129,17 +132,20 @@ commit(sl_writer *w)
 
 /*
  * A full batch while more input is ready: write it in the background and
- * go on reading (the writer keeps one batch in flight, so the previous
- * one is collected first).  A pause in the input commits in the
- * foreground instead, so that offsets are printed, and the input read
- * again, only once what came before is durable.
+ * go on reading.  It is queued behind the batch in flight, if any, which
+ * is collected then (two batches at most are outstanding), so that the
+ * writer goes from one to the next without waiting for us.  A pause in
+ * the input commits in the foreground instead, so that offsets are
+ * printed, and the input read again, only once what came before is
+ * durable.
  */
 static void
 submit(sl_writer *w)
 {
-	collect(w);
 	if (sl_writer_submit(w) < 0)
 		die(2, "%s: %s", logpath, sl_writer_error(w));
+	if (sl_writer_outstanding(w) > 1)
+		collect(w, 1);
 }
 
 /* Add REC with -k and -H applied; headers are copied by the writer. */
@@ -310,7 +316,7 @@ main(int argc, char *argv[])
 		 * record needs: let the one in flight finish first. */
 		if ((rec.nheaders > 0 || rec.valuelen > batch_target / 4) &&
 		    sl_record_size(&rec) > batch_target / 2)
-			collect(w);
+			collect(w, 0);
 		/* add's work is for -k and -H; a call that does nothing
 		 * else costs a tenth of a record's (callgrind). */
 		r = keyopt == NULL && nextra == 0 ? sl_writer_add(w, &rec) :

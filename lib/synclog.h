@@ -156,18 +156,24 @@ int		 sl_writer_commit(sl_writer *, uint64_t expect, uint64_t *first);
  * Commit the pending batch in the background, as sl_writer_commit with no
  * EXPECT would, and return at once with an empty pending batch to fill:
  * the write and sync overlap the caller's work (when no thread can be
- * made, the commit runs at once in the caller's).  One batch at most is in
- * flight: -1 with EBUSY while one is, until sl_writer_wait collected it;
- * -1 with EIO after a failed sync.  An empty pending batch is a no-op.
+ * made, the commit runs at once in the caller's).  Batches are committed
+ * in the order submitted, each only once the one before is synced, and
+ * none after one that failed (those report ECANCELED).  Two at most are
+ * outstanding (submitted, not yet collected by sl_writer_wait): -1 with
+ * EBUSY beyond; -1 with EIO after a failed sync.  An empty pending batch
+ * is a no-op.
  */
 int		 sl_writer_submit(sl_writer *);
 
+/* The number of batches submitted and not yet collected. */
+size_t		 sl_writer_outstanding(const sl_writer *);
+
 /*
- * Wait for the batch in flight, if any: *N is its number of records (0
- * when none was in flight) and *FIRST its first offset, durable unless
- * nosync.  -1 when its commit failed (errno and message as for
- * sl_writer_commit; nothing of it was reported).  sl_writer_commit and
- * sl_writer_close wait too, but drop what they collect.
+ * Wait for the oldest outstanding batch, if any: *N is its number of
+ * records (0 when none was outstanding) and *FIRST its first offset,
+ * durable unless nosync.  -1 when its commit failed (errno and message as
+ * for sl_writer_commit; nothing of it was reported).  sl_writer_commit
+ * and sl_writer_close wait for all, but drop what they collect.
  */
 int		 sl_writer_wait(sl_writer *, uint64_t *first, size_t *n);
 

@@ -28,13 +28,17 @@
  *   have used -N, which syncs no directory.
  *
  * A batch can also be committed in the background (sl_writer_submit): a
- * thread takes it through the same steps while the caller fills the next
- * one, so that encoding overlaps the write and the sync.  There are two
- * batch buffers, the one being filled and the one in flight, and at most
- * one batch in flight: the next is handed over only after the thread that
- * wrote (and synced) the previous one was joined, which keeps the rule
- * above.  While a batch is in flight the thread owns everything but the
- * filling batch and the settings.
+ * thread of the writer's, started at the first, takes it through the same
+ * steps while the caller fills the next one, so that encoding overlaps the
+ * write and the sync.  Batches are committed one at a time, in the order
+ * they were handed over: one in flight and at most one queued behind it,
+ * which the thread takes as soon as the one before is synced (with no
+ * wake-up of the caller's in between), and never after a failure.  There
+ * are two batch buffers: the caller gets the one of a finished batch back
+ * when it collects that batch (sl_writer_wait).  The thread owns
+ * everything but the filling batch and the settings while anything is
+ * outstanding; the queue, the results and the spare buffer are under the
+ * mutex.
  */
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -55,8 +59,6 @@
 
 #include "internal.h"
 
-#define COMMITTER_STACK	(1u << 20)	/* the background commit's */
-#define GUARD		65536		/* below it: a page, whatever its size */
 #define WRITEBACK	(4u << 20)	/* -N: hand the disk this much at once */
 
 /* A batch: header room, then the encoded records. */
@@ -90,14 +92,26 @@ struct sl_writer {
 	struct sl_window win;
 
 	struct pending	 fill;		/* sl_writer_add's */
-	struct pending	 flight;	/* the background commit's */
+	struct pending	 flight;	/* the committer's */
+	/* The background commit: the committer thread, its queue of one
+	 * batch, the buffer it gives back, and the results, oldest at
+	 * rhead (outstanding: submitted, not yet collected). */
 	pthread_t	 thread;
-	void		*stack;		/* its stack, made once */
-	int		 busy;		/* flight is in flight */
-	int		 joinable;	/* in a thread of its own */
-	int		 frc, ferrno;	/* its result, */
-	uint64_t	 ffirst;	/* and first offset */
-	size_t		 fcount;	/* its records */
+	int		 running;	/* the thread exists */
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 work, done;
+	struct pending	 queued;	/* handed over, not yet taken (mu) */
+	int		 nqueued;	/* (mu) */
+	int		 quit;		/* (mu) */
+	int		 cfailed;	/* a background commit failed (mu) */
+	struct pending	 spare;		/* a finished batch's buffer (mu) */
+	struct result {
+		int	 finished;	/* (mu) */
+		int	 rc, err;
+		uint64_t first;
+		size_t	 n;
+	}		 res[2];
+	unsigned	 rhead, outstanding;
 	unsigned char	*zbuf;
 	size_t		 zcap;
 	char		 err[768];
@@ -515,6 +529,15 @@ sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 		free(w);
 		return NULL;
 	}
+	if ((e = pthread_mutex_init(&w->mu, NULL)) != 0 ||
+	    (e = pthread_cond_init(&w->work, NULL)) != 0 ||
+	    (e = pthread_cond_init(&w->done, NULL)) != 0) {
+		/* Not with the default attributes on Linux. */
+		sl_set_open_error("%s: %s", dir, strerror(e));
+		free(w->dir);
+		free(w);
+		return NULL;
+	}
 	w->segfd = w->idxfd = w->lockfd = -1;
 	w->nosync = o ? o->nosync : 0;
 	w->compress = o ? o->compress : 0;
@@ -794,90 +817,132 @@ commit(sl_writer *w, struct pending *b, uint64_t expect, uint64_t *first)
 	return r;
 }
 
-/* The background commit of the batch in flight. */
+/* The result slot of the batch submitted after the I-th outstanding. */
+static struct result *
+slot(sl_writer *w, unsigned i)
+{
+	return &w->res[(w->rhead + i) % 2];
+}
+
+/*
+ * The committer thread: it commits the queued batch, records the result
+ * in the oldest unfinished slot, gives the buffer back, and takes the
+ * next one at once if it is queued already.  After a failure it takes
+ * nothing more: a batch queued then is reported cancelled (ECANCELED),
+ * nothing of it written, so no batch is ever written after one that
+ * failed.
+ */
 static void *
 committer(void *arg)
 {
 	sl_writer *w = arg;
+	struct result *r;
+	uint64_t first = 0;
+	int rc, e;
 
-	w->frc = commit(w, &w->flight, SL_NO_OFFSET, &w->ffirst);
-	w->ferrno = errno;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->nqueued && !w->quit)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (!w->nqueued)
+			break;
+		w->flight = w->queued;
+		memset(&w->queued, 0, sizeof w->queued);
+		w->nqueued = 0;
+		pthread_cond_signal(&w->done);
+		/* The slot: the first unfinished one. */
+		r = w->res[w->rhead].finished ? &w->res[(w->rhead + 1) % 2] :
+		    &w->res[w->rhead];
+		if (w->cfailed) {
+			rc = -1;
+			e = ECANCELED;
+		} else {
+			pthread_mutex_unlock(&w->mu);
+			rc = commit(w, &w->flight, SL_NO_OFFSET, &first);
+			e = errno;
+			pthread_mutex_lock(&w->mu);
+			w->cfailed = rc < 0;
+		}
+		r->rc = rc;
+		r->err = e;
+		r->first = first;
+		r->finished = 1;
+		/* The buffer goes back to the caller, emptied. */
+		w->flight.npend = w->flight.paylen = 0;
+		if (w->spare.buf == NULL)
+			w->spare = w->flight;
+		else
+			free(w->flight.buf);
+		memset(&w->flight, 0, sizeof w->flight);
+		pthread_cond_signal(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
 int
 sl_writer_wait(sl_writer *w, uint64_t *first, size_t *n)
 {
-	int e;
+	struct result r;
 
 	*n = 0;
-	if (!w->busy)
+	if (w->outstanding == 0)
 		return 0;
-	if (w->joinable && (e = pthread_join(w->thread, NULL)) != 0) {
-		/* Cannot happen with a thread we made; never guess. */
-		w->broken = 1;
-		seterr(w, "pthread_join: %s", strerror(e));
-		errno = e;
-		return -1;
+	pthread_mutex_lock(&w->mu);
+	while (!w->res[w->rhead].finished)
+		pthread_cond_wait(&w->done, &w->mu);
+	r = w->res[w->rhead];
+	w->res[w->rhead].finished = 0;
+	w->rhead = (w->rhead + 1) % 2;
+	w->outstanding--;
+	if (w->fill.buf == NULL) {
+		w->fill = w->spare;
+		memset(&w->spare, 0, sizeof w->spare);
 	}
-	w->busy = 0;
-	if (w->frc < 0) {
-		w->flight.npend = w->flight.paylen = 0;
-		errno = w->ferrno;
-		return -1;
-	}
+	pthread_mutex_unlock(&w->mu);
 	/* A batch of a huge record leaves a huge buffer: give it back. */
-	if (w->flight.cap > 4 * (SL_BATCH_HDR + SL_BATCH_TARGET)) {
-		free(w->flight.buf);
-		w->flight.buf = NULL;
-		w->flight.cap = 0;
+	if (w->fill.npend == 0 &&
+	    w->fill.cap > 4 * (SL_BATCH_HDR + SL_BATCH_TARGET)) {
+		free(w->fill.buf);
+		memset(&w->fill, 0, sizeof w->fill);
 	}
-	*first = w->ffirst;
-	*n = w->fcount;
+	if (r.rc < 0) {
+		errno = r.err;
+		if (r.err == ECANCELED)
+			seterr(w, "a batch before failed");
+		return -1;
+	}
+	*first = r.first;
+	*n = r.n;
 	return 0;
 }
 
-/*
- * A thread per batch, on a stack of our own made once: glibc gives back
- * the unused part of a stack it made (madvise) when its thread exits,
- * which costs every other core a TLB flush, batch after batch (perf).
- */
+/* Start the committer thread, unless it runs already; 0 or an errno. */
 static int
 start_committer(sl_writer *w)
 {
-	pthread_attr_t a;
 	int e;
 
-	if (w->stack == NULL) {
-		/* With a guard page below it, as glibc's have. */
-		void *s = mmap(NULL, GUARD + COMMITTER_STACK,
-		    PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-
-		if (s == MAP_FAILED)
-			return errno;
-		if (mprotect(s, GUARD, PROT_NONE) == -1) {
-			e = errno;
-			munmap(s, GUARD + COMMITTER_STACK);
-			return e;
-		}
-		w->stack = s;
-	}
-	if ((e = pthread_attr_init(&a)) != 0)
+	if (w->running)
+		return 0;
+	if ((e = pthread_create(&w->thread, NULL, committer, w)) != 0)
 		return e;
-	if ((e = pthread_attr_setstack(&a, (char *)w->stack + GUARD,
-	    COMMITTER_STACK)) == 0)
-		e = pthread_create(&w->thread, &a, committer, w);
-	pthread_attr_destroy(&a);
-	return e;
+	w->running = 1;
+	return 0;
+}
+
+size_t
+sl_writer_outstanding(const sl_writer *w)
+{
+	return w->outstanding;
 }
 
 int
 sl_writer_submit(sl_writer *w)
 {
-	struct pending t;
+	struct result *r;
 
-	if (w->busy) {
+	if (w->outstanding > 1) {
 		errno = EBUSY;
 		return -1;
 	}
@@ -887,17 +952,40 @@ sl_writer_submit(sl_writer *w)
 	}
 	if (w->fill.npend == 0)
 		return 0;
-	t = w->flight;
-	w->flight = w->fill;
-	w->fill = t;
-	w->fill.npend = w->fill.paylen = 0;
-	w->fcount = w->flight.npend;
+	r = slot(w, w->outstanding);
+	r->n = w->fill.npend;
 	/* Without a thread (out of processes, say), commit it here: slower,
 	 * the same result, collected the same way. */
-	w->joinable = start_committer(w) == 0;
-	if (!w->joinable)
-		committer(w);
-	w->busy = 1;
+	if (start_committer(w) != 0) {
+		if (w->cfailed) {
+			r->rc = -1;
+			r->err = ECANCELED;
+		} else {
+			r->rc = commit(w, &w->fill, SL_NO_OFFSET, &r->first);
+			r->err = errno;
+			w->cfailed = r->rc < 0;
+		}
+		r->finished = 1;
+		w->fill.npend = w->fill.paylen = 0;
+		w->outstanding++;
+		return 0;
+	}
+	/* Hand the batch over; the next is filled in the buffer the
+	 * committer gives back, or a new one. */
+	pthread_mutex_lock(&w->mu);
+	/* The one before may not be taken yet. */
+	while (w->nqueued)
+		pthread_cond_wait(&w->done, &w->mu);
+	w->queued = w->fill;
+	w->nqueued = 1;
+	w->outstanding++;
+	if (w->spare.buf != NULL) {
+		w->fill = w->spare;
+		memset(&w->spare, 0, sizeof w->spare);
+	} else
+		memset(&w->fill, 0, sizeof w->fill);
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
 	return 0;
 }
 
@@ -906,9 +994,17 @@ sl_writer_commit(sl_writer *w, uint64_t expect, uint64_t *first)
 {
 	uint64_t f;
 	size_t n;
+	int rc = 0, e = 0;
 
-	if (sl_writer_wait(w, &f, &n) < 0)
+	while (w->outstanding > 0)
+		if (sl_writer_wait(w, &f, &n) < 0 && rc == 0) {
+			rc = -1;
+			e = errno;
+		}
+	if (rc < 0) {
+		errno = e;
 		return -1;
+	}
 	return commit(w, &w->fill, expect, first);
 }
 
@@ -938,14 +1034,25 @@ sl_writer_close(sl_writer *w)
 
 	if (w == NULL)
 		return 0;
-	sl_writer_wait(w, &f, &n);
+	while (w->outstanding > 0)
+		sl_writer_wait(w, &f, &n);
+	if (w->running) {
+		pthread_mutex_lock(&w->mu);
+		w->quit = 1;
+		pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+	}
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->done);
+	pthread_mutex_destroy(&w->mu);
 	close_segment(w);
 	if (w->lockfd >= 0)
 		close(w->lockfd);
 	free(w->fill.buf);
 	free(w->flight.buf);
-	if (w->stack != NULL)
-		munmap(w->stack, GUARD + COMMITTER_STACK);
+	free(w->queued.buf);
+	free(w->spare.buf);
 	free(w->zbuf);
 	free(w->dir);
 	free(w);

@@ -323,3 +323,21 @@ write -1 EIO"
 	[ "$status" -ne 0 ]
 	faults_fired 0
 }
+
+@test "fault: stall waits for the gate, then makes the call; stall-ERRNO then fails it" {
+	export SYNCLOG_FAULT_GATE=$PWD/gate
+	with_fault 'fdatasync:1:stall,fsync:1:stall-EIO' "$P" open:f write:3 \
+	    fdatasync fsync >out &
+	wait_until grep -q '^fdatasync:1:stall ' fault.log
+	# Held at the gate: nothing reported yet past the write.
+	is "$(cat out)" "open 0
+write 3"
+	touch gate
+	wait $!
+	is "$(cat out)" "open 0
+write 3
+fdatasync 0
+fsync -1 EIO"
+	faults_fired 1 '^fdatasync:1:stall '
+	faults_fired 1 '^fsync:1:stall-EIO '
+}

@@ -145,6 +145,34 @@ input_read() {
 	is "$(sizes $seg0 | awk '{ print $1 }' | tr '\n' ' ')" "8257 8257 8257 8257 6972 "
 }
 
+# blocked PID: the main thread of PID waits in futex(2) (x86_64's 202),
+# which logappend's does only to wait for the writer's thread.
+blocked() {
+	local nr
+	read -r nr _ <"/proc/$1/task/$1/syscall" && [ "$nr" = 202 ]
+}
+
+@test "logappend: a full batch queued behind one whose sync fails is never written" {
+	lines 40000 > in
+	# The first batch's sync stalls, then fails.  Meanwhile the second
+	# batch is read and queued behind it, and logappend waits for the
+	# first: the queued one must not be written after the failure.
+	with_fault 'fdatasync:1:stall-EIO' env SYNCLOG_FAULT_EXE=logappend \
+	    SYNCLOG_FAULT_GATE="$PWD/gate" logappend -p L <in >out 2>err &
+	wait_until grep -q '^fdatasync:1:stall-EIO ' fault.log
+	pid=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' fault.log)
+	wait_until input_read "$pid" 1651400
+	wait_until blocked "$pid"
+	touch gate
+	rc=0
+	wait $! || rc=$?
+	is "$rc" 2
+	is "$(cat err)" "logappend: L: 00000000000000000000.log: fdatasync: Input/output error"
+	is "$(wc -c <out)" 0
+	faults_fired 1
+	is "$(sizes $seg0)" "8257 1048639"
+}
+
 @test "logappend: a batch that fails in the background keeps the earlier offsets, and nothing follows it" {
 	lines 40000 > in
 	# The second batch's write fails: only the first batch's offsets

@@ -24,7 +24,8 @@
  *	the call, then SIGKILL; "stall": wait until the file named by
  *	SYNCLOG_FAULT_GATE exists (checked every 5 ms, for 60 s at most),
  *	then make the call, so a test can look at the world while a call,
- *	a slow fsync say, is in progress.
+ *	a slow fsync say, is in progress; "stall-ERRNO": wait so, then
+ *	fail with ERRNO.
  *
  * SYNCLOG_FAULT_LOG=FILE appends one line per injected fault,
  * "CALL[@TYPE][~SUBSTR]:N:ACTION pid=PID path=PATH", written before the
@@ -70,7 +71,7 @@ static const char *const callnames[NCALLS] = {
 };
 
 enum type { T_FILE, T_DIR, T_STD, T_PIPE, T_ANY };
-enum action { A_ERRNO, A_SHORT, A_KILL, A_KILLAFTER, A_STALL };
+enum action { A_ERRNO, A_SHORT, A_KILL, A_KILLAFTER, A_STALL, A_STALLFAIL };
 /* What a wrapper does with its call. */
 enum fate { GO, FAIL, SHORT, GO_KILL };
 
@@ -190,7 +191,11 @@ parse_action(struct rule *r, char *s)
 		r->action = s[4] ? A_KILLAFTER : A_KILL;
 		return 0;
 	}
-	r->action = A_ERRNO;
+	if (strncmp(s, "stall-", 6) == 0) {
+		r->action = A_STALLFAIL;
+		s += 6;
+	} else
+		r->action = A_ERRNO;
 	for (i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
 		if (strcmp(s, errnames[i].name) == 0) {
 			r->err = errnames[i].err;
@@ -432,6 +437,10 @@ decide(enum call c, int fd, const char *path, const char *path2)
 		stall();
 		errno = saved;
 		return GO;
+	case A_STALLFAIL:
+		stall();
+		errno = hit->err;
+		return FAIL;
 	default:
 		return GO_KILL;
 	}

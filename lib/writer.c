@@ -880,6 +880,21 @@ committer(void *arg)
 	return NULL;
 }
 
+/*
+ * With the mutex held and no buffer to fill: take the spare one, unless a
+ * batch of a huge record made it huge; then give it back to the system.
+ */
+static void
+take_spare(sl_writer *w)
+{
+	if (w->spare.cap > 4 * (SL_BATCH_HDR + SL_BATCH_TARGET)) {
+		free(w->spare.buf);
+		memset(&w->spare, 0, sizeof w->spare);
+	}
+	w->fill = w->spare;
+	memset(&w->spare, 0, sizeof w->spare);
+}
+
 int
 sl_writer_wait(sl_writer *w, uint64_t *first, size_t *n)
 {
@@ -895,10 +910,8 @@ sl_writer_wait(sl_writer *w, uint64_t *first, size_t *n)
 	w->res[w->rhead].finished = 0;
 	w->rhead = (w->rhead + 1) % 2;
 	w->outstanding--;
-	if (w->fill.buf == NULL) {
-		w->fill = w->spare;
-		memset(&w->spare, 0, sizeof w->spare);
-	}
+	if (w->fill.buf == NULL)
+		take_spare(w);
 	pthread_mutex_unlock(&w->mu);
 	/* A batch of a huge record leaves a huge buffer: give it back. */
 	if (w->fill.npend == 0 &&
@@ -979,11 +992,7 @@ sl_writer_submit(sl_writer *w)
 	w->queued = w->fill;
 	w->nqueued = 1;
 	w->outstanding++;
-	if (w->spare.buf != NULL) {
-		w->fill = w->spare;
-		memset(&w->spare, 0, sizeof w->spare);
-	} else
-		memset(&w->fill, 0, sizeof w->fill);
+	take_spare(w);
 	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 	return 0;

@@ -396,9 +396,12 @@ for i in range(8000):
 }
 
 @test "logseek: damage in a sealed segment is reported, exit 1" {
+	# From a file: a pipe's pauses would cut batches where they fall, and
+	# byte 3000 must be inside a batch, not in its header.
 	python3 -c '
 for i in range(3000):
-    print("{\"timestamp\":%d,\"value\":\"%d\"}" % (1000 + i, i))' | logappend -J -s 8K L
+    print("{\"timestamp\":%d,\"value\":\"%d\"}" % (1000 + i, i))' > in
+	logappend -J -s 8K L < in
 	seg=L/00000000000000000000.log
 	python3 -c 'import sys
 with open(sys.argv[1], "r+b") as h:

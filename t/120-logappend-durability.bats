@@ -123,18 +123,26 @@ input_read() {
 	[ "$(awk '$1 == "pos:" { print $2 }' "/proc/$1/fdinfo/0")" -ge "$2" ]
 }
 
-@test "logappend: a full batch is synced in the background while the next one is read" {
-	# 4 MB arriving at once.  The first batch (a megabyte, 8257 records)
-	# stalls in its fdatasync; meanwhile logappend reads the next batch
-	# (to input byte 1651400, past what its 256 KiB input buffer could
-	# hold without it).  Nothing else is written before the first sync
-	# is done, and no offset is printed.
-	lines 40000 > in
-	with_fault 'fdatasync:1:stall' env SYNCLOG_FAULT_EXE=logappend \
+# stalled ACTION: start logappend -p L <in >out 2>err in the background
+# with the first fdatasync held at the gate (ACTION stall or stall-ERRNO),
+# and wait until it is held there and has read two batches of input (to
+# byte 1651400, past what its 256 KiB input buffer could hold without
+# the second); $pid is logappend's.
+stalled() {
+	with_fault "fdatasync:1:$1" env SYNCLOG_FAULT_EXE=logappend \
 	    SYNCLOG_FAULT_GATE="$PWD/gate" logappend -p L <in >out 2>err &
-	wait_until grep -q '^fdatasync:1:stall ' fault.log
+	wait_until grep -q "^fdatasync:1:$1 " fault.log
 	pid=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' fault.log)
 	wait_until input_read "$pid" 1651400
+}
+
+@test "logappend: a full batch is synced in the background while the next one is read" {
+	# 4 MB arriving at once.  The first batch (a megabyte, 8257 records)
+	# stalls in its fdatasync; meanwhile logappend reads the next batch.
+	# Nothing else is written before the first sync is done, and no
+	# offset is printed.
+	lines 40000 > in
+	stalled stall
 	is "$(sizes $seg0)" "8257 1048639"	# one batch, of a megabyte
 	is "$(wc -c <out)" 0
 	touch gate
@@ -157,11 +165,7 @@ blocked() {
 	# The first batch's sync stalls, then fails.  Meanwhile the second
 	# batch is read and queued behind it, and logappend waits for the
 	# first: the queued one must not be written after the failure.
-	with_fault 'fdatasync:1:stall-EIO' env SYNCLOG_FAULT_EXE=logappend \
-	    SYNCLOG_FAULT_GATE="$PWD/gate" logappend -p L <in >out 2>err &
-	wait_until grep -q '^fdatasync:1:stall-EIO ' fault.log
-	pid=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' fault.log)
-	wait_until input_read "$pid" 1651400
+	stalled stall-EIO
 	wait_until blocked "$pid"
 	touch gate
 	rc=0

@@ -41,7 +41,6 @@
  * mutex.
  */
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>

@@ -84,7 +84,11 @@ now_ms() { date +%s%3N; }
 @test "logapply: a failing checkpoint write is exit 2 and the checkpoint stays valid" {
 	mklog 6
 	ok logcheckpoint -s 0 L c
-	with_fault 'rename~consumers:2:EIO' fails 2 logapply -b 2 L c -- cat
+	# Batches slower than the checkpoint interval (50 ms), so that each
+	# commit is a write of its own: quicker ones may coalesce into one,
+	# and the second rename would never come (seen under ASan in CI).
+	with_fault 'rename~consumers:2:EIO' fails 2 logapply -b 2 L c -- \
+	    sh -c 'cat; sleep 0.1'
 	stderr_has 'checkpoint: Input/output error'
 	faults_fired 1
 	# Commits coalesce while a write is under way: the first that made

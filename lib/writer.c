@@ -102,7 +102,9 @@ struct sl_writer {
 	struct pending	 queued;	/* handed over, not yet taken (mu) */
 	int		 nqueued;	/* (mu) */
 	int		 quit;		/* (mu) */
-	int		 cfailed;	/* a background commit failed (mu) */
+	int		 cfailed;	/* a background commit failed (the
+					 * thread's, or the caller's without
+					 * one) */
 	struct pending	 spare;		/* a finished batch's buffer (mu) */
 	struct result {
 		int	 finished;	/* (mu) */
@@ -134,11 +136,27 @@ seterr(sl_writer *w, const char *fmt, ...)
  * dropped the dirty pages, and a retry that succeeds would say nothing
  * about them.  IFNEEDED: not when a sync is known to have covered them.
  */
+/*
+ * CALL failed with errno on segment BASE, losing what it was to put on
+ * disk: the writer is unusable from now on.  Always -1.
+ */
+static int
+disk_failed(sl_writer *w, const char *call, uint64_t base)
+{
+	char name[64];
+	int e = errno;
+
+	w->broken = 1;
+	sl_segment_name(name, sizeof name, base, ".log");
+	seterr(w, "%s: %s: %s", name, call, strerror(e));
+	errno = e;
+	return -1;
+}
+
 static int
 datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 {
-	char name[64];
-	int r = 0, e;
+	int r = 0;
 
 	if (w->broken) {
 		errno = EIO;
@@ -146,19 +164,13 @@ datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 	}
 	if (ifneeded && w->sbase == base && w->send >= end)
 		return 0;
-	if ((r = sl_datasync(fd)) == 0) {
-		if (base > w->sbase || (base == w->sbase && end > w->send)) {
-			w->sbase = base;
-			w->send = end;
-		}
-	} else {
-		e = errno;
-		w->broken = 1;
-		sl_segment_name(name, sizeof name, base, ".log");
-		seterr(w, "%s: fdatasync: %s", name, strerror(e));
-		errno = e;
+	if ((r = sl_datasync(fd)) < 0)
+		return disk_failed(w, "fdatasync", base);
+	if (base > w->sbase || (base == w->sbase && end > w->send)) {
+		w->sbase = base;
+		w->send = end;
 	}
-	return r;
+	return 0;
 }
 
 /*
@@ -173,9 +185,6 @@ datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 static int
 writeback(sl_writer *w, uint64_t end)
 {
-	char name[64];
-	int e;
-
 	if (w->nowb)
 		return 0;
 	if (w->wbbase != w->segbase || w->wbend > end) {
@@ -193,12 +202,7 @@ writeback(sl_writer *w, uint64_t end)
 		w->nowb = 1;
 		return 0;
 	}
-	e = errno;
-	w->broken = 1;
-	sl_segment_name(name, sizeof name, w->segbase, ".log");
-	seterr(w, "%s: sync_file_range: %s", name, strerror(e));
-	errno = e;
-	return -1;
+	return disk_failed(w, "sync_file_range", w->segbase);
 }
 
 static int
@@ -824,6 +828,23 @@ slot(sl_writer *w, unsigned i)
 }
 
 /*
+ * Commit B, a batch submitted, into its result R; or, after a failure of
+ * one before it, cancel it, writing nothing.
+ */
+static void
+settle(sl_writer *w, struct pending *b, struct result *r)
+{
+	if (w->cfailed) {
+		r->rc = -1;
+		r->err = ECANCELED;
+		return;
+	}
+	r->rc = commit(w, b, SL_NO_OFFSET, &r->first);
+	r->err = errno;
+	w->cfailed = r->rc < 0;
+}
+
+/*
  * The committer thread: it commits the queued batch, records the result
  * in the oldest unfinished slot, gives the buffer back, and takes the
  * next one at once if it is queued already.  After a failure it takes
@@ -836,8 +857,6 @@ committer(void *arg)
 {
 	sl_writer *w = arg;
 	struct result *r;
-	uint64_t first = 0;
-	int rc, e;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -852,19 +871,9 @@ committer(void *arg)
 		/* The slot: the first unfinished one. */
 		r = w->res[w->rhead].finished ? &w->res[(w->rhead + 1) % 2] :
 		    &w->res[w->rhead];
-		if (w->cfailed) {
-			rc = -1;
-			e = ECANCELED;
-		} else {
-			pthread_mutex_unlock(&w->mu);
-			rc = commit(w, &w->flight, SL_NO_OFFSET, &first);
-			e = errno;
-			pthread_mutex_lock(&w->mu);
-			w->cfailed = rc < 0;
-		}
-		r->rc = rc;
-		r->err = e;
-		r->first = first;
+		pthread_mutex_unlock(&w->mu);
+		settle(w, &w->flight, r);
+		pthread_mutex_lock(&w->mu);
 		r->finished = 1;
 		/* The buffer goes back to the caller, emptied. */
 		w->flight.npend = w->flight.paylen = 0;
@@ -880,16 +889,23 @@ committer(void *arg)
 }
 
 /*
- * With the mutex held and no buffer to fill: take the spare one, unless a
- * batch of a huge record made it huge; then give it back to the system.
+ * Give back to the system the buffer of B if a batch of a huge record
+ * made it huge, unless B still holds records.
  */
+static void
+shrink(struct pending *b)
+{
+	if (b->npend == 0 && b->cap > 4 * (SL_BATCH_HDR + SL_BATCH_TARGET)) {
+		free(b->buf);
+		memset(b, 0, sizeof *b);
+	}
+}
+
+/* With the mutex held and no buffer to fill: take the spare one. */
 static void
 take_spare(sl_writer *w)
 {
-	if (w->spare.cap > 4 * (SL_BATCH_HDR + SL_BATCH_TARGET)) {
-		free(w->spare.buf);
-		memset(&w->spare, 0, sizeof w->spare);
-	}
+	shrink(&w->spare);
 	w->fill = w->spare;
 	memset(&w->spare, 0, sizeof w->spare);
 }
@@ -912,12 +928,7 @@ sl_writer_wait(sl_writer *w, uint64_t *first, size_t *n)
 	if (w->fill.buf == NULL)
 		take_spare(w);
 	pthread_mutex_unlock(&w->mu);
-	/* A batch of a huge record leaves a huge buffer: give it back. */
-	if (w->fill.npend == 0 &&
-	    w->fill.cap > 4 * (SL_BATCH_HDR + SL_BATCH_TARGET)) {
-		free(w->fill.buf);
-		memset(&w->fill, 0, sizeof w->fill);
-	}
+	shrink(&w->fill);
 	if (r.rc < 0) {
 		errno = r.err;
 		if (r.err == ECANCELED)
@@ -969,14 +980,7 @@ sl_writer_submit(sl_writer *w)
 	/* Without a thread (out of processes, say), commit it here: slower,
 	 * the same result, collected the same way. */
 	if (start_committer(w) != 0) {
-		if (w->cfailed) {
-			r->rc = -1;
-			r->err = ECANCELED;
-		} else {
-			r->rc = commit(w, &w->fill, SL_NO_OFFSET, &r->first);
-			r->err = errno;
-			w->cfailed = r->rc < 0;
-		}
+		settle(w, &w->fill, r);
 		r->finished = 1;
 		w->fill.npend = w->fill.paylen = 0;
 		w->outstanding++;

@@ -790,7 +790,7 @@ read_base(const char *base, const char *log)
 	char path[PATH_MAX];
 	struct sl_record rec;
 	sl_reader *r;
-	int f;
+	int f = 0;
 
 	snprintf(path, sizeof path, "%s/%s", base, log);
 	if ((r = sl_reader_open(path)) == NULL)

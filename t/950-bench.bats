@@ -1,0 +1,53 @@
+#!/usr/bin/env bats
+# bench/run, the harness behind `make bench`, at a tiny size: every
+# scenario runs, every target gets a line in the summary, the scratch
+# directory goes away.  Speeds are not judged here (they are the bench's
+# business, never a test's); only that the harness works.
+
+load helpers
+
+tiny() {
+	env TMPDIR="$BATS_TEST_TMPDIR/scratch" BENCH_RECORDS=20000 BENCH_BIG=2 \
+	    BENCH_SAMPLES=40 BENCH_RATE=400 BENCH_RUNS=1 SEEK_RUNS=1 SEEK_CALLS=4 \
+	    "$@" \
+	    "$BATS_TEST_DIRNAME/../bench/run"
+}
+
+@test "bench: every scenario runs at a tiny size and every target is reported" {
+	require sqlite3
+	require redis-server
+	mkdir scratch
+	expect 0 tiny LC_ALL= LC_CTYPE= LANG=C.UTF-8
+	[ -z "$stderr" ] || { echo "stderr: $stderr" >&2; return 1; }
+	grep -qx 'locale:  LC_ALL=C (the caller.s: C.UTF-8)' <<<"$output"
+	grep -q '^  cat logbytes > out  ' <<<"$output"
+	grep -q '^  dd bs=1M oflag=dsync (a sync per MiB)  ' <<<"$output"
+	grep -q '^  cat alone, once per batch (sh loop)  ' <<<"$output"
+	grep -q '^  logapply ... -- cat, LC_ALL=C.UTF-8  ' <<<"$output"
+	grep -q '^  redis-cli XRANGE s - + > /dev/null  ' <<<"$output"
+	grep -Eq '^    logseek LOG s@TIME +[0-9.]+ms +[0-9.]+ms +[0-9.]+$' \
+	    <<<"$output"
+	is "$(grep -c 'seek.sh failed' <<<"$output" || :)" 0
+	# The summary: fifteen targets, each met or missed, none skipped.
+	sed -n '/^== summary (/,/^load:/p' <<<"$output" >summary
+	grep -Eq '^== summary \([0-9]+ met, [0-9]+ missed\) ==$' summary
+	is "$(grep -Ec ' (met|MISSED)$' summary)" 15
+	is "$(grep -c 'skipped' summary || :)" 0
+	is "$(find scratch -mindepth 1 | wc -l)" 0
+}
+
+@test "bench: the caller's locale is not measured twice when it is C" {
+	require sqlite3
+	mkdir scratch
+	expect 0 tiny LANG= LC_ALL=C
+	grep -qx 'locale:  LC_ALL=C (the caller.s: C)' <<<"$output"
+	grep -q '^  cat alone, once per batch (sh loop)  ' <<<"$output"
+	is "$(grep -c 'LC_ALL=C.UTF-8' <<<"$output" || :)" 0
+}
+
+@test "bench: programs not built: exit 2 and say so, nothing left behind" {
+	mkdir scratch empty
+	expect 2 tiny SYNCLOG_BUILD="$PWD/empty"
+	grep -q "^bench: $PWD/empty/bin/logappend missing: run make$" <<<"$stderr"
+	is "$(find scratch -mindepth 1 | wc -l)" 0
+}

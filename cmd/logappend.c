@@ -106,11 +106,13 @@ collect(sl_writer *w, int one)
 	uint64_t first;
 	size_t n;
 
-	do {
+	while (sl_writer_outstanding(w) > 0) {
 		if (sl_writer_wait(w, &first, &n) < 0)
 			die(2, "%s: %s", logpath, sl_writer_error(w));
 		print_offsets(first, n);
-	} while (!one && sl_writer_outstanding(w) > 0);
+		if (one)
+			break;
+	}
 }
 
 /* Write the pending batch and print its offsets, those of the batches

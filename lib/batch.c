@@ -15,8 +15,7 @@
 size_t
 sl_record_size(const struct sl_record *r)
 {
-	size_t n = SL_REC_FIXED + (r->key ? r->keylen : 0) +
-	    (r->value ? r->valuelen : 0);
+	size_t n = sl_rec_base(r);
 
 	for (size_t i = 0; i < r->nheaders; i++)
 		n += 8 + r->headers[i].namelen + r->headers[i].valuelen;

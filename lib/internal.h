@@ -73,15 +73,20 @@ sl_put64(unsigned char *p, uint64_t v)
  * lengths, header count. */
 #define SL_REC_FIXED	(4 + 4 + 8 + 4 + 4 + 4)
 
+/* A record's encoded size without its headers. */
+static inline size_t
+sl_rec_base(const struct sl_record *r)
+{
+	return SL_REC_FIXED + (r->key ? r->keylen : 0) +
+	    (r->value ? r->valuelen : 0);
+}
+
 /* sl_record_size, inline for a record without headers: the append path
  * asks twice per record, and a call costs as much as the sum. */
 static inline size_t
 sl_rec_size(const struct sl_record *r)
 {
-	if (r->nheaders > 0)
-		return sl_record_size(r);
-	return SL_REC_FIXED + (r->key ? r->keylen : 0) +
-	    (r->value ? r->valuelen : 0);
+	return r->nheaders > 0 ? sl_record_size(r) : sl_rec_base(r);
 }
 
 /* ==== crc32.c: zlib's CRC-32, computed by ISA-L ======================== */

@@ -131,12 +131,6 @@ seterr(sl_writer *w, const char *fmt, ...)
 }
 
 /*
- * fdatasync FD, a descriptor of segment BASE whose first END bytes are to
- * be durable, unless an earlier sync failed: a failed sync may have
- * dropped the dirty pages, and a retry that succeeds would say nothing
- * about them.  IFNEEDED: not when a sync is known to have covered them.
- */
-/*
  * CALL failed with errno on segment BASE, losing what it was to put on
  * disk: the writer is unusable from now on.  Always -1.
  */
@@ -153,18 +147,22 @@ disk_failed(sl_writer *w, const char *call, uint64_t base)
 	return -1;
 }
 
+/*
+ * fdatasync FD, a descriptor of segment BASE whose first END bytes are to
+ * be durable, unless an earlier sync failed: a failed sync may have
+ * dropped the dirty pages, and a retry that succeeds would say nothing
+ * about them.  IFNEEDED: not when a sync is known to have covered them.
+ */
 static int
 datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 {
-	int r = 0;
-
 	if (w->broken) {
 		errno = EIO;
 		return -1;
 	}
 	if (ifneeded && w->sbase == base && w->send >= end)
 		return 0;
-	if ((r = sl_datasync(fd)) < 0)
+	if (sl_datasync(fd) < 0)
 		return disk_failed(w, "fdatasync", base);
 	if (base > w->sbase || (base == w->sbase && end > w->send)) {
 		w->sbase = base;

@@ -8,9 +8,9 @@
  *	CALL[@TYPE][~SUBSTR]:N:ACTION[:forever]
  *
  * CALL	write pwrite writev read pread fsync fdatasync ftruncate
- *	sync_file_range (calls on a descriptor); open (only opens that may create: O_CREAT, O_TMPFILE,
- *	creat), mkdir, rename, unlink (unlink and unlinkat; calls on a
- *	path).
+ *	sync_file_range (calls on a descriptor); open (only opens that
+ *	may create: O_CREAT, O_TMPFILE, creat), mkdir, rename, unlink
+ *	(unlink and unlinkat; calls on a path).
  * TYPE	for descriptor calls, which descriptors count: file (the default:
  *	regular files other than 0, 1 and 2), dir, std (0, 1 and 2,
  *	whatever they are), pipe (pipes and sockets), any.

@@ -48,6 +48,13 @@ sl_batch_crc(const unsigned char *p, size_t length)
 	return mask(c);
 }
 
+uint32_t
+sl_batch_crc_with(const unsigned char *p, uint32_t paycrc, size_t paylen)
+{
+	return mask((uint32_t)crc32_combine(sl_crc32(0, p, 48), paycrc,
+	    (z_off_t)paylen));
+}
+
 int
 sl_batch_header(const unsigned char *p, size_t limit, struct sl_batch *b)
 {
@@ -79,37 +86,52 @@ sl_batch_crc_ok(const unsigned char *p, const struct sl_batch *b)
 	return sl_batch_crc(p, b->length) == sl_get32(p + 48);
 }
 
+/* A key or value: its length plus one (0: absent), then its bytes. */
 static unsigned char *
-put_bytes(unsigned char *p, const unsigned char *s, size_t n, int present)
+put_opt(unsigned char *p, const unsigned char *s, size_t n)
 {
-	if (!present) {
-		sl_put32(p, SL_ABSENT);
-		return p + 4;
-	}
-	sl_put32(p, (uint32_t)n);
+	if (s == NULL)
+		return sl_putv(p, 0);
+	p = sl_putv(p, (uint64_t)n + 1);
 	if (n > 0)
-		memcpy(p + 4, s, n);
-	return p + 4 + n;
+		memcpy(p, s, n);
+	return p + n;
+}
+
+/* A header's name or value: its length, then its bytes. */
+static unsigned char *
+put_str(unsigned char *p, const unsigned char *s, size_t n)
+{
+	p = sl_putv(p, n);
+	if (n > 0)
+		memcpy(p, s, n);
+	return p + n;
 }
 
 unsigned char *
-sl_record_encode(unsigned char *p, const struct sl_record *r, uint32_t delta)
+sl_record_encode(unsigned char *p, const struct sl_record *r, uint64_t gap,
+    int64_t tsbase)
 {
-	unsigned char *start = p;
+	uint64_t ts = sl_zigzag((uint64_t)r->timestamp - (uint64_t)tsbase);
+	size_t n;
 
-	p += 4;
-	sl_put32(p, delta);
-	sl_put64(p + 4, (uint64_t)r->timestamp);
-	p = put_bytes(p + 12, r->key, r->keylen, r->key != NULL);
-	p = put_bytes(p, r->value, r->valuelen, r->value != NULL);
-	sl_put32(p, (uint32_t)r->nheaders);
-	p += 4;
+	/* The length comes first, and its own size depends on it. */
+	n = sl_vlen(gap) + sl_vlen(ts) + sl_vlen(r->nheaders) +
+	    (r->key ? sl_vlen((uint64_t)r->keylen + 1) + r->keylen : 1) +
+	    (r->value ? sl_vlen((uint64_t)r->valuelen + 1) + r->valuelen : 1);
+	for (size_t i = 0; i < r->nheaders; i++)
+		n += sl_vlen(r->headers[i].namelen) + r->headers[i].namelen +
+		    sl_vlen(r->headers[i].valuelen) + r->headers[i].valuelen;
+	p = sl_putv(p, n);
+	p = sl_putv(p, gap);
+	p = sl_putv(p, ts);
+	p = put_opt(p, r->key, r->keylen);
+	p = put_opt(p, r->value, r->valuelen);
+	p = sl_putv(p, r->nheaders);
 	for (size_t i = 0; i < r->nheaders; i++) {
-		p = put_bytes(p, r->headers[i].name, r->headers[i].namelen, 1);
-		p = put_bytes(p, r->headers[i].value, r->headers[i].valuelen,
-		    1);
+		p = put_str(p, r->headers[i].name, r->headers[i].namelen);
+		p = put_str(p, r->headers[i].value, r->headers[i].valuelen);
 	}
-	sl_put32(start, (uint32_t)(p - start - 4));
 	return p;
 }
 
@@ -122,6 +144,7 @@ sl_cursor_start(struct sl_cursor *c, const unsigned char *batch,
 	c->base = b->base;
 	c->left = b->count;
 	c->last_delta = b->last_delta;
+	c->tsbase = b->first_ts;
 	c->started = 0;
 	if (!(b->flags & SL_BATCH_DEFLATE)) {
 		c->p = pay;
@@ -149,35 +172,35 @@ sl_cursor_start(struct sl_cursor *c, const unsigned char *batch,
 }
 
 /*
- * Take the length-prefixed field at *PP, which must end by END; absent
- * allowed only where ABSENT_OK.  An empty field points somewhere non-NULL
- * (""): NULL means absent.  Inline, with the cursor in a local, because
- * it runs for every field of every record a reader returns.
+ * Take the field at *PP, which must end by END: its length (plus one when
+ * ABSENT_OK, 0 then meaning absent), then its bytes.  An empty field
+ * points somewhere non-NULL (""): NULL means absent.  Inline, with the
+ * cursor in a local, because it runs for every field of every record a
+ * reader returns.
  */
 static inline int
 take(const unsigned char **pp, const unsigned char *end,
     const unsigned char **s, size_t *n, int absent_ok)
 {
 	const unsigned char *p = *pp;
-	uint32_t len;
+	uint64_t len;
 
-	if (end - p < 4)
+	if (sl_getv(&p, end, &len) < 0)
 		return -1;
-	len = sl_get32(p);
-	p += 4;
-	if (len == SL_ABSENT) {
-		if (!absent_ok)
-			return -1;
-		*s = NULL;
-		*n = 0;
-	} else {
-		if ((size_t)(end - p) < len)
-			return -1;
-		*s = len > 0 ? p : (const unsigned char *)"";
-		*n = len;
-		p += len;
+	if (absent_ok) {
+		if (len == 0) {
+			*s = NULL;
+			*n = 0;
+			*pp = p;
+			return 0;
+		}
+		len--;
 	}
-	*pp = p;
+	if ((uint64_t)(end - p) < len)
+		return -1;
+	*s = len > 0 ? p : (const unsigned char *)"";
+	*n = (size_t)len;
+	*pp = p + len;
 	return 0;
 }
 
@@ -185,35 +208,30 @@ int
 sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
 {
 	const unsigned char *p = c->p, *end;
-	uint32_t reclen, delta, nh;
-	uint64_t off;
+	uint64_t reclen, gap, ts, nh, off, limit;
 
 	if (c->left == 0)
 		return p == c->end ? 0 : -1;
-	if (c->end - p < SL_REC_FIXED)
+	if (sl_getv(&p, c->end, &reclen) < 0 ||
+	    (uint64_t)(c->end - p) < reclen)
 		return -1;
-	reclen = sl_get32(p);
-	if ((size_t)(c->end - p - 4) < reclen)
+	end = p + reclen;
+	if (sl_getv(&p, end, &gap) < 0 || sl_getv(&p, end, &ts) < 0)
 		return -1;
-	end = p + 4 + reclen;
-	delta = sl_get32(p + 4);
 	/* Room for the records after this one, up to the last delta: no
 	 * record is returned outside the batch's offsets, even when the
-	 * CRC held over a writer's mistake. */
-	if (delta > c->last_delta || c->left - 1 > c->last_delta - delta)
+	 * CRC held over a writer's mistake.  sl_batch_header saw to it
+	 * that neither sum overflows, and the record before left room. */
+	limit = c->base + c->last_delta - (c->left - 1);
+	off = c->started ? c->prev + 1 : c->base;
+	if (gap > limit - off)
 		return -1;
-	off = c->base + delta;
-	if (c->started && off <= c->prev)
-		return -1;
+	off += gap;
 	r->offset = off;
-	r->timestamp = (int64_t)sl_get64(p + 8);
-	p += 16;
+	r->timestamp = (int64_t)((uint64_t)c->tsbase + sl_unzigzag(ts));
 	if (take(&p, end, &r->key, &r->keylen, 1) < 0 ||
-	    take(&p, end, &r->value, &r->valuelen, 1) < 0 || end - p < 4)
-		return -1;
-	nh = sl_get32(p);
-	p += 4;
-	if (nh > (size_t)(end - p) / 8)
+	    take(&p, end, &r->value, &r->valuelen, 1) < 0 ||
+	    sl_getv(&p, end, &nh) < 0 || nh > (uint64_t)(end - p) / 2)
 		return -1;
 	if (nh > c->hcap) {
 		struct sl_header *h = realloc(c->hdrs, nh * sizeof *h);
@@ -223,7 +241,7 @@ sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
 		c->hdrs = h;
 		c->hcap = nh;
 	}
-	for (uint32_t i = 0; i < nh; i++) {
+	for (uint64_t i = 0; i < nh; i++) {
 		struct sl_header *h = &c->hdrs[i];
 
 		if (take(&p, end, &h->name, &h->namelen, 0) < 0 ||
@@ -238,7 +256,7 @@ sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
 	c->prev = off;
 	c->started = 1;
 	c->left--;
-	if (c->left == 0 && (p != c->end || delta != c->last_delta))
+	if (c->left == 0 && (p != c->end || off != limit))
 		return -1;
 	return 1;
 }

@@ -317,11 +317,11 @@ ob_add(struct run *c, struct sl_newseg *ns, int compress,
 	    r->offset - ob->base >= UINT32_MAX || ob->count == UINT32_MAX - 1) &&
 	    ob_flush(c, ns, compress, bytes) < 0)
 		return -1;
-	if (SL_BATCH_HDR + ob->paylen + size > ob->cap) {
+	if (SL_BATCH_HDR + ob->paylen + size + SL_REC_SLACK > ob->cap) {
 		size_t cap = ob->cap ? ob->cap : 65536;
 		unsigned char *b;
 
-		while (cap < SL_BATCH_HDR + ob->paylen + size)
+		while (cap < SL_BATCH_HDR + ob->paylen + size + SL_REC_SLACK)
 			cap *= 2;
 		if ((b = realloc(ob->buf, cap)) == NULL)
 			return -1;
@@ -333,9 +333,9 @@ ob_add(struct run *c, struct sl_newseg *ns, int compress,
 		ob->first_ts = ob->max_ts = r->timestamp;
 	} else if (r->timestamp > ob->max_ts)
 		ob->max_ts = r->timestamp;
-	sl_record_encode(ob->buf + SL_BATCH_HDR + ob->paylen, r,
-	    (uint32_t)(r->offset - ob->base));
-	ob->paylen += size;
+	ob->paylen = (size_t)(sl_record_encode(ob->buf + SL_BATCH_HDR +
+	    ob->paylen, r, ob->count == 0 ? 0 : r->offset - ob->last - 1,
+	    ob->first_ts) - (ob->buf + SL_BATCH_HDR));
 	ob->count++;
 	ob->last = r->offset;
 	return 0;

@@ -69,9 +69,16 @@ sl_put64(unsigned char *p, uint64_t v)
 #endif
 }
 
-/* A record's fixed fields: length, delta, timestamp, key and value
- * lengths, header count. */
+/*
+ * A record's size as max-record-bytes counts it (synclog(5)): 28 bytes,
+ * its key, its value, and 8 bytes and the name and value of each header.
+ * It is the size of the encoding the format had before its fields became
+ * varints, kept so that a limit means the same whatever the encoding;
+ * the encoding takes at most SL_REC_SLACK bytes more (five bytes a
+ * length, ten the offset gap and the time) and for small fields far less.
+ */
 #define SL_REC_FIXED	(4 + 4 + 8 + 4 + 4 + 4)
+#define SL_REC_SLACK	16
 
 /* A record's encoded size without its headers. */
 static inline size_t
@@ -87,6 +94,80 @@ static inline size_t
 sl_rec_size(const struct sl_record *r)
 {
 	return r->nheaders > 0 ? sl_record_size(r) : sl_rec_base(r);
+}
+
+/*
+ * Varints, as the records of a batch hold their fields (synclog(5)): seven
+ * bits a byte, least significant first, the top bit set on every byte but
+ * the last.  sl_putv returns the byte after; sl_getv takes one that ends
+ * before END, is at most 64 bits and has no needless zero byte at its end
+ * (so that a value has one encoding), else -1.  Inline: a reader takes
+ * six of them per record, and a one-byte varint should cost a compare.
+ */
+static inline size_t
+sl_vlen(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static inline unsigned char *
+sl_putv(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+static inline int
+sl_getv(const unsigned char **pp, const unsigned char *end, uint64_t *v)
+{
+	const unsigned char *p = *pp;
+	uint64_t x = 0;
+	unsigned shift;
+
+	if (p < end && *p < 0x80) {
+		*v = *p;
+		*pp = p + 1;
+		return 0;
+	}
+	for (shift = 0; p < end && shift <= 63; shift += 7) {
+		unsigned c = *p++;
+
+		if (shift == 63 && c > 1)
+			return -1;
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			if (c == 0)
+				return -1;
+			*v = x;
+			*pp = p;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A signed difference as an unsigned varint: 0, -1, 1, -2... -> 0, 1, 2,
+ * 3...  Modulo 2^64 both ways, so every pair of times has one. */
+static inline uint64_t
+sl_zigzag(uint64_t d)
+{
+	return (d << 1) ^ (uint64_t)-(int64_t)(d >> 63);
+}
+
+static inline uint64_t
+sl_unzigzag(uint64_t z)
+{
+	return (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
 }
 
 /* ==== crc32.c: zlib's CRC-32, computed by ISA-L ======================== */
@@ -105,7 +186,7 @@ uint32_t sl_crc32(uint32_t crc, const unsigned char *p, size_t n);
  * The masked CRC-32 covers bytes [0,48) and [52,length).
  */
 #define SL_BATCH_MAGIC		0x474c5953u	/* "SYLG" */
-#define SL_BATCH_VERSION	1
+#define SL_BATCH_VERSION	2
 #define SL_BATCH_HDR		52
 #define SL_BATCH_DEFLATE	0x01
 #define SL_BATCH_TARGET		(1u << 20)	/* payload that ends a batch */
@@ -135,10 +216,19 @@ int	sl_batch_header(const unsigned char *p, size_t limit,
 /* Verify the masked CRC of a whole batch of B->length bytes at P. */
 int	sl_batch_crc_ok(const unsigned char *p, const struct sl_batch *);
 uint32_t sl_batch_crc(const unsigned char *p, size_t length);
+/* The same, of a batch whose payload of PAYLEN bytes has CRC-32 PAYCRC
+ * (sl_crc32 from 0). */
+uint32_t sl_batch_crc_with(const unsigned char *p, uint32_t paycrc,
+	    size_t paylen);
 
-/* Append the encoding of REC (offset delta DELTA) to a payload buffer. */
+/*
+ * Append the encoding of REC to a payload buffer, which has room for its
+ * sl_record_size plus SL_REC_SLACK; returns the byte after it.  GAP: the
+ * offsets skipped since the record before (or the offset minus the
+ * batch's base, for the first); TSBASE: the batch's first timestamp.
+ */
 unsigned char *sl_record_encode(unsigned char *p, const struct sl_record *,
-	    uint32_t delta);
+	    uint64_t gap, int64_t tsbase);
 
 /*
  * A cursor over the records of one verified batch.  sl_cursor_start
@@ -150,6 +240,7 @@ struct sl_cursor {
 	uint32_t		 left;
 	uint64_t		 prev;		/* last offset returned, or none */
 	uint32_t		 last_delta;
+	int64_t			 tsbase;	/* the batch's first timestamp */
 	int			 started;
 	struct sl_header	*hdrs;
 	size_t			 hcap;
@@ -312,6 +403,9 @@ struct sl_in {
 	size_t		 limit;		/* most bytes one record may occupy */
 	size_t		 scan;		/* resume point of the format's scan,
 					   relative to start */
+	int		 mapped;	/* buf maps the file (sl_in_map) */
+	off_t		 mapoff;	/* file position of buf[0] */
+	off_t		 fsize;		/* the file's size, as last seen */
 	uint64_t	 recno;		/* records begun */
 	uint64_t	 lineno;	/* lines consumed (text, JSON, YAML) */
 	int		 ystate;	/* YAML document splitter state */

@@ -14,6 +14,9 @@
  * points into that buffer and stays valid until the next call.  Nothing
  * here keeps global state, so parsers can be fuzzed.
  */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -27,6 +30,7 @@
 
 #define OUT_BUFSIZE	(1u << 20)
 #define IN_BUFSIZE	(256u << 10)
+#define IN_MAPSIZE	(1u << 20)	/* a mapped input's window */
 
 /* Bytes of a binary frame around its contents: LEN, offset, timestamp,
  * key length, value length, header count. */
@@ -957,6 +961,70 @@ sl_in_open(int fd, const struct sl_fmt *f, size_t max_record)
 	return in;
 }
 
+int
+sl_in_map(sl_in *in)
+{
+	struct stat st;
+
+	if (in->fmt.kind != SL_FMT_TEXT || in->end > 0 || in->eof ||
+	    fstat(in->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (in->mapoff = lseek(in->fd, 0, SEEK_CUR)) < 0)
+		return 0;
+	free(in->buf);
+	in->buf = NULL;
+	in->cap = 0;
+	in->fsize = st.st_size;
+	in->mapped = 1;
+	return 1;
+}
+
+/*
+ * in_fill of a mapped input: map a window from the first pending byte
+ * on, twice as long as the pending bytes when a record outgrows it, up
+ * to the end of the file as it is now.  The file position follows, so
+ * that it is where read would have left it.
+ */
+static int
+map_fill(sl_in *in)
+{
+	off_t pos = in->mapoff + (off_t)in->start;
+	off_t have = in->mapoff + (off_t)in->end;
+	off_t at = pos & ~(off_t)(sysconf(_SC_PAGESIZE) - 1);
+	size_t len = IN_MAPSIZE;
+	struct stat st;
+	void *m;
+
+	if (have >= in->fsize) {
+		if (fstat(in->fd, &st) < 0)
+			return sl_rf_fail(in, errno, "%s", strerror(errno));
+		if (st.st_size <= have) {
+			in->eof = 1;
+			return 0;
+		}
+		in->fsize = st.st_size;
+	}
+	if ((size_t)(have - at) > in->limit)
+		return sl_rf_toolarge(in, "record", in->recno + 1);
+	while (len < 2 * (size_t)(have - at))
+		len *= 2;
+	if ((off_t)len > in->fsize - at)
+		len = (size_t)(in->fsize - at);
+	if (in->buf != NULL && munmap(in->buf, in->cap) < 0)
+		return sl_rf_fail(in, errno, "%s", strerror(errno));
+	in->buf = NULL;
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, in->fd, at);
+	if (m == MAP_FAILED)
+		return sl_rf_fail(in, errno, "%s", strerror(errno));
+	in->buf = m;
+	in->cap = len;
+	in->start = (size_t)(pos - at);
+	in->end = len;
+	in->mapoff = at;
+	if (lseek(in->fd, at + (off_t)len, SEEK_SET) < 0)
+		return sl_rf_fail(in, errno, "%s", strerror(errno));
+	return 0;
+}
+
 /*
  * Read more input after the pending bytes: 0 read something (or reached
  * the end), SL_IN_AGAIN nothing ready without blocking, -1 error.
@@ -970,6 +1038,8 @@ in_fill(sl_in *in, int block)
 	ssize_t n;
 	int r;
 
+	if (in->mapped)
+		return map_fill(in);
 	if (in->start > 0 && in->cap - in->end < in->cap / 2) {
 		memmove(in->buf, in->buf + in->start, pending);
 		in->start = 0;
@@ -1026,7 +1096,7 @@ consume(sl_in *in, size_t n)
 {
 	in->start += n;
 	in->scan = 0;
-	if (in->start == in->end)
+	if (in->start == in->end && !in->mapped)
 		in->start = in->end = 0;
 }
 
@@ -1207,6 +1277,29 @@ sl_in_next(sl_in *in, struct sl_record *r, int block)
 	}
 }
 
+int
+sl_in_lines(const sl_in *in, const unsigned char **p, size_t *n,
+    unsigned char *delim)
+{
+	const struct sl_fmt *f = &in->fmt;
+
+	if (f->kind != SL_FMT_TEXT || f->delimlen != 1 ||
+	    f->keydelimlen != 0 || in->err != 0)
+		return 0;
+	*p = in->buf + in->start;
+	*n = in->end - in->start;
+	*delim = f->delim[0];
+	return 1;
+}
+
+void
+sl_in_skip(sl_in *in, size_t bytes, uint64_t records)
+{
+	consume(in, bytes);
+	in->recno += records;
+	in->lineno += records;
+}
+
 const char *
 sl_in_error(const sl_in *in)
 {
@@ -1225,7 +1318,11 @@ sl_in_close(sl_in *in)
 	if (in == NULL)
 		return;
 	sl_rf_yaml_in_close(in);
-	free(in->buf);
+	if (in->mapped) {
+		if (in->buf != NULL)
+			munmap(in->buf, in->cap);
+	} else
+		free(in->buf);
 	free(in->arena);
 	free(in->hdrs);
 	free(in);

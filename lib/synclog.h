@@ -138,6 +138,20 @@ sl_writer	*sl_writer_open(const char *dir, const struct sl_writer_opts *);
  */
 int		 sl_writer_add(sl_writer *, const struct sl_record *);
 
+/*
+ * Add the lines at P (N bytes) as sl_writer_add would add records whose
+ * value is the line without its DELIM, with no key, no headers and
+ * timestamp TS: line by line, only lines ended by DELIM, while the pending
+ * batch holds fewer than TARGET bytes, stopping before a line whose record
+ * would take more than TARGET / 4 bytes or exceed the maximum record size
+ * (sl_writer_add reports that one).  Returns the bytes taken and in *NREC
+ * the records added; 0 when none.  The fast path of plain text input
+ * (sl_in_lines).
+ */
+size_t		 sl_writer_add_lines(sl_writer *, const unsigned char *p,
+		    size_t n, unsigned char delim, int64_t ts, size_t target,
+		    size_t *nrec);
+
 /* Records and encoded bytes in the pending batch. */
 size_t		 sl_writer_pending(const sl_writer *);
 size_t		 sl_writer_pending_bytes(const sl_writer *);
@@ -335,6 +349,28 @@ int	 sl_in_next(sl_in *, struct sl_record *rec, int block);
 const char *sl_in_error(const sl_in *);
 /* Number of the record last returned, counting from 1 (for messages). */
 uint64_t sl_in_recno(const sl_in *);
+
+/*
+ * When IN reads plain lines (text, a one-byte delimiter, no key
+ * delimiter): 1, with the bytes read but not yet parsed in *P and *N and
+ * the delimiter in *DELIM, so that a caller can parse whole lines in bulk
+ * (sl_writer_add_lines); it then says what it took with sl_in_skip.  0
+ * for any other format, or after an error.
+ */
+int	 sl_in_lines(const sl_in *, const unsigned char **p, size_t *n,
+	    unsigned char *delim);
+/*
+ * Read IN's descriptor, if it is a regular file and IN reads text, by
+ * mapping it a window at a time rather than by copying it: 1 if so, 0
+ * otherwise (nothing changes then).  Call it before the first record.
+ * A file cut shorter while it is read raises SIGBUS on the next access to
+ * what is gone, in whichever call parses it (sl_in_next, or the caller's
+ * own of sl_in_lines's bytes): the caller asks for this only when it
+ * handles SIGBUS.
+ */
+int	 sl_in_map(sl_in *);
+/* Mark BYTES of those, holding RECORDS whole lines, as parsed. */
+void	 sl_in_skip(sl_in *, size_t bytes, uint64_t records);
 void	 sl_in_close(sl_in *);
 
 /* ---- consumer checkpoints (lib/checkpoint.c) ----------------------- */

@@ -36,9 +36,10 @@ size() { stat -c %s "$1"; }
 
 @test "a batch starts with the magic and version, little-endian" {
 	sh_ok 'printf "x\n" | logappend L'
-	is "$(head -c 5 $seg0 | od -An -tx1 | tr -d ' \n')" "53594c4701"
-	# header 52 bytes + one record of 28 fixed bytes + 1 value byte
-	is "$(size $seg0)" 81
+	is "$(head -c 5 $seg0 | od -An -tx1 | tr -d ' \n')" "53594c4702"
+	# header 52 bytes + one record of 7: its length, offset gap, time,
+	# key (none), value length, value, header count, a byte each
+	is "$(size $seg0)" 59
 }
 
 @test "two logs get different ids" {
@@ -48,22 +49,22 @@ size() { stat -c %s "$1"; }
 
 @test "a flipped bit in a middle batch stops the reader after the good records" {
 	for i in 1 2 3; do sh_ok "echo rec$i | logappend L"; done
-	# each batch is 84 bytes: flip a payload byte of the second one
-	flip $((84 + 60)) $seg0
+	# each batch is 62 bytes: flip a payload byte of the second one
+	flip $((62 + 56)) $seg0
 	fails 1 logcat L
 	output_is rec1
-	stderr_is "logcat: L: 00000000000000000000.log: byte 84: offset 1: checksum mismatch, followed by valid data at byte 168"
+	stderr_is "logcat: L: 00000000000000000000.log: byte 62: offset 1: checksum mismatch, followed by valid data at byte 124"
 }
 
 @test "a flipped bit in every byte of a middle batch is always caught" {
 	for i in 1 2 3; do sh_ok "echo rec$i | logappend L"; done
 	cp $seg0 orig
-	for pos in $(seq 84 167); do
+	for pos in $(seq 62 123); do
 		cp orig $seg0
 		flip $pos $seg0
 		expect 1 logcat L
 		output_is rec1
-		stderr_has "byte 84: offset 1:"
+		stderr_has "byte 62: offset 1:"
 	done
 }
 
@@ -72,14 +73,14 @@ size() { stat -c %s "$1"; }
 	flip 100 $seg0
 	cp $seg0 before
 	fails 1 logappend L <<<"more"
-	stderr_has "byte 84: offset 1: checksum mismatch, followed by valid data at byte 168; refusing to write, run logfsck"
+	stderr_has "byte 62: offset 1: checksum mismatch, followed by valid data at byte 124; refusing to write, run logfsck"
 	cmp before $seg0
 }
 
 @test "a torn tail cut at every byte of the last batch reads as the end, and the next writer truncates it" {
 	for i in 1 2 3; do sh_ok "echo rec$i | logappend L"; done
 	cp $seg0 orig
-	for cut in $(seq 168 251); do
+	for cut in $(seq 124 185); do
 		cp orig $seg0
 		truncate -s $cut $seg0
 		ok logcat L
@@ -91,7 +92,7 @@ rec2"
 		output_is "rec1
 rec2
 new"
-		is "$(size $seg0)" 251
+		is "$(size $seg0)" 185
 	done
 }
 
@@ -103,7 +104,7 @@ new"
 rec2"
 	sh_ok 'echo rec3 | logappend -p L'
 	output_is 2
-	is "$(size $seg0)" 252
+	is "$(size $seg0)" 186
 }
 
 @test "a garbage tail is the end of the log and is truncated" {

@@ -193,6 +193,6 @@ f.seek(70); f.write(bytes([b[0] ^ 1]))' "$last"
 f = open(sys.argv[1], "r+b"); f.seek(100); b = f.read(1)
 f.seek(100); f.write(bytes([b[0] ^ 1]))' L/00000000000000000000.log
 	fails 1 logseek L end
-	stderr_has "byte 84: offset 1: checksum mismatch"
+	stderr_has "byte 62: offset 1: checksum mismatch"
 	fails 1 logstat L
 }

@@ -71,7 +71,7 @@ EOF
 			printf "{\"timestamp\":%d,\"value\":\"v%d\"}\n", t, i
 		}
 	}' >in.json
-	ok logappend -J -s 64K L <in.json
+	ok logappend -J -s 16K L <in.json
 	[ "$(ls L/*.log | wc -l)" -ge 3 ]
 	logcat -F '%o %T\n' L >ts.txt
 	end=$(logseek L end)

@@ -126,31 +126,31 @@ input_read() {
 # stalled ACTION: start logappend -p L <in >out 2>err in the background
 # with the first fdatasync held at the gate (ACTION stall or stall-ERRNO),
 # and wait until it is held there and has read two batches of input (to
-# byte 1651400, past what its 256 KiB input buffer could hold without
+# byte 1997400, past what its 1 MiB window on the file could hold without
 # the second); $pid is logappend's.
 stalled() {
 	with_fault "fdatasync:1:$1" env SYNCLOG_FAULT_EXE=logappend \
 	    SYNCLOG_FAULT_GATE="$PWD/gate" logappend -p L <in >out 2>err &
 	wait_until grep -q "^fdatasync:1:$1 " fault.log
 	pid=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' fault.log)
-	wait_until input_read "$pid" 1651400
+	wait_until input_read "$pid" 1997400
 }
 
 @test "logappend: a full batch is synced in the background while the next one is read" {
-	# 4 MB arriving at once.  The first batch (a megabyte, 8257 records)
+	# 4 MB arriving at once.  The first batch (a megabyte, 9987 records)
 	# stalls in its fdatasync; meanwhile logappend reads the next batch.
 	# Nothing else is written before the first sync is done, and no
 	# offset is printed.
 	lines 40000 > in
 	stalled stall
-	is "$(sizes $seg0)" "8257 1048639"	# one batch, of a megabyte
+	is "$(sizes $seg0)" "9987 1048635"	# one batch, of a megabyte
 	is "$(wc -c <out)" 0
 	touch gate
 	wait $!
 	is "$(wc -c <err)" 0
 	is "$(cat out)" "$(seq 0 39999)"
 	sh_ok 'logcat L | cmp - in'
-	is "$(sizes $seg0 | awk '{ print $1 }' | tr '\n' ' ')" "8257 8257 8257 8257 6972 "
+	is "$(sizes $seg0 | awk '{ print $1 }' | tr '\n' ' ')" "9987 9987 9987 9987 52 "
 }
 
 # blocked PID: the main thread of PID waits in futex(2) (x86_64's 202),
@@ -174,7 +174,27 @@ blocked() {
 	is "$(cat err)" "logappend: L: 00000000000000000000.log: fdatasync: Input/output error"
 	is "$(wc -c <out)" 0
 	faults_fired 1
-	is "$(sizes $seg0)" "8257 1048639"
+	is "$(sizes $seg0)" "9987 1048635"
+}
+
+@test "logappend: an input file cut short while it is read ends the append as bad input" {
+	lines 40000 > in
+	cp in orig
+	# The first batch's sync stalls while the second is read and queued
+	# behind it.  Then the file loses the rest: logappend, which reads
+	# it through a mapping, takes SIGBUS where it goes on.  The two
+	# batches read before are written and acknowledged, nothing after.
+	stalled stall
+	wait_until blocked "$pid"
+	: > in
+	touch gate
+	rc=0
+	wait $! || rc=$?
+	is "$rc" 1
+	is "$(cat err)" "logappend: stdin: the input file shrank while it was read"
+	is "$(cat out)" "$(seq 0 19973)"
+	sh_ok "logcat L | cmp - <(head -n 19974 orig)"
+	ok logfsck L
 }
 
 @test "logappend: a batch that fails in the background keeps the earlier offsets, and nothing follows it" {
@@ -331,7 +351,7 @@ a"
 	with_fault 'pwrite:1:short,pwrite:2:ENOSPC,ftruncate~.log:1:EIO' \
 	    fails 2 logappend -p L < <(seq 4 6)
 	faults_fired 3
-	[ "$(stat -c %s $seg0)" -gt 139 ]	# a torn batch is left behind
+	[ "$(stat -c %s $seg0)" -gt 73 ]	# a torn batch is left behind
 	ok logcat L
 	output_is "$(seq 1 3)"
 	ok logappend -p L <<<7
@@ -341,7 +361,7 @@ a"
 }
 
 @test "logappend: a failed directory sync when a segment is created is fatal" {
-	seq 1 200 | logappend -s 4K L
+	seq 1 200 | logappend -s 1K L
 	# The writer syncs L's directory once when it opens the log, again
 	# when it creates a segment: fail the second.
 	with_fault 'fsync@dir~/L:2:EIO' fails 2 logappend -p L < <(seq 201 400)
@@ -361,13 +381,13 @@ a"
 }
 
 @test "logappend: the directory error message names the log once" {
-	seq 1 200 | logappend -s 4K L
+	seq 1 200 | logappend -s 1K L
 	with_fault 'fsync@dir~/L:2:EIO' fails 2 logappend L < <(seq 201 400)
 	stderr_is "logappend: L: directory sync: Input/output error"
 }
 
 @test "logappend: a segment whose creation was not synced is synced by the next writer" {
-	seq 1 200 | logappend -s 4K L
+	seq 1 200 | logappend -s 1K L
 	with_fault 'fsync@dir~/L:2:EIO' fails 2 logappend L < <(seq 201 400)
 	# The next writer appends into the new segment: it must make its
 	# directory entry durable first, or a power cut can lose acknowledged
@@ -453,17 +473,16 @@ handed() {
 
 @test "logappend -N hands the disk what it wrote, 4 MiB at a time, without waiting" {
 	require strace
-	# 100,000 records in batches of 1048691 bytes (8257 records): the
-	# 4th, 8th and 12th batches take what is written past 4 MiB each.
+	# 100,000 records in batches of 1048687 bytes (9987 records): the
+	# 4th and 8th batches take what is written past 4 MiB each.
 	lines 100000 > in
 	# LeakSanitizer cannot work under ptrace.
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 	ok strace -f -e trace=sync_file_range,fdatasync,fsync -o trace \
 	    logappend -N L < in
 	sh_ok 'logcat L | cmp - in'
-	is "$(handed trace)" "0 4194764 SYNC_FILE_RANGE_WRITE 0
-4194764 4194764 SYNC_FILE_RANGE_WRITE 0
-8389528 4194764 SYNC_FILE_RANGE_WRITE 0"
+	is "$(handed trace)" "0 4194748 SYNC_FILE_RANGE_WRITE 0
+4194748 4194748 SYNC_FILE_RANGE_WRITE 0"
 	# Nothing waits for the disk (a new log syncs only its settings).
 	is "$(grep -c 'fdatasync(' trace)" 0
 	# The durable mode syncs every batch and hands nothing over.
@@ -484,9 +503,9 @@ handed() {
 	faults_fired 1
 	# The batches before are acknowledged; the fourth is written, not
 	# acknowledged, and nothing follows it.
-	is "$output" "$(seq 0 24770)"
-	is "$(sizes $seg0 | awk '{ print $1 }' | tr '\n' ' ')" "8257 8257 8257 8257 "
-	sh_ok "logcat L | cmp - <(head -n 33028 in)"
+	is "$output" "$(seq 0 29960)"
+	is "$(sizes $seg0 | awk '{ print $1 }' | tr '\n' ' ')" "9987 9987 9987 9987 "
+	sh_ok "logcat L | cmp - <(head -n 39948 in)"
 }
 
 @test "logappend -N on a file system without sync_file_range asks once and goes on" {

@@ -338,8 +338,8 @@ import random
 r = random.Random(3)
 for i in range(1500):
     print("{\"key\":\"k%d\",\"value\":\"%d\"}" % (r.randint(0, 150), i))' |
-	    logappend -J -s 4K L
-	seq 1 600 | sed 's/^/filler /' | logappend -s 4K L
+	    logappend -J -s 2K L
+	seq 1 600 | sed 's/^/filler /' | logappend -s 2K L
 	ok logcat -J L
 	printf '%s\n' "$output" > before
 	cp -a L pristine

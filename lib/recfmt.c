@@ -961,6 +961,10 @@ sl_in_open(int fd, const struct sl_fmt *f, size_t max_record)
 	return in;
 }
 
+/* A mapped input's buffer between two windows: never NULL, so that
+ * buf + start is always defined. */
+static unsigned char nomap[1];
+
 int
 sl_in_map(sl_in *in)
 {
@@ -971,7 +975,7 @@ sl_in_map(sl_in *in)
 	    (in->mapoff = lseek(in->fd, 0, SEEK_CUR)) < 0)
 		return 0;
 	free(in->buf);
-	in->buf = NULL;
+	in->buf = nomap;
 	in->cap = 0;
 	in->fsize = st.st_size;
 	in->mapped = 1;
@@ -1009,9 +1013,10 @@ map_fill(sl_in *in)
 		len *= 2;
 	if ((off_t)len > in->fsize - at)
 		len = (size_t)(in->fsize - at);
-	if (in->buf != NULL && munmap(in->buf, in->cap) < 0)
+	if (in->buf != nomap && munmap(in->buf, in->cap) < 0)
 		return sl_rf_fail(in, errno, "%s", strerror(errno));
-	in->buf = NULL;
+	in->buf = nomap;
+	in->cap = in->start = in->end = 0;
 	m = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, in->fd, at);
 	if (m == MAP_FAILED)
 		return sl_rf_fail(in, errno, "%s", strerror(errno));
@@ -1319,7 +1324,7 @@ sl_in_close(sl_in *in)
 		return;
 	sl_rf_yaml_in_close(in);
 	if (in->mapped) {
-		if (in->buf != NULL)
+		if (in->buf != nomap)
 			munmap(in->buf, in->cap);
 	} else
 		free(in->buf);

@@ -71,7 +71,7 @@ expect_any() {
 
 @test "crash loop: logcompact retention killed at each removal" {
 	local rule n cycles=0
-	seq 1 3000 | logappend -s 2K base
+	seq 1 3000 | logappend -s 1K base
 	for rule in 'unlink:%d:kill' 'unlink:%d:killafter' \
 	    'fsync@dir:%d:kill' 'rename:%d:kill'; do
 		for ((n = 1; ; n += $(rel_step 10 1))); do

@@ -48,6 +48,21 @@ sl_batch_crc(const unsigned char *p, size_t length)
 	return mask(c);
 }
 
+int
+sl_batch_grow(unsigned char **buf, size_t *cap, size_t need)
+{
+	size_t n = *cap ? *cap : 65536;
+	unsigned char *nb;
+
+	while (n < need)
+		n *= 2;
+	if ((nb = realloc(*buf, n)) == NULL)
+		return -1;
+	*buf = nb;
+	*cap = n;
+	return 0;
+}
+
 uint32_t
 sl_batch_crc_with(const unsigned char *p, uint32_t paycrc, size_t paylen)
 {

@@ -317,17 +317,9 @@ ob_add(struct run *c, struct sl_newseg *ns, int compress,
 	    r->offset - ob->base >= UINT32_MAX || ob->count == UINT32_MAX - 1) &&
 	    ob_flush(c, ns, compress, bytes) < 0)
 		return -1;
-	if (SL_BATCH_HDR + ob->paylen + size + SL_REC_SLACK > ob->cap) {
-		size_t cap = ob->cap ? ob->cap : 65536;
-		unsigned char *b;
-
-		while (cap < SL_BATCH_HDR + ob->paylen + size + SL_REC_SLACK)
-			cap *= 2;
-		if ((b = realloc(ob->buf, cap)) == NULL)
-			return -1;
-		ob->buf = b;
-		ob->cap = cap;
-	}
+	if (sl_batch_reserve(&ob->buf, &ob->cap,
+	    SL_BATCH_HDR + ob->paylen + size + SL_REC_SLACK) < 0)
+		return -1;
 	if (ob->count == 0) {
 		ob->base = r->offset;
 		ob->first_ts = ob->max_ts = r->timestamp;

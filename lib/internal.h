@@ -80,7 +80,7 @@ sl_put64(unsigned char *p, uint64_t v)
 #define SL_REC_FIXED	(4 + 4 + 8 + 4 + 4 + 4)
 #define SL_REC_SLACK	16
 
-/* A record's encoded size without its headers. */
+/* A record's size as max-record-bytes counts it, without its headers. */
 static inline size_t
 sl_rec_base(const struct sl_record *r)
 {
@@ -202,6 +202,17 @@ struct sl_batch {
 	int64_t		max_ts;
 	uint8_t		flags;
 };
+
+/* Room for NEED bytes in the batch buffer *BUF of *CAP bytes (doubling
+ * from 64 KiB); 0, or -1 with errno and the buffer as it was.  The check
+ * inline: the append path makes it for every record. */
+int	sl_batch_grow(unsigned char **buf, size_t *cap, size_t need);
+
+static inline int
+sl_batch_reserve(unsigned char **buf, size_t *cap, size_t need)
+{
+	return need <= *cap ? 0 : sl_batch_grow(buf, cap, need);
+}
 
 /* Largest batch (and payload) a log with this record limit may hold. */
 size_t	sl_batch_limit(uint64_t max_record_bytes);

@@ -351,15 +351,6 @@ const char *sl_in_error(const sl_in *);
 uint64_t sl_in_recno(const sl_in *);
 
 /*
- * When IN reads plain lines (text, a one-byte delimiter, no key
- * delimiter): 1, with the bytes read but not yet parsed in *P and *N and
- * the delimiter in *DELIM, so that a caller can parse whole lines in bulk
- * (sl_writer_add_lines); it then says what it took with sl_in_skip.  0
- * for any other format, or after an error.
- */
-int	 sl_in_lines(const sl_in *, const unsigned char **p, size_t *n,
-	    unsigned char *delim);
-/*
  * Read IN's descriptor, if it is a regular file and IN reads text, by
  * mapping it a window at a time rather than by copying it: 1 if so, 0
  * otherwise (nothing changes then).  Call it before the first record.
@@ -369,6 +360,16 @@ int	 sl_in_lines(const sl_in *, const unsigned char **p, size_t *n,
  * handles SIGBUS.
  */
 int	 sl_in_map(sl_in *);
+
+/*
+ * When IN reads plain lines (text, a one-byte delimiter, no key
+ * delimiter): 1, with the bytes read but not yet parsed in *P and *N and
+ * the delimiter in *DELIM, so that a caller can parse whole lines in bulk
+ * (sl_writer_add_lines); it then says what it took with sl_in_skip.  0
+ * for any other format, or after an error.
+ */
+int	 sl_in_lines(const sl_in *, const unsigned char **p, size_t *n,
+	    unsigned char *delim);
 /* Mark BYTES of those, holding RECORDS whole lines, as parsed. */
 void	 sl_in_skip(sl_in *, size_t bytes, uint64_t records);
 void	 sl_in_close(sl_in *);

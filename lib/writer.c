@@ -603,24 +603,6 @@ fail:
 	return NULL;
 }
 
-/* Room for NEED bytes of batch B. */
-static int
-reserve(struct pending *b, size_t need)
-{
-	size_t cap = b->cap ? b->cap : 65536;
-	unsigned char *nb;
-
-	if (need <= b->cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	if ((nb = realloc(b->buf, cap)) == NULL)
-		return -1;
-	b->buf = nb;
-	b->cap = cap;
-	return 0;
-}
-
 int
 sl_writer_add(sl_writer *w, const struct sl_record *r)
 {
@@ -641,7 +623,8 @@ sl_writer_add(sl_writer *w, const struct sl_record *r)
 		errno = ENOBUFS;
 		return -1;
 	}
-	if (reserve(b, SL_BATCH_HDR + b->paylen + size + SL_REC_SLACK) < 0)
+	if (sl_batch_reserve(&b->buf, &b->cap,
+	    SL_BATCH_HDR + b->paylen + size + SL_REC_SLACK) < 0)
 		return -1;
 	/* Copy the record only to stamp it: a copy of a record its caller
 	 * has just filled in stalls on store forwarding (perf), and
@@ -689,8 +672,9 @@ sl_writer_add_lines(sl_writer *w, const unsigned char *p, size_t n,
 		size_t len = (size_t)(e - s), body;
 		unsigned char *q;
 
-		if (SL_REC_FIXED + len > most || reserve(b, SL_BATCH_HDR +
-		    b->paylen + SL_REC_FIXED + len + SL_REC_SLACK) < 0)
+		if (SL_REC_FIXED + len > most || sl_batch_reserve(&b->buf,
+		    &b->cap, SL_BATCH_HDR + b->paylen + SL_REC_FIXED + len +
+		    SL_REC_SLACK) < 0)
 			break;
 		/* gap, time, no key, the value, no headers */
 		body = 1 + sl_vlen(zts) + 1 + sl_vlen(len + 1) + len + 1;

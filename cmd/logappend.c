@@ -417,8 +417,9 @@ main(int argc, char *argv[])
 	append(w, in);
 	commit(w);
 	sl_in_close(in);
-	if (sl_writer_close(w) < 0)
-		die(2, "%s: %s", logpath, strerror(errno));
+	if (sl_writer_finish(w) < 0)
+		die(2, "%s: %s", logpath, sl_writer_error(w));
+	sl_writer_close(w);
 	if (fclose(stdout) == EOF)
 		die(2, "stdout: %s", strerror(errno));
 	return 0;

@@ -7,6 +7,7 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,6 +109,37 @@ sl_writeback(int fd, off_t pos, off_t len)
 	    errno == EOPNOTSUPP))
 		return 1;
 	return r;
+}
+
+/*
+ * cachestat(2) came with Linux 6.5; Debian 12's headers predate it.  Its
+ * number is the one of the common system call table, which the
+ * architectures named here use.
+ */
+#if !defined(SYS_cachestat) && (defined(__x86_64__) || \
+    defined(__aarch64__) || defined(__riscv))
+#define SYS_cachestat	451
+#endif
+
+int64_t
+sl_unsynced(int fd, uint64_t pos)
+{
+#ifdef SYS_cachestat
+	struct { uint64_t off, len; } range = { pos, 0 };	/* 0: to EOF */
+	struct {
+		uint64_t cache, dirty, writeback, evicted, recently_evicted;
+	} cs;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (page <= 0 || syscall(SYS_cachestat, fd, &range, &cs, 0) < 0)
+		return -1;
+	return (int64_t)((cs.dirty + cs.writeback) * (uint64_t)page);
+#else
+	(void)fd;
+	(void)pos;
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 int

@@ -200,6 +200,14 @@ uint64_t	 sl_writer_next_offset(const sl_writer *);
 
 const struct sl_settings *sl_writer_settings(const sl_writer *);
 const char	*sl_writer_error(const sl_writer *);
+/*
+ * Wait for every outstanding batch (dropping what it collects) and stop
+ * the writer's threads: -1 with errno and sl_writer_error when the disk
+ * reported an error no batch has reported yet (with nosync, handing the
+ * disk what was written).  The writer can then only be closed.
+ */
+int		 sl_writer_finish(sl_writer *);
+/* sl_writer_finish, its result ignored, and free the writer. */
 int		 sl_writer_close(sl_writer *);
 
 /* ---- reader -------------------------------------------------------- */

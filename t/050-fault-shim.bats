@@ -134,6 +134,25 @@ syncrange 0"
 	faults_fired 1 "^sync_file_range:2:EIO pid=[0-9]+ path=$BATS_TEST_TMPDIR/f\$"
 }
 
+@test "fault: skip says a sync succeeded without making it" {
+	require strace
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	with_fault 'fdatasync:1:skip,sync_file_range:2:skip' ok strace -f \
+	    -e trace=fdatasync,sync_file_range -o trace "$P" open:f write:3 \
+	    fdatasync fdatasync syncrange syncrange
+	output_is "open 0
+write 3
+fdatasync 0
+fdatasync 0
+syncrange 0
+syncrange 0"
+	faults_fired 1 "^fdatasync:1:skip pid=[0-9]+ path=$BATS_TEST_TMPDIR/f\$"
+	faults_fired 1 '^sync_file_range:2:skip '
+	# Only the calls not skipped reached the kernel.
+	is "$(grep -c '^[0-9]* *fdatasync(' trace)" 1
+	is "$(grep -c '^[0-9]* *sync_file_range(' trace)" 1
+}
+
 @test "fault: directories count for @dir only" {
 	mkdir d
 	with_fault 'fsync:1:EIO' ok "$P" opendir:d fsync open:d/f fsync
@@ -289,6 +308,7 @@ write -1 EIO"
 @test "fault: a malformed rule stops the program before main" {
 	local r
 	for r in write:0:EIO write:1:EBOGUS bogus:1:EIO fsync:1:short \
+	    write:1:skip ftruncate:1:skip rename:1:skip \
 	    mkdir@dir:1:EIO write write:1 write:1:EIO:sometimes \
 	    write:1:EIO:forever:x write@nope:1:EIO 'write~:1:EIO' write:x:EIO \
 	    write:-1:EIO write:1:0 write:1:-5; do

@@ -237,6 +237,14 @@ blocked() {
 	ok logfsck L
 	[ "$(grep -c 'clone3(.*= -1 EAGAIN' trace)" -ge 3 ]
 	is "$(grep -c 'clone3(.*= [0-9]' trace)" 0
+	# -N hands the disk what it wrote itself too: the first 4 MiB.
+	lines 50000 > in
+	ok unprivileged strace -f -e trace=clone3,clone,sync_file_range \
+	    -o trace prlimit --nproc=1 logappend -N -p L2 < in
+	is "$output" "$(seq 0 49999)"
+	sh_ok 'logcat L2 | cmp - in'
+	is "$(handed trace)" "0 4194304 SYNC_FILE_RANGE_WRITE 0"
+	is "$(grep -c 'clone3(.*= [0-9]' trace)" 0
 	cd / && rm -rf "$PERM_DIR"
 }
 
@@ -465,26 +473,44 @@ a"
 	faults_fired 0
 }
 
-# handed FILE: the sync_file_range calls in strace output FILE, one line
-# each, "OFFSET LENGTH FLAGS RESULT", for the calls on the segment.
+# handed FILE: the sync_file_range calls in strace -f output FILE, one
+# line each, "OFFSET LENGTH FLAGS RESULT".
 handed() {
 	sed -n 's/.*sync_file_range([0-9]*, \([0-9]*\), \([0-9]*\), \([A-Z_|]*\)) *= \(.*\)/\1 \2 \3 \4/p' "$1"
 }
 
-@test "logappend -N hands the disk what it wrote, 4 MiB at a time, without waiting" {
+# tids CALL: the threads that made CALL, in strace -ff output trace.TID.
+tids() { grep -l "^$1(" trace.* | sed 's/^trace\.//' | sort; }
+
+@test "logappend -N hands the disk what it wrote, 4 MiB at a time, from a thread of its own" {
 	require strace
 	# 100,000 records in batches of 1048687 bytes (9987 records): the
-	# 4th and 8th batches take what is written past 4 MiB each.
+	# 4th and 8th batches end past 4 and 8 MiB; the whole pages before
+	# are handed over, 4194304 and 8388608 bytes.
 	lines 100000 > in
 	# LeakSanitizer cannot work under ptrace.
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-	ok strace -f -e trace=sync_file_range,fdatasync,fsync -o trace \
-	    logappend -N L < in
+	# A file a thread: strace -f would split calls that overlap.
+	ok strace -ff -e trace=sync_file_range,fdatasync,fsync,pwrite64 \
+	    -o trace logappend -N L < in
 	sh_ok 'logcat L | cmp - in'
-	is "$(handed trace)" "0 4194748 SYNC_FILE_RANGE_WRITE 0
-4194748 4194748 SYNC_FILE_RANGE_WRITE 0"
-	# Nothing waits for the disk (a new log syncs only its settings).
-	is "$(grep -c 'fdatasync(' trace)" 0
+	# The thread takes each range as it comes, or both at once if it
+	# was not quick enough: [0, 8388608) in order, every call asking
+	# the disk to write without waiting, and the disk taking it.
+	cat trace.* > all
+	handed all > calls
+	awk 'BEGIN { end = 0 }
+	    $1 != end || $3 != "SYNC_FILE_RANGE_WRITE" || $4 != 0 { exit 1 }
+	    { end += $2 }
+	    END { if (end != 8388608) exit 1 }' calls ||
+	    { cat calls >&2; return 1; }
+	[ "$(wc -l < calls)" -le 2 ]
+	# Not by the thread that writes the segment, which never waits for
+	# them; and nothing waits for the disk (a new log syncs only its
+	# settings).
+	is "$(tids sync_file_range | wc -l)" 1
+	is "$(comm -12 <(tids sync_file_range) <(tids pwrite64))" ""
+	is "$(grep -c 'fdatasync(' all)" 0
 	# The durable mode syncs every batch and hands nothing over.
 	rm -rf L
 	ok strace -f -e trace=sync_file_range -o trace logappend L < in
@@ -501,11 +527,71 @@ handed() {
 	with_fault 'sync_file_range:1:EIO' fails 2 logappend -N -p L < in
 	stderr_is "logappend: L: 00000000000000000000.log: sync_file_range: Input/output error"
 	faults_fired 1
-	# The batches before are acknowledged; the fourth is written, not
-	# acknowledged, and nothing follows it.
-	is "$output" "$(seq 0 29960)"
-	is "$(sizes $seg0 | awk '{ print $1 }' | tr '\n' ' ')" "9987 9987 9987 9987 "
-	sh_ok "logcat L | cmp - <(head -n 39948 in)"
+	# The thread's failure is seen at the next hand-over, the 8th batch's,
+	# which is then written and not acknowledged, with nothing after it;
+	# or, on a slow machine, when the input ends, all acknowledged.  The
+	# 7 batches before are acknowledged either way.
+	n=$(wc -l <<<"$output")
+	[ "$n" -ge 69909 ] || { echo "$n acknowledged" >&2; return 1; }
+	is "$output" "$(seq 0 $((n - 1)))"
+	ok logcat L
+	case $(wc -l <<<"$output") in
+	"$n" | "$((n + 9987))") ;;
+	*) echo "$(wc -l <<<"$output") records in the log" >&2; return 1 ;;
+	esac
+	sh_ok "logcat L | cmp - <(head -n $(wc -l <<<"$output") in)"
+}
+
+@test "logappend -N: a hand-over failing after the last batch fails the run" {
+	# 40000 records: the 4th batch hands the thread the first 4 MiB, and
+	# nothing comes after it to see the thread's failure but the end.
+	lines 40000 > in
+	with_fault 'sync_file_range:1:EIO' fails 2 logappend -N -p L < in
+	stderr_is "logappend: L: 00000000000000000000.log: sync_file_range: Input/output error"
+	faults_fired 1
+	is "$output" "$(seq 0 39999)"
+	sh_ok 'logcat L | cmp - in'
+}
+
+# cachestat(2), which -N needs to see how far behind the disk is, came with
+# Linux 6.5: without it a full segment is closed at once.
+require_cachestat() {
+	python3 -c 'import os, sys
+v = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
+sys.exit(v < (6, 5))' ||
+	    skip "cachestat(2) needs Linux 6.5, this is $(uname -r)"
+}
+
+@test "logappend -N: a full segment grows while the disk is behind, up to twice its size" {
+	require_cachestat
+	require strace
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	# The disk takes no write-back (the hand-overs are skipped), so the
+	# segment is never written: it is closed at twice 16 MiB, at the
+	# 32nd batch of 1048687 bytes, with a sync as ever.
+	lines 400000 > in
+	with_fault 'sync_file_range:1:skip:forever' ok strace -f \
+	    -e trace=fdatasync -o trace logappend -N -s 16M L < in
+	is "$(stat -c %s $seg0)" 33557984
+	is "$(grep -c 'fdatasync(' trace)" 1
+	sh_ok 'logcat L | cmp - in'
+	ok logfsck L
+}
+
+@test "logappend -N: a full segment is closed at its size once the disk has caught up" {
+	require_cachestat
+	# 170,000 records (17 MiB) the disk is not given to write (the
+	# hand-overs are skipped), then a pause in which the segment is
+	# synced, so that none of it is left to write: the next batch goes
+	# to a new segment.
+	lines 400000 > in
+	with_fault 'sync_file_range:1:skip:forever' ok logappend -N -s 16M L \
+	    < <(head -n 170000 in
+	    wait_until has_records 170000 L && sync $seg0
+	    tail -n +170001 in)
+	ok logcat $seg0
+	is "$(wc -l <<<"$output")" 170000
+	sh_ok 'logcat L | cmp - in'
 }
 
 @test "logappend -N on a file system without sync_file_range asks once and goes on" {

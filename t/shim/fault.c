@@ -25,7 +25,9 @@
  *	SYNCLOG_FAULT_GATE exists (checked every 5 ms, for 60 s at most),
  *	then make the call, so a test can look at the world while a call,
  *	a slow fsync say, is in progress; "stall-ERRNO": wait so, then
- *	fail with ERRNO.
+ *	fail with ERRNO; "skip" (fsync, fdatasync, sync_file_range only):
+ *	report success without making the call, as a disk that says yes
+ *	and does nothing.
  *
  * SYNCLOG_FAULT_LOG=FILE appends one line per injected fault,
  * "CALL[@TYPE][~SUBSTR]:N:ACTION pid=PID path=PATH", written before the
@@ -71,9 +73,11 @@ static const char *const callnames[NCALLS] = {
 };
 
 enum type { T_FILE, T_DIR, T_STD, T_PIPE, T_ANY };
-enum action { A_ERRNO, A_SHORT, A_KILL, A_KILLAFTER, A_STALL, A_STALLFAIL };
+enum action {
+	A_ERRNO, A_SHORT, A_KILL, A_KILLAFTER, A_STALL, A_STALLFAIL, A_SKIP
+};
 /* What a wrapper does with its call. */
-enum fate { GO, FAIL, SHORT, GO_KILL };
+enum fate { GO, FAIL, SHORT, GO_KILL, SKIP };
 
 #define MAXRULES	32
 
@@ -187,6 +191,11 @@ parse_action(struct rule *r, char *s)
 		r->action = A_STALL;
 		return 0;
 	}
+	if (strcmp(s, "skip") == 0) {
+		r->action = A_SKIP;
+		return r->call == C_FSYNC || r->call == C_FDATASYNC ||
+		    r->call == C_SYNCRANGE ? 0 : -1;
+	}
 	if (strcmp(s, "kill") == 0 || strcmp(s, "killafter") == 0) {
 		r->action = s[4] ? A_KILLAFTER : A_KILL;
 		return 0;
@@ -279,8 +288,8 @@ parse_rule(char *s)
 	if (field[1][0] < '1' || field[1][0] > '9' || *end || errno)
 		die(field[1], "N must be a number from 1");
 	if (parse_action(r, field[2]) == -1)
-		die(field[2], "unknown action (or short on a call that "
-		    "transfers no bytes)");
+		die(field[2], "unknown action, or one this call cannot "
+		    "take");
 	if (nf == 4 && strcmp(field[3], "forever") != 0)
 		die(field[3], "want forever");
 	r->forever = nf == 4;
@@ -441,6 +450,8 @@ decide(enum call c, int fd, const char *path, const char *path2)
 		stall();
 		errno = hit->err;
 		return FAIL;
+	case A_SKIP:
+		return SKIP;
 	default:
 		return GO_KILL;
 	}
@@ -567,6 +578,8 @@ fsync(int fd)
 
 	if (f == FAIL)
 		return -1;
+	if (f == SKIP)
+		return 0;
 	DONE(f, NEXT(fsync)(fd));
 }
 
@@ -577,6 +590,8 @@ fdatasync(int fd)
 
 	if (f == FAIL)
 		return -1;
+	if (f == SKIP)
+		return 0;
 	DONE(f, NEXT(fdatasync)(fd));
 }
 
@@ -587,6 +602,8 @@ sync_file_range(int fd, off64_t off, off64_t len, unsigned flags)
 
 	if (f == FAIL)
 		return -1;
+	if (f == SKIP)
+		return 0;
 	DONE(f, NEXT(sync_file_range)(fd, off, len, flags));
 }
 

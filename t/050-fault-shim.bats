@@ -153,6 +153,31 @@ syncrange 0"
 	is "$(grep -c '^[0-9]* *sync_file_range(' trace)" 1
 }
 
+@test "fault: cachestat, made through syscall(2), fails at its count" {
+	# Written and not synced: some bytes are dirty, unless the kernel
+	# has no cachestat (before Linux 6.5), which the first call shows.
+	with_fault 'cachestat:2:ENOSYS' ok "$P" open:f write:3 unsynced \
+	    unsynced unsynced fdatasync unsynced
+	case $(sed -n 3p <<<"$output") in
+	"unsynced -1 ENOSYS") skip "cachestat(2) needs Linux 6.5, this is $(uname -r)" ;;
+	esac
+	output_is "open 0
+write 3
+unsynced 4096
+unsynced -1 ENOSYS
+unsynced 4096
+fdatasync 0
+unsynced 0"
+	faults_fired 1 "^cachestat:2:ENOSYS pid=[0-9]+ path=$BATS_TEST_TMPDIR/f\$"
+	# Other system calls made through syscall(2) go through: the shim's
+	# own, which write its log.
+	rm fault.log
+	with_fault 'cachestat:1:EIO,write:1:EIO' ok "$P" open:g write:1
+	output_is "open 0
+write -1 EIO"
+	faults_fired 1 "^write:1:EIO pid=[0-9]+ path=$BATS_TEST_TMPDIR/g\$"
+}
+
 @test "fault: directories count for @dir only" {
 	mkdir d
 	with_fault 'fsync:1:EIO' ok "$P" opendir:d fsync open:d/f fsync

@@ -578,6 +578,19 @@ sys.exit(v < (6, 5))' ||
 	ok logfsck L
 }
 
+@test "logappend -N: a full segment is closed at once when the system cannot tell how far behind the disk is" {
+	require_cachestat
+	# As above, with cachestat failing as before Linux 6.5: the segment
+	# is closed at the first batch after it reached 16 MiB, the 16th.
+	lines 400000 > in
+	with_fault 'sync_file_range:1:skip:forever,cachestat:1:ENOSYS:forever' \
+	    ok logappend -N -s 16M L < in
+	# One look per rotation, each failing: two.
+	faults_fired 2 '^cachestat:[0-9]+:ENOSYS '
+	is "$(stat -c %s $seg0)" 16778992
+	sh_ok 'logcat L | cmp - in'
+}
+
 @test "logappend -N: a full segment is closed at its size once the disk has caught up" {
 	require_cachestat
 	# 170,000 records (17 MiB) the disk is not given to write (the

@@ -9,6 +9,7 @@
  *	opendir:PATH	write:N		pwrite:N (at 0)		writev:N
  *	read:N		pread:N (at 0)	fsync	fdatasync	ftruncate:N
  *	syncrange (sync_file_range WRITE of the whole file)
+ *	unsynced (the library's cachestat of the whole file: its dirty bytes)
  *	rename:FROM:TO	close		stdout:TEXT (write(2) to descriptor 1)
  *
  * The open, reopen and opendir operations make their descriptor the
@@ -25,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "internal.h"
 
 static char	buf[1 << 16];
 static int	cur = -1;
@@ -109,6 +112,8 @@ run(char *op)
 		rv = fdatasync(cur);
 	else if (strcmp(op, "syncrange") == 0 && !arg)
 		rv = sync_file_range(cur, 0, 0, SYNC_FILE_RANGE_WRITE);
+	else if (strcmp(op, "unsynced") == 0 && !arg)
+		rv = (long)sl_unsynced(cur, 0);
 	else if (strcmp(op, "ftruncate") == 0)
 		rv = ftruncate(cur, (off_t)size(op, arg));
 	else if (strcmp(op, "rename") == 0 && arg &&

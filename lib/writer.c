@@ -816,7 +816,7 @@ sl_writer_add_lines(sl_writer *w, const unsigned char *p, size_t n,
 
 		/* The input is read here first, from the page cache; the
 		 * hardware's prefetch stops at each 4 KiB page, and memchr
-		 * then waited on memory (a sixth of the thread's samples,
+		 * then waited on memory (a quarter of the thread's samples,
 		 * perf).  A page ahead: -N went from 0.067 to 0.054 s. */
 		__builtin_prefetch(e + 4096);
 		if (SL_REC_FIXED + len > most || sl_batch_reserve(&b->buf,
@@ -949,7 +949,8 @@ rotate_due(sl_writer *w)
 	    w->segend - w->set.segment_bytes >= w->set.segment_bytes)
 		return 1;
 	/* A look costs 40 us for 100 MB, a tenth of writing a batch: one a
-	 * millisecond at most, the pace of a disk catching up. */
+	 * millisecond at most (a tick of the coarse clock, 1 to 4 ms), the
+	 * pace of a disk catching up. */
 	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == 0) {
 		t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 		if (w->rgen == w->seggen && t - w->rlast < 1000000)

@@ -25,9 +25,9 @@ int	sl_datasync(int fd);
  * (sync_file_range WRITE), retrying EINTR.  0, 1 when the file system
  * cannot, or -1/errno. */
 int	sl_writeback(int fd, off_t pos, off_t len);
-/* How many bytes of FD's file from POS on are not yet on disk: dirty, or
- * being written back (cachestat, Linux 6.5); -1/errno if it cannot tell. */
-int64_t	sl_unsynced(int fd, uint64_t pos);
+/* How many bytes of FD's file are not yet on disk: dirty, or being
+ * written back (cachestat, Linux 6.5); -1/errno if it cannot tell. */
+int64_t	sl_unsynced(int fd);
 /* fsync the directory DIR so that entries created in it are durable. */
 int	sl_sync_dir(const char *dir);
 /* Replace PATH atomically with LEN bytes of BUF (temp, fsync, rename,

@@ -122,10 +122,10 @@ sl_writeback(int fd, off_t pos, off_t len)
 #endif
 
 int64_t
-sl_unsynced(int fd, uint64_t pos)
+sl_unsynced(int fd)
 {
 #ifdef SYS_cachestat
-	struct { uint64_t off, len; } range = { pos, 0 };	/* 0: to EOF */
+	struct { uint64_t off, len; } range = { 0, 0 };	/* all of it */
 	struct {
 		uint64_t cache, dirty, writeback, evicted, recently_evicted;
 	} cs;
@@ -136,7 +136,6 @@ sl_unsynced(int fd, uint64_t pos)
 	return (int64_t)((cs.dirty + cs.writeback) * (uint64_t)page);
 #else
 	(void)fd;
-	(void)pos;
 	errno = ENOSYS;
 	return -1;
 #endif

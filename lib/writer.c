@@ -958,7 +958,7 @@ rotate_due(sl_writer *w)
 		w->rgen = w->seggen;
 		w->rlast = t;
 	}
-	left = sl_unsynced(w->segfd, 0);
+	left = sl_unsynced(w->segfd);
 	return left < 0 || left <= ROTATE_LEFT;
 }
 

@@ -113,7 +113,7 @@ run(char *op)
 	else if (strcmp(op, "syncrange") == 0 && !arg)
 		rv = sync_file_range(cur, 0, 0, SYNC_FILE_RANGE_WRITE);
 	else if (strcmp(op, "unsynced") == 0 && !arg)
-		rv = (long)sl_unsynced(cur, 0);
+		rv = (long)sl_unsynced(cur);
 	else if (strcmp(op, "ftruncate") == 0)
 		rv = ftruncate(cur, (off_t)size(op, arg));
 	else if (strcmp(op, "rename") == 0 && arg &&

@@ -509,10 +509,11 @@ static void
 spool(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
     struct spool *s)
 {
-	struct sl_record rec;
+	/* UPTO is inclusive; UINT64_MAX means no end at all. */
+	struct sl_print p = { .end = upto == UINT64_MAX ? UINT64_MAX :
+	    upto + 1, .max = max, .maxbytes = SPOOL_MAX };
 	struct spfile *f;
 	sl_out *out;
-	size_t bytes = 0;
 	int rc;
 
 	memset(s, 0, sizeof *s);
@@ -535,27 +536,17 @@ spool(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
 	}
 	if ((out = sl_out_open_sink(&r->c->fmt, spsink, f)) == NULL)
 		die(r, 2, "spool: %s", strerror(errno));
-	while (s->n < max && bytes < SPOOL_MAX) {
-		if ((rc = sl_reader_next(r->rd, &rec)) == 0)
-			break;
-		if (rc == -1) {
-			s->rerr = 1;
-			s->rerrno = errno;
-			r->at = UINT64_MAX;
-			break;
-		}
-		if (rec.offset > upto) {
-			r->at = UINT64_MAX;	/* read one too far */
-			break;
-		}
-		r->at = rec.offset + 1;
-		if (s->n++ == 0)
-			s->first = rec.offset;
-		s->last = rec.offset;
-		bytes += sl_record_size(&rec);
-		if (sl_out_record(out, &rec) == -1)
-			die(r, 2, "spool: %s", strerror(errno));
-	}
+	if ((rc = sl_reader_print(r->rd, out, &p)) == -2)
+		die(r, 2, "spool: %s", strerror(errno));
+	if (rc == -1) {
+		s->rerr = 1;
+		s->rerrno = errno;
+		r->at = UINT64_MAX;
+	} else if (p.n > 0)
+		r->at = p.last + 1;	/* what the reader returns next */
+	s->n = p.n;
+	s->first = p.first;
+	s->last = p.last;
 	if (sl_out_close(out) == -1)
 		die(r, 2, "spool: %s", strerror(errno));
 	/* The command reads to the end of the file: the batch, exactly. */

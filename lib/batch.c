@@ -219,11 +219,21 @@ take(const unsigned char **pp, const unsigned char *end,
 	return 0;
 }
 
-int
-sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
+/*
+ * Decode the cursor's next record into *R: 1, and the cursor past it; 0 at
+ * the batch's end; -1 malformed.  A record at offset STOP or later is
+ * decoded but not consumed (2).  KEEP: store the headers in the cursor,
+ * as sl_cursor_next must; without it they are checked and only counted,
+ * R->headers left NULL.  *HBYTES: what the headers add to sl_record_size.
+ * Always inline, so that each caller gets a copy with KEEP a constant.
+ */
+static inline __attribute__((always_inline)) int
+step(struct sl_cursor *c, struct sl_record *r, uint64_t stop, int keep,
+    size_t *hbytes)
 {
-	const unsigned char *p = c->p, *end;
+	const unsigned char *p = c->p, *end, *name, *value;
 	uint64_t reclen, gap, ts, nh, off, limit;
+	size_t namelen, valuelen, hb = 0;
 
 	if (c->left == 0)
 		return p == c->end ? 0 : -1;
@@ -248,7 +258,7 @@ sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
 	    take(&p, end, &r->value, &r->valuelen, 1) < 0 ||
 	    sl_getv(&p, end, &nh) < 0 || nh > (uint64_t)(end - p) / 2)
 		return -1;
-	if (nh > c->hcap) {
+	if (keep && nh > c->hcap) {
 		struct sl_header *h = realloc(c->hdrs, nh * sizeof *h);
 
 		if (h == NULL)
@@ -257,23 +267,80 @@ sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
 		c->hcap = nh;
 	}
 	for (uint64_t i = 0; i < nh; i++) {
-		struct sl_header *h = &c->hdrs[i];
-
-		if (take(&p, end, &h->name, &h->namelen, 0) < 0 ||
-		    take(&p, end, &h->value, &h->valuelen, 0) < 0)
+		if (take(&p, end, &name, &namelen, 0) < 0 ||
+		    take(&p, end, &value, &valuelen, 0) < 0)
 			return -1;
+		hb += 8 + namelen + valuelen;
+		if (keep) {
+			c->hdrs[i].name = name;
+			c->hdrs[i].namelen = namelen;
+			c->hdrs[i].value = value;
+			c->hdrs[i].valuelen = valuelen;
+		}
 	}
 	if (p != end)
 		return -1;
-	c->p = p;
-	r->headers = c->hdrs;
+	r->headers = keep ? c->hdrs : NULL;
 	r->nheaders = nh;
+	*hbytes = hb;
+	if (off >= stop)
+		return 2;
+	c->p = p;
 	c->prev = off;
 	c->started = 1;
 	c->left--;
 	if (c->left == 0 && (p != c->end || off != limit))
 		return -1;
 	return 1;
+}
+
+int
+sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
+{
+	size_t hb;
+
+	return step(c, r, UINT64_MAX, 1, &hb);
+}
+
+/*
+ * sl_cursor_print's loop, TEXT a constant in each copy.  The text format
+ * is written straight from the batch: no headers stored, no format
+ * dispatch, nothing but the decoding and the copy per record.
+ */
+static inline __attribute__((always_inline)) int
+print_loop(struct sl_cursor *c, struct sl_out *o, uint64_t want,
+    struct sl_print *pr, int text)
+{
+	struct sl_record rec;
+	size_t hb;
+	int f;
+
+	for (;;) {
+		if (pr->n >= pr->max || pr->bytes >= pr->maxbytes)
+			return 1;
+		if ((f = step(c, &rec, pr->end, !text, &hb)) <= 0)
+			return f;
+		if (f == 2)
+			return 1;
+		if (rec.offset < want)
+			continue;
+		if (text ? sl_rf_text(o, rec.key, rec.keylen, rec.value,
+		    rec.valuelen) < 0 : sl_out_record(o, &rec) < 0)
+			return -2;
+		if (pr->n++ == 0)
+			pr->first = rec.offset;
+		pr->last = rec.offset;
+		pr->bytes += sl_rec_base(&rec) + hb;
+	}
+}
+
+int
+sl_cursor_print(struct sl_cursor *c, struct sl_out *o, uint64_t want,
+    struct sl_print *pr)
+{
+	if (o->fmt.kind == SL_FMT_TEXT)
+		return print_loop(c, o, want, pr, 1);
+	return print_loop(c, o, want, pr, 0);
 }
 
 void

@@ -264,6 +264,13 @@ int	sl_cursor_start(struct sl_cursor *, const unsigned char *batch,
 	    const struct sl_batch *, unsigned char **scratch, size_t *scap);
 /* 1 record, 0 batch done, -1 malformed (the CRC held, so a writer bug). */
 int	sl_cursor_next(struct sl_cursor *, struct sl_record *);
+/*
+ * Print the batch's records at or after WANT into O within PR's limits
+ * (sl_reader_print): 1 a limit reached (a record at or past PR->end
+ * stays unread), 0 batch done, -1 malformed, -2 output error (errno).
+ */
+int	sl_cursor_print(struct sl_cursor *, struct sl_out *, uint64_t want,
+	    struct sl_print *);
 void	sl_cursor_free(struct sl_cursor *);
 
 /* ==== segment.c: segment files, listing, tail scanning =============== */
@@ -433,6 +440,44 @@ struct sl_in {
 
 /* Make room for N more bytes in the output buffer (flushing first). */
 int	sl_rf_reserve(struct sl_out *, size_t n);
+
+/*
+ * One record in the text format: [key keydelim] value delim.  Inline, the
+ * room check too, and a one-byte delimiter stored rather than copied: it
+ * runs for every record logcat prints, and the calls were a quarter of its
+ * instructions.  KEY or VALUE may be NULL (absent) when its length is 0.
+ */
+static inline int
+sl_rf_text(struct sl_out *o, const unsigned char *key, size_t kl,
+    const unsigned char *value, size_t vl)
+{
+	const struct sl_fmt *f = &o->fmt;
+	size_t need = kl + vl + 2 * SL_DELIM_MAX;
+	unsigned char *p;
+
+	/* Both are lengths of bytes in memory: the sum cannot wrap. */
+	if (o->cap - o->len < need && sl_rf_reserve(o, need) < 0)
+		return -1;
+	p = o->buf + o->len;
+	if (f->keydelimlen > 0) {
+		if (kl > 0)
+			memcpy(p, key, kl);
+		p += kl;
+		memcpy(p, f->keydelim, f->keydelimlen);
+		p += f->keydelimlen;
+	}
+	if (vl > 0)
+		memcpy(p, value, vl);
+	p += vl;
+	if (f->delimlen == 1)
+		*p++ = f->delim[0];
+	else {
+		memcpy(p, f->delim, f->delimlen);
+		p += f->delimlen;
+	}
+	o->len = p - o->buf;
+	return 0;
+}
 /* Append a decimal number; the caller reserved 20 bytes. */
 unsigned char *sl_rf_u64(unsigned char *p, uint64_t v);
 unsigned char *sl_rf_i64(unsigned char *p, int64_t v);

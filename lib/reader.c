@@ -43,6 +43,7 @@ struct sl_reader {
 	uint64_t	 pos;		/* byte of the next batch */
 	uint64_t	 next;		/* least offset the next batch may hold */
 	uint64_t	 want;		/* skip records below this */
+	uint64_t	 curpos;	/* byte of the cursor's batch */
 	struct sl_window win;
 	struct sl_cursor cur;
 	int		 incur;
@@ -369,8 +370,12 @@ not_a_batch(sl_reader *r, enum sl_scan kind, const char *why, int retried)
 	return 0;
 }
 
-int
-sl_reader_next(sl_reader *r, struct sl_record *rec)
+/*
+ * Make the next batch with records at or after r->want the cursor's:
+ * 1 done, 0 the end of the log for now, -1 error.
+ */
+static int
+next_batch(sl_reader *r)
 {
 	struct sl_batch b;
 	const unsigned char *p;
@@ -378,22 +383,7 @@ sl_reader_next(sl_reader *r, struct sl_record *rec)
 	enum sl_scan s;
 	int retried = 0, f;
 
-	if (r->failed) {
-		errno = EBADMSG;
-		return -1;
-	}
 	for (;;) {
-		if (r->incur) {
-			f = sl_cursor_next(&r->cur, rec);
-			if (f > 0 && rec->offset < r->want)
-				continue;
-			if (f > 0)
-				return 1;
-			r->incur = 0;
-			if (f < 0)
-				return corrupt(r, r->pos, "malformed record");
-			continue;
-		}
 		if (r->fd < 0) {
 			if (refresh(r) < 0)
 				return -1;
@@ -425,7 +415,71 @@ sl_reader_next(sl_reader *r, struct sl_record *rec)
 			r->next = b.base;
 			return corrupt(r, batch_pos, "bad compressed payload");
 		}
+		r->curpos = batch_pos;
 		r->incur = 1;
+		return 1;
+	}
+}
+
+/* The cursor's batch holds a malformed record (its CRC held: a writer's
+ * bug): name the batch and the offset the record would have had. */
+static int
+malformed(sl_reader *r)
+{
+	r->incur = 0;
+	r->next = r->cur.started ? r->cur.prev + 1 : r->cur.base;
+	return corrupt(r, r->curpos, "malformed record");
+}
+
+int
+sl_reader_next(sl_reader *r, struct sl_record *rec)
+{
+	int f;
+
+	if (r->failed) {
+		errno = EBADMSG;
+		return -1;
+	}
+	for (;;) {
+		if (r->incur) {
+			f = sl_cursor_next(&r->cur, rec);
+			if (f > 0 && rec->offset < r->want)
+				continue;
+			if (f > 0)
+				return 1;
+			if (f < 0)
+				return malformed(r);
+			r->incur = 0;
+			continue;
+		}
+		if ((f = next_batch(r)) <= 0)
+			return f;
+	}
+}
+
+int
+sl_reader_print(sl_reader *r, sl_out *o, struct sl_print *pr)
+{
+	int f;
+
+	if (r->failed) {
+		errno = EBADMSG;
+		return -1;
+	}
+	for (;;) {
+		if (pr->n >= pr->max || pr->bytes >= pr->maxbytes)
+			return 1;
+		if (r->incur) {
+			f = sl_cursor_print(&r->cur, o, r->want, pr);
+			if (f == 1 || f == -2)
+				return f;
+			if (f < 0)
+				return malformed(r);
+			r->incur = 0;
+			continue;
+		}
+		if ((f = next_batch(r)) <= 0)
+			return f;
 	}
 }
 

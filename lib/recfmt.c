@@ -628,36 +628,8 @@ addsz(size_t a, size_t b)
 static int
 text_out(sl_out *o, const struct sl_record *r)
 {
-	const struct sl_fmt *f = &o->fmt;
-	size_t kl = r->key != NULL ? r->keylen : 0;
-	size_t vl = r->value != NULL ? r->valuelen : 0;
-	unsigned char *p;
-
-	/* The room check inline and a one-byte delimiter stored, not
-	 * copied: this runs for every record logcat prints, and the calls
-	 * were a quarter of its instructions. */
-	if (o->cap - o->len < addsz(addsz(kl, vl), 2 * SL_DELIM_MAX) &&
-	    sl_rf_reserve(o, addsz(addsz(kl, vl), 2 * SL_DELIM_MAX)) < 0)
-		return -1;
-	p = o->buf + o->len;
-	if (f->keydelimlen > 0) {
-		if (kl > 0)
-			memcpy(p, r->key, kl);
-		p += kl;
-		memcpy(p, f->keydelim, f->keydelimlen);
-		p += f->keydelimlen;
-	}
-	if (vl > 0)
-		memcpy(p, r->value, vl);
-	p += vl;
-	if (f->delimlen == 1)
-		*p++ = f->delim[0];
-	else {
-		memcpy(p, f->delim, f->delimlen);
-		p += f->delimlen;
-	}
-	o->len = p - o->buf;
-	return 0;
+	return sl_rf_text(o, r->key, r->key != NULL ? r->keylen : 0,
+	    r->value, r->value != NULL ? r->valuelen : 0);
 }
 
 static int

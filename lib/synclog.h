@@ -336,6 +336,27 @@ typedef unsigned char *sl_out_sink(void *arg, unsigned char *buf, size_t len,
 	    size_t n, size_t *cap);
 sl_out	*sl_out_open_sink(const struct sl_fmt *, sl_out_sink *, void *arg);
 
+/*
+ * Limits and totals of sl_reader_print.  A limit of UINT64_MAX is none.
+ */
+struct sl_print {
+	uint64_t	 end;		/* stop at the first record >= END */
+	uint64_t	 max;		/* ... or once N reaches MAX */
+	uint64_t	 maxbytes;	/* ... or once BYTES reaches MAXBYTES */
+	uint64_t	 n;		/* records printed, added to */
+	uint64_t	 first, last;	/* offsets of the first and last, n > 0 */
+	uint64_t	 bytes;		/* their sl_record_size sum, added to */
+};
+
+/*
+ * sl_reader_next and sl_out_record in a loop, within P's limits, but
+ * faster: text is formatted straight from each batch.  A record at or
+ * past P->end is left unread.  1 a limit reached, 0 at the end of the log
+ * as sl_reader_next's 0, -1 a reader error as sl_reader_next's, -2 an
+ * output error (errno set).  Records printed before an error stay in OUT.
+ */
+int	 sl_reader_print(sl_reader *, sl_out *, struct sl_print *p);
+
 typedef struct sl_in sl_in;
 
 #define SL_IN_AGAIN	2	/* sl_in_next: no complete record ready */

@@ -8,6 +8,10 @@ independently of lib/recfmt.c, json.c and yaml.c.
     records.py random SEED N       N random records of arbitrary bytes
     records.py lines FRAMES        offset, key and value of each frame, one
                                    line each, in Python's repr (for diffs)
+    records.py text FRAMES DELIM [KEYDELIM] [FIRST [END]]
+                                   the text format of the frames with offsets
+                                   in [FIRST, END): [key KEYDELIM] value
+                                   DELIM (DELIM and KEYDELIM in hex)
     records.py check-json FRAMES FILE
     records.py check-yaml FRAMES FILE
                                    FILE (logcat -J / -Y output) holds exactly
@@ -200,6 +204,17 @@ def main():
     elif cmd == "lines":
         for off, ts, k, v, h in read_frames(sys.argv[2]):
             print(off, repr(k), repr(v))
+    elif cmd == "text":
+        delim = bytes.fromhex(sys.argv[3])
+        kd = bytes.fromhex(sys.argv[4]) if len(sys.argv) > 4 else b""
+        first = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+        end = int(sys.argv[6]) if len(sys.argv) > 6 else 2**64
+        out = sys.stdout.buffer
+        for off, ts, k, v, h in read_frames(sys.argv[2]):
+            if first <= off < end:
+                if kd:
+                    out.write((k or b"") + kd)
+                out.write((v or b"") + delim)
     elif cmd == "check-json":
         want = read_frames(sys.argv[2])
         with open(sys.argv[3], "rb") as f:

@@ -153,6 +153,23 @@ syncrange 0"
 	is "$(grep -c '^[0-9]* *sync_file_range(' trace)" 1
 }
 
+@test "fault: mmap of a file and lseek fail at their count; anonymous maps are not counted" {
+	with_fault 'mmap:2:ENOMEM,lseek:1:ESPIPE' ok "$P" open:f write:100 \
+	    mmap anonmap mmap anonmap mmap lseek:5 lseek:7
+	output_is "open 0
+write 100
+mmap 0
+anonmap 0
+mmap -1 ENOMEM
+anonmap 0
+mmap 0
+lseek -1 ESPIPE
+lseek 7"
+	faults_fired 2
+	faults_fired 1 "^mmap:2:ENOMEM pid=[0-9]+ path=$BATS_TEST_TMPDIR/f\$"
+	faults_fired 1 "^lseek:1:ESPIPE pid=[0-9]+ path=$BATS_TEST_TMPDIR/f\$"
+}
+
 @test "fault: cachestat, made through syscall(2), fails at its count" {
 	# Written and not synced: some bytes are dirty, unless the kernel
 	# has no cachestat (before Linux 6.5), which the first call shows.

@@ -336,3 +336,41 @@ sys.stdout.buffer.write(struct.pack("<I", len(body)) + body)' > big.b
 	output_is "first
 a"
 }
+
+# A regular file on stdin is read through a mapping, 1 MiB at a time.
+hundreds() {
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "%099d\n", i }'
+}
+
+@test "logappend: a mapping of the input that fails ends the append as bad input, with the windows before committed" {
+	hundreds 30000 > in
+	# The second window: the first MiB holds 10485 whole lines.
+	with_fault 'mmap@std:2:ENOMEM' fails 1 logappend L < in
+	stderr_is "logappend: stdin: Cannot allocate memory"
+	faults_fired 1
+	sh_ok "logcat L | cmp - <(head -n 10485 in)"
+	ok logfsck L
+	# The first: nothing is appended.
+	rm -rf L fault.log
+	with_fault 'mmap@std:1:ENOMEM' fails 1 logappend L < in
+	stderr_is "logappend: stdin: Cannot allocate memory"
+	faults_fired 1
+	ok logcat L
+	output_is ""
+}
+
+@test "logappend: a seek on the mapped input that fails is an error; one that says it cannot seek means read(2)" {
+	hundreds 30000 > in
+	# The seek after the first window's mapping (the first finds where
+	# the file is read from).
+	with_fault 'lseek@std:2:EIO' fails 1 logappend L < in
+	stderr_is "logappend: stdin: Input/output error"
+	faults_fired 1 '^lseek@std:2:EIO '
+	ok logcat L
+	output_is ""
+	# A file that cannot tell its position is read, never mapped.
+	rm -rf L fault.log
+	with_fault 'lseek@std:1:ESPIPE,mmap@std:1:ENOMEM' ok logappend L < in
+	faults_fired 1 '^lseek@std:1:ESPIPE '
+	sh_ok "logcat L | cmp - in"
+}

@@ -103,3 +103,19 @@ now_ms() { date +%s%3N; }
 	ok logapply -b 2 L c -- cat
 	is "$output" "$(seq $((at + 1)) 6)"
 }
+
+@test "logapply: a spool that cannot be mapped or sized is exit 2, nothing applied" {
+	mklog 6
+	ok logcheckpoint -s 0 L c
+	with_fault 'mmap~memfd:1:ENOMEM' fails 2 logapply L c -- cat
+	stderr_is "logapply: L: c: spool: mmap: Cannot allocate memory"
+	faults_fired 1
+	is "$output" ""
+	rm fault.log
+	with_fault 'ftruncate~memfd:1:ENOSPC' fails 2 logapply L c -- cat
+	stderr_is "logapply: L: c: spool: No space left on device"
+	faults_fired 1
+	is "$output" ""
+	ok logcheckpoint L c
+	output_is 0
+}

@@ -28,6 +28,11 @@ tiny() {
 	grep -Eq '^    logseek LOG s@TIME +[0-9.]+ms +[0-9.]+ms +[0-9.]+$' \
 	    <<<"$output"
 	is "$(grep -c 'seek.sh failed' <<<"$output" || :)" 0
+	# Each section after the first ends with the steal it suffered, and
+	# the run with the whole run's.
+	is "$(grep -Ec '^  \(steal: [0-9.]+ s of the [0-9.]+ s x [0-9]+ cpus this section\)$' <<<"$output")" \
+	    "$(($(grep -c '^== ' <<<"$output") - 1))"
+	grep -Eq '^steal: +[0-9.]+ s of the [0-9.]+ s x [0-9]+ cpus of the whole run$' <<<"$output"
 	# The summary: fifteen targets, each met or missed, none skipped.
 	sed -n '/^== summary (/,/^load:/p' <<<"$output" >summary
 	grep -Eq '^== summary \([0-9]+ met, [0-9]+ missed\) ==$' summary

@@ -8,8 +8,9 @@
  *	CALL[@TYPE][~SUBSTR]:N:ACTION[:forever]
  *
  * CALL	write pwrite writev read pread fsync fdatasync ftruncate
- *	sync_file_range cachestat (calls on a descriptor; cachestat, which
- *	libc has no function for, as syscall(2) makes it); open (only opens that
+ *	sync_file_range cachestat mmap lseek (calls on a descriptor;
+ *	cachestat, which libc has no function for, as syscall(2) makes it;
+ *	mmap of a file only, never an anonymous one); open (only opens that
  *	may create: O_CREAT, O_TMPFILE, creat), mkdir, rename, unlink
  *	(unlink and unlinkat; calls on a path).
  * TYPE	for descriptor calls, which descriptors count: file (the default:
@@ -45,6 +46,7 @@
  * calls (stdio flushing, fopen, mkstemp) are not.
  */
 #undef _FORTIFY_SOURCE
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -63,14 +65,14 @@
 
 enum call {
 	C_WRITE, C_PWRITE, C_WRITEV, C_READ, C_PREAD, C_FSYNC, C_FDATASYNC,
-	C_FTRUNCATE, C_SYNCRANGE, C_CACHESTAT,
+	C_FTRUNCATE, C_SYNCRANGE, C_CACHESTAT, C_MMAP, C_LSEEK,
 	C_OPEN, C_MKDIR, C_RENAME, C_UNLINK,	/* calls on a path from here */
 	NCALLS
 };
 
 static const char *const callnames[NCALLS] = {
 	"write", "pwrite", "writev", "read", "pread", "fsync", "fdatasync",
-	"ftruncate", "sync_file_range", "cachestat", "open", "mkdir", "rename", "unlink"
+	"ftruncate", "sync_file_range", "cachestat", "mmap", "lseek", "open", "mkdir", "rename", "unlink"
 };
 
 enum type { T_FILE, T_DIR, T_STD, T_PIPE, T_ANY };
@@ -659,6 +661,48 @@ ftruncate64(int fd, off64_t len)
 	if (f == FAIL)
 		return -1;
 	DONE(f, NEXT(ftruncate64)(fd, len));
+}
+
+void *
+mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	enum fate f = (flags & MAP_ANONYMOUS) || fd < 0 ? GO :
+	    decide(C_MMAP, fd, NULL, NULL);
+
+	if (f == FAIL)
+		return MAP_FAILED;
+	DONE(f, NEXT(mmap)(addr, len, prot, flags, fd, off));
+}
+
+void *
+mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+	enum fate f = (flags & MAP_ANONYMOUS) || fd < 0 ? GO :
+	    decide(C_MMAP, fd, NULL, NULL);
+
+	if (f == FAIL)
+		return MAP_FAILED;
+	DONE(f, NEXT(mmap64)(addr, len, prot, flags, fd, off));
+}
+
+off_t
+lseek(int fd, off_t off, int whence)
+{
+	enum fate f = decide(C_LSEEK, fd, NULL, NULL);
+
+	if (f == FAIL)
+		return -1;
+	DONE(f, NEXT(lseek)(fd, off, whence));
+}
+
+off64_t
+lseek64(int fd, off64_t off, int whence)
+{
+	enum fate f = decide(C_LSEEK, fd, NULL, NULL);
+
+	if (f == FAIL)
+		return -1;
+	DONE(f, NEXT(lseek64)(fd, off, whence));
 }
 
 /* ---- path calls ---------------------------------------------------- */

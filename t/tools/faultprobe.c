@@ -10,12 +10,15 @@
  *	read:N		pread:N (at 0)	fsync	fdatasync	ftruncate:N
  *	syncrange (sync_file_range WRITE of the whole file)
  *	unsynced (the library's cachestat of the whole file: its dirty bytes)
+ *	mmap (a page of the file, shared, then unmapped: 0)
+ *	anonmap (an anonymous page, then unmapped: 0)	lseek:N (SEEK_SET)
  *	rename:FROM:TO	close		stdout:TEXT (write(2) to descriptor 1)
  *
  * The open, reopen and opendir operations make their descriptor the
  * current one, which the descriptor operations use.
  * Exit 0 when every operation ran, 2 on a usage error.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -114,6 +117,16 @@ run(char *op)
 		rv = sync_file_range(cur, 0, 0, SYNC_FILE_RANGE_WRITE);
 	else if (strcmp(op, "unsynced") == 0 && !arg)
 		rv = (long)sl_unsynced(cur);
+	else if ((strcmp(op, "mmap") == 0 || strcmp(op, "anonmap") == 0) &&
+	    !arg) {
+		int anon = op[0] == 'a';
+		void *m = mmap(NULL, 4096, PROT_READ, anon ?
+		    MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED, anon ? -1 : cur,
+		    0);
+
+		rv = m == MAP_FAILED ? -1 : munmap(m, 4096);
+	} else if (strcmp(op, "lseek") == 0)
+		rv = (long)lseek(cur, (off_t)size(op, arg), SEEK_SET);
 	else if (strcmp(op, "ftruncate") == 0)
 		rv = ftruncate(cur, (off_t)size(op, arg));
 	else if (strcmp(op, "rename") == 0 && arg &&

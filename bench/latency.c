@@ -7,8 +7,10 @@
  *	latency -s [-n samples] [-r appends_per_second] [-w warmups] file
  *	latency -p [-n samples] [-r lines_per_second] [-w warmups]
  *
- * It starts `logcat -f -o end LOG` and `logappend [OPTION]... LOG` (found in
- * PATH; the log must exist), writes numbered ~100-byte lines into
+ * It starts `logcat -f LOG` and `logappend [OPTION]... LOG` (found in
+ * PATH; the log must exist and be empty: logcat prints it from the start,
+ * so that however late logcat comes up, on a slow or loaded machine, it
+ * misses no line), writes numbered ~100-byte lines into
  * logappend through a pipe at a steady pace, and reads logcat's output
  * through another, stamping each line as it is sent and as it comes back
  * with the same monotonic clock.  The first WARMUPS lines are not counted
@@ -132,7 +134,7 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	char *catargv[] = { "logcat", "-f", "-o", "end", NULL, NULL };
+	char *catargv[] = { "logcat", "-f", NULL, NULL };
 	char **appargv, line[LINELEN + 1], buf[65536], *end;
 	int ch, nsamp = 1000, warm = 50, total, sent = 0, got = 0, status;
 	int sflag = 0, pflag = 0;
@@ -186,7 +188,7 @@ main(int argc, char *argv[])
 		for (int i = 1; i < argc; i++)
 			appargv[i] = argv[i];
 		appargv[argc] = argv[0];
-		catargv[4] = argv[0];
+		catargv[2] = argv[0];
 	}
 
 	signal(SIGPIPE, SIG_IGN);
@@ -210,7 +212,8 @@ main(int argc, char *argv[])
 	}
 	close(frompipe[1]);
 	close(topipe[0]);
-	/* Let logcat reach its first wait before the clock starts. */
+	/* Let logcat reach its first wait before the clock starts; if it is
+	 * slower, only the first (warm-up) lines wait for it. */
 	usleep(200000);
 
 	next = now();

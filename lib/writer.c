@@ -1282,6 +1282,18 @@ sl_writer_error(const sl_writer *w)
 	return w->err;
 }
 
+/* Set the thread's QUIT under MU, wake it on CV, and wait for its end. */
+static void
+stop_thread(pthread_mutex_t *mu, pthread_cond_t *cv, int *quit,
+    pthread_t th)
+{
+	pthread_mutex_lock(mu);
+	*quit = 1;
+	pthread_cond_signal(cv);
+	pthread_mutex_unlock(mu);
+	pthread_join(th, NULL);
+}
+
 int
 sl_writer_finish(sl_writer *w)
 {
@@ -1291,19 +1303,11 @@ sl_writer_finish(sl_writer *w)
 	while (w->outstanding > 0)
 		sl_writer_wait(w, &f, &n);
 	if (w->running) {
-		pthread_mutex_lock(&w->mu);
-		w->quit = 1;
-		pthread_cond_signal(&w->work);
-		pthread_mutex_unlock(&w->mu);
-		pthread_join(w->thread, NULL);
+		stop_thread(&w->mu, &w->work, &w->quit, w->thread);
 		w->running = 0;
 	}
 	if (w->wrunning) {
-		pthread_mutex_lock(&w->wmu);
-		w->wquit = 1;
-		pthread_cond_signal(&w->wcv);
-		pthread_mutex_unlock(&w->wmu);
-		pthread_join(w->wthread, NULL);
+		stop_thread(&w->wmu, &w->wcv, &w->wquit, w->wthread);
 		w->wrunning = 0;
 		if (w->wnextfd >= 0)
 			close(w->wnextfd);

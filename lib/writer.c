@@ -203,7 +203,8 @@ datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 
 /*
  * The write-back thread: it hands the disk each range the committer gives
- * it (sync_file_range WRITE), until told to quit or a call fails.  That
+ * it (sync_file_range WRITE), until a call fails or it is told to quit,
+ * which it does only once it has made the last hand-over.  That
  * call can block, on a busy disk for milliseconds (a queue full of
  * requests, a page still being written), and it costs the CPU the file
  * system's work of mapping the pages; here it does so beside the
@@ -218,7 +219,7 @@ writeback_thread(void *arg)
 	int fd = -1, r;
 
 	pthread_mutex_lock(&w->wmu);
-	while (!w->wquit) {
+	for (;;) {
 		if (w->wnextfd >= 0) {
 			if (fd >= 0)
 				close(fd);
@@ -228,6 +229,10 @@ writeback_thread(void *arg)
 			done = 0;
 		}
 		if (w->wwant <= done) {
+			/* Told to quit, it first makes the last hand-over it
+			 * was given, so that its error is reported too. */
+			if (w->wquit)
+				break;
 			pthread_cond_wait(&w->wcv, &w->wmu);
 			continue;
 		}

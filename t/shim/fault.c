@@ -663,11 +663,18 @@ ftruncate64(int fd, off64_t len)
 	DONE(f, NEXT(ftruncate64)(fd, len));
 }
 
+/* A map counts only when it is of a file: never an anonymous one. */
+static enum fate
+map_fate(int flags, int fd)
+{
+	return (flags & MAP_ANONYMOUS) || fd < 0 ? GO :
+	    decide(C_MMAP, fd, NULL, NULL);
+}
+
 void *
 mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	enum fate f = (flags & MAP_ANONYMOUS) || fd < 0 ? GO :
-	    decide(C_MMAP, fd, NULL, NULL);
+	enum fate f = map_fate(flags, fd);
 
 	if (f == FAIL)
 		return MAP_FAILED;
@@ -677,8 +684,7 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 void *
 mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
-	enum fate f = (flags & MAP_ANONYMOUS) || fd < 0 ? GO :
-	    decide(C_MMAP, fd, NULL, NULL);
+	enum fate f = map_fate(flags, fd);
 
 	if (f == FAIL)
 		return MAP_FAILED;

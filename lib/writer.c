@@ -43,6 +43,7 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +62,7 @@
 
 #define WRITEBACK	(4u << 20)	/* -N: hand the disk this much at once */
 #define ROTATE_LEFT	(2 * WRITEBACK)	/* -N: rotate with no more unwritten */
+#define LEFTOVER	(1u << 20)	/* allocated past the end: a reservation */
 
 /* A batch: header room, then the encoded records. */
 struct pending {
@@ -82,6 +84,10 @@ struct sl_writer {
 	uint64_t	 wbbase, wbend;	/* -N: segment and bytes handed to disk */
 	unsigned	 wbgen;		/* -N: the seggen of wbbase */
 	int		 nowb;		/* -N: the file system cannot */
+	/* -N: space reserved up to rsvend (0: not yet) in the segment of
+	 * seggen rsvgen, which this writer found at rsvfrom bytes. */
+	uint64_t	 rsvfrom, rsvend;
+	unsigned	 rsvgen;
 	/* -N: when the full segment, of seggen rgen, was last seen not
 	 * ready to close. */
 	int64_t		 rlast;
@@ -347,6 +353,78 @@ writeback(sl_writer *w, uint64_t end)
 	return disk_failed(w, "sync_file_range", w->segbase);
 }
 
+/*
+ * -N: reserve the rest of the active segment's space in one piece once
+ * this writer has put WRITEBACK bytes in it (fallocate, the file's size
+ * left as it is, so that readers see nothing of it).  The file system
+ * then allocates the segment's blocks at once rather than page by page as
+ * the write-back finds them: `logappend -N` of a million records took
+ * 3-7 % less time (bench/README.md).  A writer of a few records does not
+ * bother.  The reservation is a hint, and its failure changes nothing (a
+ * file system without fallocate, a full disk: the writes will tell).  It
+ * takes at most a quarter of the free space, so as never to be the cause
+ * of another program's ENOSPC.  What the segment did not fill is given
+ * back when the writer closes (release()) or, after a writer was killed,
+ * by the next one to load the segment (cut_spare()).
+ */
+static void
+reserve(sl_writer *w, size_t add)
+{
+	struct statvfs fs;
+	uint64_t len;
+
+	if (w->rsvgen != w->seggen) {
+		w->rsvgen = w->seggen;
+		w->rsvfrom = w->segend;
+		w->rsvend = 0;
+	}
+	if (w->rsvend != 0 || w->segend + add - w->rsvfrom < WRITEBACK)
+		return;
+	w->rsvend = w->segend + add;	/* tried: none past this batch */
+	if (w->segend >= w->set.segment_bytes)
+		return;
+	len = w->set.segment_bytes - w->segend;
+	if (fstatvfs(w->segfd, &fs) < 0 ||
+	    (uint64_t)fs.f_bavail * fs.f_frsize / 4 < len)
+		return;
+	if (fallocate(w->segfd, FALLOC_FL_KEEP_SIZE, (off_t)w->segend,
+	    (off_t)len) == 0)
+		w->rsvend = w->set.segment_bytes;
+}
+
+/*
+ * Under the lock: a segment with more space allocated past its end than a
+ * file system's rounding explains holds a reservation (reserve()), this
+ * writer's, a killed writer's, or a live one's, which goes on without
+ * it.  Cut the file at its size, which frees that space.  A failure costs
+ * disk space, not data, and the next writer tries again.
+ */
+static void
+cut_spare(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || st.st_blocks <= 0 ||
+	    (uint64_t)st.st_blocks * 512 <= (uint64_t)st.st_size + LEFTOVER)
+		return;
+	if (ftruncate(fd, st.st_size) < 0)
+		return;
+}
+
+/* On close: give back what of this writer's reservation the active
+ * segment has not filled. */
+static void
+release(sl_writer *w)
+{
+	if (w->segfd < 0 || w->broken || w->rsvgen != w->seggen ||
+	    w->rsvend <= w->segend || sl_lock(w->lockfd, LOCK_EX) < 0)
+		return;
+	cut_spare(w->segfd);
+	/* Closing the lock's descriptor, next, unlocks it anyway. */
+	if (sl_lock(w->lockfd, LOCK_UN) < 0)
+		return;
+}
+
 static int
 open_in(const sl_writer *w, uint64_t base, const char *suffix, int flags)
 {
@@ -514,6 +592,8 @@ load_segment(sl_writer *w, uint64_t base, int create)
 		seterr(w, "%s: %s", name, strerror(errno));
 		return -1;
 	}
+	if (!create)
+		cut_spare(w->segfd);
 	if (create && !w->nosync && sl_sync_dir(w->dir) < 0) {
 		seterr(w, "directory sync: %s", strerror(errno));
 		return -1;
@@ -993,6 +1073,8 @@ commit_locked(sl_writer *w, struct pending *b, uint64_t expect,
 		seterr(w, "%s", strerror(errno));
 		return -1;
 	}
+	if (w->nosync)
+		reserve(w, len);
 	sl_segment_name(name, sizeof name, w->segbase, ".log");
 	if (sl_pwrite_full(w->segfd, p, len, (off_t)w->segend) < 0) {
 		int e = errno;
@@ -1331,6 +1413,7 @@ sl_writer_close(sl_writer *w)
 	if (w == NULL)
 		return 0;
 	sl_writer_finish(w);
+	release(w);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->done);
 	pthread_mutex_destroy(&w->mu);

@@ -123,6 +123,21 @@ fsync 0"
 	faults_fired 1 '^fsync:1:EIO '
 }
 
+@test "fault: fallocate and fstatvfs fail at their counts, and go through otherwise" {
+	with_fault 'fallocate:2:ENOSPC,fstatvfs:1:EIO' ok "$P" open:f \
+	    fallocate:4096 fallocate:8192 fallocate:16384 fstatvfs fstatvfs
+	output_is "open 0
+fallocate 0
+fallocate -1 ENOSPC
+fallocate 0
+fstatvfs -1 EIO
+fstatvfs 0"
+	# Space past the end, the size kept: 16 KiB allocated, none written.
+	is "$(stat -c '%s %b' f)" "0 32"
+	faults_fired 1 "^fallocate:2:ENOSPC pid=[0-9]+ path=$BATS_TEST_TMPDIR/f\$"
+	faults_fired 1 "^fstatvfs:1:EIO pid=[0-9]+ path=$BATS_TEST_TMPDIR/f\$"
+}
+
 @test "fault: sync_file_range fails at its count, and goes through otherwise" {
 	with_fault 'sync_file_range:2:EIO' ok "$P" open:f write:3 syncrange \
 	    syncrange syncrange

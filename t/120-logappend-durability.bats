@@ -641,6 +641,114 @@ sys.exit(v < (6, 5))' ||
 	output_is "$(seq 1 3; echo a; echo b)"
 }
 
+# spare FILE: the bytes allocated to FILE beyond its size (negative for a
+# sparse file), with the size: "SPARE SIZE".
+spare() {
+	local st
+	st=($(stat -c '%b %B %s' "$1"))
+	echo $((st[0] * st[1] - st[2])) "${st[2]}"
+}
+
+# The reservation needs a file system that can allocate past a file's end
+# (fallocate's keep-size mode): ext4, xfs, btrfs and tmpfs can.
+require_keep_size() {
+	: > probe
+	fallocate -n -l 1M probe 2>/dev/null ||
+	    skip "the file system under $BATS_TEST_TMPDIR cannot preallocate"
+	rm probe
+}
+
+@test "logappend -N reserves the rest of a segment once it has written 4 MiB there, and gives back what it did not fill" {
+	require_keep_size
+	lines 60000 > in
+	ok logappend -N -s 16M L < <(head -n 30000 in
+	    wait_until has_records 30000 L && spare $seg0 > early
+	    tail -n +30001 in
+	    wait_until has_records 60000 L && spare $seg0 > late)
+	sh_ok 'logcat L | cmp - in'
+	read -r early size < early
+	read -r late size < late
+	# 3 MB written: nothing reserved.  6 MB: the segment's 16 MiB held.
+	[ "$early" -lt 65536 ] || { echo "early: $early spare" >&2; return 1; }
+	is "$((late + size))" $((16 << 20))
+	# After the run only the file system's rounding is left over.
+	read -r after size < <(spare $seg0)
+	[ "$after" -lt 65536 ] || { echo "after: $after spare" >&2; return 1; }
+	# A writer of a few records reserves nothing, nor does a durable one.
+	with_fault 'fallocate:1:EIO:forever,fstatvfs:1:EIO:forever' \
+	    ok logappend -N L < <(lines 1000)
+	with_fault 'fallocate:1:EIO:forever,fstatvfs:1:EIO:forever' \
+	    ok logappend L < in
+	faults_fired 0
+}
+
+@test "logappend -N: a reservation a killed writer left is given back by the next writer" {
+	require_keep_size
+	lines 60000 > in
+	with_fault 'fallocate:1:killafter' expect 137 logappend -N -s 16M L < in
+	faults_fired 1
+	read -r held size < <(spare $seg0)
+	is "$((held + size))" $((16 << 20))
+	# Readers see nothing of it; the next writer, durable, cuts it off.
+	ok logcat L
+	n=$(wc -l <<<"$output")
+	sh_ok "logcat L | cmp - <(head -n $n in)"
+	ok logappend L <<<last
+	read -r held size < <(spare $seg0)
+	[ "$held" -lt 65536 ] || { echo "held: $held spare" >&2; return 1; }
+	sh_ok "logcat L | cmp - <(head -n $n in; echo last)"
+	ok logfsck L
+}
+
+@test "logappend -N: a reservation that fails, or whose space is not given back, changes nothing else" {
+	require_keep_size
+	lines 60000 > in
+	# The file system cannot, the disk is full, or its free space is
+	# unknown: nothing is reserved, nothing is said, everything is written.
+	for rule in fallocate:1:ENOTSUP fallocate:1:ENOSPC \
+	    'fstatvfs:1:EIO,fallocate:1:EIO'; do
+		rm -rf L fault.log
+		with_fault "$rule" ok logappend -N -s 16M L < in
+		faults_fired 1
+		sh_ok 'logcat L | cmp - in'
+		read -r held size < <(spare $seg0)
+		[ "$held" -lt 65536 ] || { echo "$rule: $held spare" >&2; return 1; }
+	done
+	# Cutting it off at the end fails: the run still succeeds, and the
+	# space stays held until the next writer.
+	rm -rf L fault.log
+	with_fault 'ftruncate~.log:1:EIO' ok logappend -N -s 16M L < in
+	faults_fired 1
+	read -r held size < <(spare $seg0)
+	is "$((held + size))" $((16 << 20))
+	ok logappend -N L <<<last
+	read -r held size < <(spare $seg0)
+	[ "$held" -lt 65536 ] || { echo "held: $held spare" >&2; return 1; }
+	sh_ok 'logcat L | cmp - <(cat in; echo last)'
+}
+
+@test "logappend -N reserves no more than a quarter of the free space" {
+	[ "$(id -u)" -eq 0 ] || skip "mounting a small file system needs root"
+	require unshare
+	lines 60000 > in
+	# In file systems of 40 and 100 MiB, after 4 MiB of a 16 MiB segment:
+	# 12 MiB is more than a quarter of the first's free space, less than
+	# a quarter of the second's.  The space is kept held to be seen.
+	SYNCLOG_FAULT_EXE=logappend with_fault 'ftruncate~.log:1:EIO' \
+	    ok unshare -m bash -euc '
+	    for size in 40 100; do
+		mkdir fs$size
+		mount -t tmpfs -o size=${size}m none fs$size
+		logappend -N -s 16M fs$size/L < in
+		logcat fs$size/L | cmp - in
+		set -- $(stat -c "%b %B %s" fs$size/L/*.log)
+		echo $size $(($1 * $2 - $3 < 65536 ? 0 : $1 * $2))
+	    done'
+	output_is "40 0
+100 $((16 << 20))"
+	faults_fired 1
+}
+
 @test "logappend -z: batches are deflated when that pays, and read back" {
 	seq 1 20000 > in
 	ok logappend -z L < in

@@ -8,7 +8,8 @@
  *	CALL[@TYPE][~SUBSTR]:N:ACTION[:forever]
  *
  * CALL	write pwrite writev read pread fsync fdatasync ftruncate
- *	sync_file_range cachestat mmap lseek (calls on a descriptor;
+ *	sync_file_range cachestat mmap lseek fallocate fstatvfs (calls on a
+ *	descriptor;
  *	cachestat, which libc has no function for, as syscall(2) makes it;
  *	mmap of a file only, never an anonymous one); open (only opens that
  *	may create: O_CREAT, O_TMPFILE, creat), mkdir, rename, unlink
@@ -48,6 +49,7 @@
 #undef _FORTIFY_SOURCE
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
@@ -65,14 +67,16 @@
 
 enum call {
 	C_WRITE, C_PWRITE, C_WRITEV, C_READ, C_PREAD, C_FSYNC, C_FDATASYNC,
-	C_FTRUNCATE, C_SYNCRANGE, C_CACHESTAT, C_MMAP, C_LSEEK,
+	C_FTRUNCATE, C_SYNCRANGE, C_CACHESTAT, C_MMAP, C_LSEEK, C_FALLOCATE,
+	C_FSTATVFS,
 	C_OPEN, C_MKDIR, C_RENAME, C_UNLINK,	/* calls on a path from here */
 	NCALLS
 };
 
 static const char *const callnames[NCALLS] = {
 	"write", "pwrite", "writev", "read", "pread", "fsync", "fdatasync",
-	"ftruncate", "sync_file_range", "cachestat", "mmap", "lseek", "open", "mkdir", "rename", "unlink"
+	"ftruncate", "sync_file_range", "cachestat", "mmap", "lseek",
+	"fallocate", "fstatvfs", "open", "mkdir", "rename", "unlink"
 };
 
 enum type { T_FILE, T_DIR, T_STD, T_PIPE, T_ANY };
@@ -709,6 +713,46 @@ lseek64(int fd, off64_t off, int whence)
 	if (f == FAIL)
 		return -1;
 	DONE(f, NEXT(lseek64)(fd, off, whence));
+}
+
+int
+fallocate(int fd, int mode, off_t off, off_t len)
+{
+	enum fate f = decide(C_FALLOCATE, fd, NULL, NULL);
+
+	if (f == FAIL)
+		return -1;
+	DONE(f, NEXT(fallocate)(fd, mode, off, len));
+}
+
+int
+fallocate64(int fd, int mode, off64_t off, off64_t len)
+{
+	enum fate f = decide(C_FALLOCATE, fd, NULL, NULL);
+
+	if (f == FAIL)
+		return -1;
+	DONE(f, NEXT(fallocate64)(fd, mode, off, len));
+}
+
+int
+fstatvfs(int fd, struct statvfs *buf)
+{
+	enum fate f = decide(C_FSTATVFS, fd, NULL, NULL);
+
+	if (f == FAIL)
+		return -1;
+	DONE(f, NEXT(fstatvfs)(fd, buf));
+}
+
+int
+fstatvfs64(int fd, struct statvfs64 *buf)
+{
+	enum fate f = decide(C_FSTATVFS, fd, NULL, NULL);
+
+	if (f == FAIL)
+		return -1;
+	DONE(f, NEXT(fstatvfs64)(fd, buf));
 }
 
 /* ---- path calls ---------------------------------------------------- */

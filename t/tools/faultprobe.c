@@ -12,6 +12,8 @@
  *	unsynced (the library's cachestat of the whole file: its dirty bytes)
  *	mmap (a page of the file, shared, then unmapped: 0)
  *	anonmap (an anonymous page, then unmapped: 0)	lseek:N (SEEK_SET)
+ *	fallocate:N (N bytes at 0, the file's size kept)
+ *	fstatvfs
  *	rename:FROM:TO	close		stdout:TEXT (write(2) to descriptor 1)
  *
  * The open, reopen and opendir operations make their descriptor the
@@ -20,6 +22,7 @@
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 
 #include <err.h>
@@ -129,6 +132,14 @@ run(char *op)
 		rv = (long)lseek(cur, (off_t)size(op, arg), SEEK_SET);
 	else if (strcmp(op, "ftruncate") == 0)
 		rv = ftruncate(cur, (off_t)size(op, arg));
+	else if (strcmp(op, "fallocate") == 0)
+		rv = fallocate(cur, FALLOC_FL_KEEP_SIZE, 0,
+		    (off_t)size(op, arg));
+	else if (strcmp(op, "fstatvfs") == 0 && !arg) {
+		struct statvfs fs;
+
+		rv = fstatvfs(cur, &fs);
+	}
 	else if (strcmp(op, "rename") == 0 && arg &&
 	    (arg2 = strchr(arg, ':')) != NULL) {
 		*arg2++ = '\0';

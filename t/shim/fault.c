@@ -478,6 +478,15 @@ half(size_t n)
 	return rv_; \
 } while (0)
 
+/* The whole body of a wrapper of descriptor call C on FD with no action
+ * of its own (no short, no skip): fail, or make CALL. */
+#define PLAIN(c, fd, call) do { \
+	enum fate f_ = decide(c, fd, NULL, NULL); \
+	if (f_ == FAIL) \
+		return -1; \
+	DONE(f_, call); \
+} while (0)
+
 /* ---- descriptor calls ---------------------------------------------- */
 
 ssize_t
@@ -650,21 +659,13 @@ syscall(long n, ...)
 int
 ftruncate(int fd, off_t len)
 {
-	enum fate f = decide(C_FTRUNCATE, fd, NULL, NULL);
-
-	if (f == FAIL)
-		return -1;
-	DONE(f, NEXT(ftruncate)(fd, len));
+	PLAIN(C_FTRUNCATE, fd, NEXT(ftruncate)(fd, len));
 }
 
 int
 ftruncate64(int fd, off64_t len)
 {
-	enum fate f = decide(C_FTRUNCATE, fd, NULL, NULL);
-
-	if (f == FAIL)
-		return -1;
-	DONE(f, NEXT(ftruncate64)(fd, len));
+	PLAIN(C_FTRUNCATE, fd, NEXT(ftruncate64)(fd, len));
 }
 
 /* A map counts only when it is of a file: never an anonymous one. */
@@ -698,61 +699,37 @@ mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 off_t
 lseek(int fd, off_t off, int whence)
 {
-	enum fate f = decide(C_LSEEK, fd, NULL, NULL);
-
-	if (f == FAIL)
-		return -1;
-	DONE(f, NEXT(lseek)(fd, off, whence));
+	PLAIN(C_LSEEK, fd, NEXT(lseek)(fd, off, whence));
 }
 
 off64_t
 lseek64(int fd, off64_t off, int whence)
 {
-	enum fate f = decide(C_LSEEK, fd, NULL, NULL);
-
-	if (f == FAIL)
-		return -1;
-	DONE(f, NEXT(lseek64)(fd, off, whence));
+	PLAIN(C_LSEEK, fd, NEXT(lseek64)(fd, off, whence));
 }
 
 int
 fallocate(int fd, int mode, off_t off, off_t len)
 {
-	enum fate f = decide(C_FALLOCATE, fd, NULL, NULL);
-
-	if (f == FAIL)
-		return -1;
-	DONE(f, NEXT(fallocate)(fd, mode, off, len));
+	PLAIN(C_FALLOCATE, fd, NEXT(fallocate)(fd, mode, off, len));
 }
 
 int
 fallocate64(int fd, int mode, off64_t off, off64_t len)
 {
-	enum fate f = decide(C_FALLOCATE, fd, NULL, NULL);
-
-	if (f == FAIL)
-		return -1;
-	DONE(f, NEXT(fallocate64)(fd, mode, off, len));
+	PLAIN(C_FALLOCATE, fd, NEXT(fallocate64)(fd, mode, off, len));
 }
 
 int
 fstatvfs(int fd, struct statvfs *buf)
 {
-	enum fate f = decide(C_FSTATVFS, fd, NULL, NULL);
-
-	if (f == FAIL)
-		return -1;
-	DONE(f, NEXT(fstatvfs)(fd, buf));
+	PLAIN(C_FSTATVFS, fd, NEXT(fstatvfs)(fd, buf));
 }
 
 int
 fstatvfs64(int fd, struct statvfs64 *buf)
 {
-	enum fate f = decide(C_FSTATVFS, fd, NULL, NULL);
-
-	if (f == FAIL)
-		return -1;
-	DONE(f, NEXT(fstatvfs64)(fd, buf));
+	PLAIN(C_FSTATVFS, fd, NEXT(fstatvfs64)(fd, buf));
 }
 
 /* ---- path calls ---------------------------------------------------- */

@@ -139,8 +139,7 @@ run(char *op)
 		struct statvfs fs;
 
 		rv = fstatvfs(cur, &fs);
-	}
-	else if (strcmp(op, "rename") == 0 && arg &&
+	} else if (strcmp(op, "rename") == 0 && arg &&
 	    (arg2 = strchr(arg, ':')) != NULL) {
 		*arg2++ = '\0';
 		rv = rename(arg, arg2);

@@ -7,7 +7,25 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 B	?= .
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib
-LDLIBS	+= -lz -lyaml -lisal
+LDLIBS	+= -lz -lyaml
+
+# The CRC: ISA-L's when its header is found (Debian's libisal-dev), zlib's
+# otherwise; ISAL=no chooses zlib's.  Both give the same CRC, and `make
+# check` tests a build of each against the other (t/040).
+ISAL_FOUND := $(shell printf '\043include <isa-l/crc.h>\n' | \
+	    $(CC) -E -x c - >/dev/null 2>&1 && echo yes || echo no)
+ISAL	?= $(ISAL_FOUND)
+ifeq ($(ISAL),yes)
+CRCFLAGS := -DSL_HAVE_ISAL
+LDLIBS	+= -lisal
+endif
+# The other CRC build, when this machine can make one (t/040 compares).
+ALT_ISAL := $(if $(filter yes,$(ISAL)),no,$(ISAL_FOUND))
+ALTB	:= $(B)/obj/crc-$(ALT_ISAL)
+ALTDEPS	:= $(if $(filter $(ISAL),$(ALT_ISAL)),,crc-alt)
+# What `tools/deps` leaves out: ISA-L when ISAL=no was asked for.
+DEPSFLAGS := $(if $(filter no,$(ISAL)),$(if $(filter command environment,\
+	    $(origin ISAL)),--without libisal-dev))
 
 PROGS	:= $(basename $(notdir $(wildcard cmd/*.c)))
 LIBSRC	:= $(wildcard lib/*.c)
@@ -22,11 +40,28 @@ MAN7	:= $(wildcard man/*.7)
 SAN	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	   -fno-sanitize-recover=all
 
-all: $(BINS) $(TTOOLS) $(TSHIMS)
+all: deps-all
+	@$(MAKE) --no-print-directory build
+
+build: $(BINS) $(TTOOLS) $(TSHIMS)
+
+# Installs what a target needs (as root, or through sudo -n), or says
+# exactly what to install and stops; nothing when all is there.
+deps-all deps-demo deps-check deps-bench:
+	@tools/deps $(DEPSFLAGS) $(@:deps-%=%)
 
 $(B)/obj/lib/%.o: lib/%.c lib/synclog.h $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Which CRC the build uses is remembered, so that changing it rebuilds.
+$(B)/obj/crc.conf: FORCE
+	@mkdir -p $(@D)
+	@echo '$(ISAL)' | cmp -s - $@ || echo '$(ISAL)' > $@
+
+$(B)/obj/lib/crc32.o: lib/crc32.c lib/internal.h $(B)/obj/crc.conf
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CRCFLAGS) -c -o $@ $<
 
 $(B)/obj/cmd/%.o: cmd/%.c lib/synclog.h
 	@mkdir -p $(@D)
@@ -51,12 +86,22 @@ $(B)/obj/t/%.so: t/shim/%.c
 	cc -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -shared \
 	    -o $@ $< -ldl
 
-# The whole suite: man page lint, then the tests, then the same tests on a
-# build with AddressSanitizer and UndefinedBehaviorSanitizer.
-check: all lint test check-sanitize fuzz-replay
+# The whole suite: what it needs installed, then man page lint, the
+# tests, the same tests on a build with AddressSanitizer and
+# UndefinedBehaviorSanitizer, and the fuzz corpora.
+check: deps-check
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory lint test check-sanitize fuzz-replay
 
-test: all
-	SYNCLOG_BUILD=$(abspath $(B)) bats t
+test: build $(ALTDEPS)
+	SYNCLOG_BUILD=$(abspath $(B)) \
+	    SYNCLOG_CRC_ALT=$(if $(ALTDEPS),$(abspath $(ALTB))) bats t
+
+# The programs again with the other CRC (ISA-L's or zlib's), for t/040.
+crc-alt:
+	@$(MAKE) --no-print-directory B=$(ALTB) ISAL=$(ALT_ISAL) \
+	    $(addprefix $(ALTB)/bin/,logappend logcat logfsck) \
+	    $(ALTB)/obj/t/crc32check
 
 lint:
 	@if command -v mandoc >/dev/null; then \
@@ -73,10 +118,12 @@ lint:
 check-sanitize:
 	$(MAKE) B=build/san CFLAGS='$(SAN)' LDFLAGS='$(SAN)' test
 
-bench: all
+bench: deps-bench
+	@$(MAKE) --no-print-directory build
 	bench/run
 
-demo: all
+demo: deps-demo
+	@$(MAKE) --no-print-directory build
 	examples/demo/run
 
 install: $(BINS)
@@ -107,17 +154,17 @@ FZLIBF	:= $(addprefix build/fuzz/libfuzzer/,$(FUZZERS))
 FZROBJ	:= $(patsubst lib/%.c,build/fuzz/obj-replay/%.o,$(LIBSRC))
 FZLOBJ	:= $(patsubst lib/%.c,build/fuzz/obj-libfuzzer/%.o,$(LIBSRC))
 
-build/fuzz/obj-replay/%.o: lib/%.c lib/synclog.h $(wildcard lib/*.h)
+build/fuzz/obj-replay/%.o: lib/%.c lib/synclog.h $(wildcard lib/*.h) $(B)/obj/crc.conf
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FZFLAGS) -c -o $@ $<
+	$(FUZZCC) $(FZFLAGS) $(CRCFLAGS) -c -o $@ $<
 
 build/fuzz/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(FZROBJ)
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FZFLAGS) -o $@ fuzz/$*.c fuzz/replay.c $(FZROBJ) $(LDLIBS)
 
-build/fuzz/obj-libfuzzer/%.o: lib/%.c lib/synclog.h $(wildcard lib/*.h)
+build/fuzz/obj-libfuzzer/%.o: lib/%.c lib/synclog.h $(wildcard lib/*.h) $(B)/obj/crc.conf
 	@mkdir -p $(@D)
-	clang $(FZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	clang $(FZFLAGS) $(CRCFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 build/fuzz/libfuzzer/%: fuzz/%.c fuzz/fuzz.h $(FZLOBJ)
 	@mkdir -p $(@D)
@@ -131,9 +178,10 @@ fuzz-replay: $(FZREPLAY)
 fuzz: $(FZLIBF)
 	FUZZTIME=$(FUZZTIME) fuzz/run $(FUZZERS)
 
-torture: all fuzz-replay $(FZLIBF)
+torture: build fuzz-replay $(FZLIBF)
 	MAKE="$(MAKE)" t/tools/rel-torture
 
-.PHONY: all check test lint check-sanitize bench demo install clean \
-	fuzz fuzz-replay torture
+.PHONY: all build check test lint check-sanitize bench demo install clean \
+	fuzz fuzz-replay torture crc-alt deps-all deps-demo deps-check \
+	deps-bench FORCE
 .SECONDARY:

@@ -123,8 +123,10 @@ cpu() {
 # median "START:END ...": the median of END - START.
 median() {
 	tr ' ' '\n' <<<"$1" | awk -F: 'NF == 2 { print $2 - $1 }' | sort -g |
-	    awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] :
-	    (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	    awk '{ v[NR] = $1 } END {
+		if (NR % 2) m = v[(NR + 1) / 2]
+		else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+		print m }'
 }
 
 # Every answer is checked once against logcat before anything is timed.

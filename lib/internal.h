@@ -173,10 +173,12 @@ sl_unzigzag(uint64_t z)
 	return (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
 }
 
-/* ==== crc32.c: zlib's CRC-32, computed by ISA-L ======================== */
+/* ==== crc32.c: zlib's CRC-32, computed by ISA-L when built with it === */
 
-/* Exactly crc32_z(CRC, P, N) of zlib, 10-20x faster. */
+/* Exactly crc32_z(CRC, P, N) of zlib (with ISA-L, 10-20x faster). */
 uint32_t sl_crc32(uint32_t crc, const unsigned char *p, size_t n);
+/* Which code computes it: "isa-l" or "zlib". */
+extern const char sl_crc32_impl[];
 
 /* ==== batch.c: one batch, encoded and decoded ======================== */
 

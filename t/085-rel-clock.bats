@@ -68,7 +68,7 @@ EOF
 			if (r < 0.02) t -= int(rand() * 5000000)
 			else if (r < 0.03) t += int(rand() * 5000000)
 			else t += int(rand() * 1000)
-			printf "{\"timestamp\":%d,\"value\":\"v%d\"}\n", t, i
+			printf "{\"timestamp\":%.0f,\"value\":\"v%d\"}\n", t, i
 		}
 	}' >in.json
 	ok logappend -J -s 16K L <in.json
@@ -77,7 +77,8 @@ EOF
 	end=$(logseek L end)
 	# Times of records spread over the log, each minus and plus one,
 	# and the extremes.
-	for t in 0 1 $(awk -v k=$((n / $(rel_t 12 200))) 'NR % k == 0 { print $2 - 1, $2, $2 + 1 }' ts.txt) \
+	for t in 0 1 $(awk -v k=$((n / $(rel_t 12 200))) \
+	    'NR % k == 0 { printf "%.0f %.0f %.0f\n", $2 - 1, $2, $2 + 1 }' ts.txt) \
 	    9223372036854775807; do
 		want=$(first_at "$t")
 		ok logcat -F '%o\n' -c 1 -o "s@$t" L

@@ -124,7 +124,7 @@ offsets_are() {
 
 @test "logcat -o across many segments: offsets and times land in the right one" {
 	awk -v t0=$T0 'BEGIN { for (i = 0; i < 3000; i++)
-	    printf "{\"timestamp\":%d,\"value\":\"%d\"}\n", t0 + i, i }' > in
+	    printf "{\"timestamp\":%.0f,\"value\":\"%d\"}\n", t0 + i, i }' > in
 	ok logappend -J -s 2K L < in
 	[ "$(ls L/*.log | wc -l)" -gt 10 ]
 	ok logcat -F '%o:%s ' -o 1234 -c 3 L

@@ -69,5 +69,5 @@ tiny() {
 	[[ $output =~ ^samples\ 100\ p50\ [0-9.]+\ p90\ [0-9.]+\ p99\ [0-9.]+\ max\ ([0-9.]+)$ ]] ||
 	    { echo "output: $output" >&2; return 1; }
 	# The first lines waited for it.
-	awk -v m="${BASH_REMATCH[1]}" 'BEGIN { exit !(m > 500) }'
+	awk -v m="${BASH_REMATCH[1]}" 'BEGIN { exit (m > 500 ? 0 : 1) }'
 }

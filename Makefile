@@ -59,7 +59,7 @@ $(B)/obj/crc.conf: FORCE
 	@mkdir -p $(@D)
 	@echo '$(ISAL)' | cmp -s - $@ || echo '$(ISAL)' > $@
 
-$(B)/obj/lib/crc32.o: lib/crc32.c lib/internal.h $(B)/obj/crc.conf
+$(B)/obj/lib/crc32.o: lib/crc32.c lib/bytes.h $(B)/obj/crc.conf
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CRCFLAGS) -c -o $@ $<
 

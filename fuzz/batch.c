@@ -12,7 +12,9 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "batch.h"
 #include "fuzz.h"
 
 static void

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
 #include "fuzz.h"
 
 #define MAXKEEP	256

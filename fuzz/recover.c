@@ -22,7 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "io.h"
+#include "segment.h"
 #include "fuzz.h"
 
 #define MAXREC	1024

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "batch.h"
 
 size_t
 sl_record_size(const struct sl_record *r)
@@ -186,161 +188,12 @@ sl_cursor_start(struct sl_cursor *c, const unsigned char *batch,
 	return 0;
 }
 
-/*
- * Take the field at *PP, which must end by END: its length (plus one when
- * ABSENT_OK, 0 then meaning absent), then its bytes.  An empty field
- * points somewhere non-NULL (""): NULL means absent.  Inline, with the
- * cursor in a local, because it runs for every field of every record a
- * reader returns.
- */
-static inline int
-take(const unsigned char **pp, const unsigned char *end,
-    const unsigned char **s, size_t *n, int absent_ok)
-{
-	const unsigned char *p = *pp;
-	uint64_t len;
-
-	if (sl_getv(&p, end, &len) < 0)
-		return -1;
-	if (absent_ok) {
-		if (len == 0) {
-			*s = NULL;
-			*n = 0;
-			*pp = p;
-			return 0;
-		}
-		len--;
-	}
-	if ((uint64_t)(end - p) < len)
-		return -1;
-	*s = len > 0 ? p : (const unsigned char *)"";
-	*n = (size_t)len;
-	*pp = p + len;
-	return 0;
-}
-
-/*
- * Decode the cursor's next record into *R: 1, and the cursor past it; 0 at
- * the batch's end; -1 malformed.  A record at offset STOP or later is
- * decoded but not consumed (2).  KEEP: store the headers in the cursor,
- * as sl_cursor_next must; without it they are checked and only counted,
- * R->headers left NULL.  *HBYTES: what the headers add to sl_record_size.
- * Always inline, so that each caller gets a copy with KEEP a constant.
- */
-static inline __attribute__((always_inline)) int
-step(struct sl_cursor *c, struct sl_record *r, uint64_t stop, int keep,
-    size_t *hbytes)
-{
-	const unsigned char *p = c->p, *end, *name, *value;
-	uint64_t reclen, gap, ts, nh, off, limit;
-	size_t namelen, valuelen, hb = 0;
-
-	if (c->left == 0)
-		return p == c->end ? 0 : -1;
-	if (sl_getv(&p, c->end, &reclen) < 0 ||
-	    (uint64_t)(c->end - p) < reclen)
-		return -1;
-	end = p + reclen;
-	if (sl_getv(&p, end, &gap) < 0 || sl_getv(&p, end, &ts) < 0)
-		return -1;
-	/* Room for the records after this one, up to the last delta: no
-	 * record is returned outside the batch's offsets, even when the
-	 * CRC held over a writer's mistake.  sl_batch_header saw to it
-	 * that neither sum overflows, and the record before left room. */
-	limit = c->base + c->last_delta - (c->left - 1);
-	off = c->started ? c->prev + 1 : c->base;
-	if (gap > limit - off)
-		return -1;
-	off += gap;
-	r->offset = off;
-	r->timestamp = (int64_t)((uint64_t)c->tsbase + sl_unzigzag(ts));
-	if (take(&p, end, &r->key, &r->keylen, 1) < 0 ||
-	    take(&p, end, &r->value, &r->valuelen, 1) < 0 ||
-	    sl_getv(&p, end, &nh) < 0 || nh > (uint64_t)(end - p) / 2)
-		return -1;
-	if (keep && nh > c->hcap) {
-		struct sl_header *h = realloc(c->hdrs, nh * sizeof *h);
-
-		if (h == NULL)
-			return -1;
-		c->hdrs = h;
-		c->hcap = nh;
-	}
-	for (uint64_t i = 0; i < nh; i++) {
-		if (take(&p, end, &name, &namelen, 0) < 0 ||
-		    take(&p, end, &value, &valuelen, 0) < 0)
-			return -1;
-		hb += 8 + namelen + valuelen;
-		if (keep) {
-			c->hdrs[i].name = name;
-			c->hdrs[i].namelen = namelen;
-			c->hdrs[i].value = value;
-			c->hdrs[i].valuelen = valuelen;
-		}
-	}
-	if (p != end)
-		return -1;
-	r->headers = keep ? c->hdrs : NULL;
-	r->nheaders = nh;
-	*hbytes = hb;
-	if (off >= stop)
-		return 2;
-	c->p = p;
-	c->prev = off;
-	c->started = 1;
-	c->left--;
-	if (c->left == 0 && (p != c->end || off != limit))
-		return -1;
-	return 1;
-}
-
 int
 sl_cursor_next(struct sl_cursor *c, struct sl_record *r)
 {
 	size_t hb;
 
-	return step(c, r, UINT64_MAX, 1, &hb);
-}
-
-/*
- * sl_cursor_print's loop, TEXT a constant in each copy.  The text format
- * is written straight from the batch: no headers stored, no format
- * dispatch, nothing but the decoding and the copy per record.
- */
-static inline __attribute__((always_inline)) int
-print_loop(struct sl_cursor *c, struct sl_out *o, uint64_t want,
-    struct sl_print *pr, int text)
-{
-	struct sl_record rec;
-	size_t hb;
-	int f;
-
-	for (;;) {
-		if (pr->n >= pr->max || pr->bytes >= pr->maxbytes)
-			return 1;
-		if ((f = step(c, &rec, pr->end, !text, &hb)) <= 0)
-			return f;
-		if (f == 2)
-			return 1;
-		if (rec.offset < want)
-			continue;
-		if (text ? sl_rf_text(o, rec.key, rec.keylen, rec.value,
-		    rec.valuelen) < 0 : sl_out_record(o, &rec) < 0)
-			return -2;
-		if (pr->n++ == 0)
-			pr->first = rec.offset;
-		pr->last = rec.offset;
-		pr->bytes += sl_rec_base(&rec) + hb;
-	}
-}
-
-int
-sl_cursor_print(struct sl_cursor *c, struct sl_out *o, uint64_t want,
-    struct sl_print *pr)
-{
-	if (o->fmt.kind == SL_FMT_TEXT)
-		return print_loop(c, o, want, pr, 1);
-	return print_loop(c, o, want, pr, 0);
+	return sl_cursor_step(c, r, UINT64_MAX, 1, &hb);
 }
 
 void

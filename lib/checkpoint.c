@@ -38,7 +38,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "io.h"
 
 #define CK_SIZE		64
 #define CK_MAGIC	"SLCK"

@@ -38,7 +38,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "io.h"
+#include "batch.h"
+#include "segment.h"
+#include "index.h"
+#include "rewrite.h"
 
 #define ENTRY_BYTES	24	/* h1, h2, offset + 1 (0: empty slot) */
 

@@ -12,7 +12,8 @@
  * else, and a log written by one build is read by the other
  * (t/040-crc32.bats checks both).
  */
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
 
 #ifdef SL_HAVE_ISAL
 #include <isa-l/crc.h>

@@ -31,7 +31,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "io.h"
+#include "batch.h"
+#include "segment.h"
+#include "index.h"
+#include "rewrite.h"
 
 #define NONE	SL_NO_OFFSET
 

@@ -34,7 +34,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "io.h"
+#include "batch.h"
+#include "segment.h"
+#include "index.h"
 
 ssize_t
 sl_index_count(int fd)

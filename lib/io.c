@@ -16,7 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "io.h"
 
 int
 sl_write_full(int fd, const void *buf, size_t len)

@@ -16,7 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "fmt.h"
 
 /* ---- output --------------------------------------------------------- */
 

@@ -26,7 +26,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "io.h"
+#include "batch.h"
+#include "fmt.h"
 
 /* Output is gathered in a buffer of this size.  A reader holds its
  * window of a megabyte batch as well: with a megabyte here too, the two

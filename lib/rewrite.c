@@ -30,7 +30,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "io.h"
+#include "batch.h"
+#include "segment.h"
+#include "index.h"
+#include "rewrite.h"
 
 int
 sl_maint_lock(const char *dir, int op)

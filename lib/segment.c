@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "io.h"
+#include "batch.h"
+#include "segment.h"
 
 #define WINDOW_MIN	(1u << 20)
 

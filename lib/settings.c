@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "io.h"
+#include "log.h"
 
 static _Thread_local char open_error[768];
 

@@ -21,7 +21,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "io.h"
+#include "batch.h"
+#include "segment.h"
+#include "index.h"
 
 #define HOP_BUF		(64u << 10)
 

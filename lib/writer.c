@@ -58,7 +58,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "io.h"
+#include "batch.h"
+#include "segment.h"
+#include "index.h"
+#include "log.h"
 
 #define WRITEBACK	(4u << 20)	/* -N: hand the disk this much at once */
 #define ROTATE_LEFT	(2 * WRITEBACK)	/* -N: rotate with no more unwritten */

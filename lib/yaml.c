@@ -23,7 +23,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "fmt.h"
 
 #define TAG_BINARY	"tag:yaml.org,2002:binary"
 #define TAG_NULL	"tag:yaml.org,2002:null"

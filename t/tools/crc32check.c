@@ -8,7 +8,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
 
 int
 main(int argc, char **argv)

@@ -33,7 +33,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "io.h"
 
 static char	buf[1 << 16];
 static int	cur = -1;

@@ -69,7 +69,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "io.h"
 #include "ttools.h"
 #include "../shim/powercut.h"
 

@@ -52,7 +52,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "io.h"
+#include "batch.h"
+#include "segment.h"
 #include "ttools.h"
 
 #define MAXRULES	16

@@ -50,7 +50,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "io.h"
+#include "batch.h"
+#include "segment.h"
 #include "ttools.h"
 
 struct bmap {

@@ -33,7 +33,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "synclog.h"
+#include "bytes.h"
+#include "batch.h"
 #include "ttools.h"
 
 static uint64_t seed = 1;

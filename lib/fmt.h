@@ -1,0 +1,131 @@
+/*
+ * fmt.h - recfmt.c, json.c, yaml.c: the record formats, in and out.  The
+ * private parts of sl_out and sl_in, and what the formats share.  Nothing
+ * below this layer (batch, segment, index) includes it.
+ */
+#ifndef SL_FMT_H
+#define SL_FMT_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "synclog.h"
+#include "bytes.h"
+
+/* Output: one buffer that every format appends to. */
+struct sl_out {
+	int		 fd;		/* -1 with a sink */
+	sl_out_sink	*sink;
+	void		*sinkarg;
+	int		 err;		/* sticky errno, 0 while healthy */
+	struct sl_fmt	 fmt;
+	unsigned char	*buf;
+	size_t		 len, cap;
+	struct sl_rf_item *tpl;		/* compiled -F template */
+	size_t		 ntpl;
+	unsigned char	*lit;		/* the template's literal bytes */
+	void		*yaml;		/* yaml_emitter_t, -Y only */
+};
+
+/* Input: a read buffer holding [start, end) of not yet consumed bytes. */
+struct sl_in {
+	int		 fd;
+	int		 err;		/* sticky errno after a failure */
+	int		 eof;
+	struct sl_fmt	 fmt;
+	size_t		 max_record;
+	unsigned char	*buf;
+	size_t		 start, end, cap;
+	size_t		 limit;		/* most bytes one record may occupy */
+	size_t		 scan;		/* resume point of the format's scan,
+					   relative to start */
+	int		 mapped;	/* buf maps the file (sl_in_map) */
+	off_t		 mapoff;	/* file position of buf[0] */
+	off_t		 fsize;		/* the file's size, as last seen */
+	uint64_t	 recno;		/* records begun */
+	uint64_t	 lineno;	/* lines consumed (text, JSON, YAML) */
+	int		 ystate;	/* YAML document splitter state */
+	uint64_t	 ylines;	/* lines scanned in the pending chunk */
+	unsigned char	*arena;		/* decoded strings of one record */
+	size_t		 acap;
+	struct sl_header *hdrs;
+	size_t		 hcap;
+	char		 msg[256];
+};
+
+/* Make room for N more bytes in the output buffer (flushing first). */
+int	sl_rf_reserve(struct sl_out *, size_t n);
+
+/*
+ * One record in the text format: [key keydelim] value delim.  Inline, the
+ * room check too, and a one-byte delimiter stored rather than copied: it
+ * runs for every record logcat prints, and the calls were a quarter of its
+ * instructions.  KEY or VALUE may be NULL (absent) when its length is 0.
+ */
+static inline int
+sl_rf_text(struct sl_out *o, const unsigned char *key, size_t kl,
+    const unsigned char *value, size_t vl)
+{
+	const struct sl_fmt *f = &o->fmt;
+	size_t need = kl + vl + 2 * SL_DELIM_MAX;
+	unsigned char *p;
+
+	/* Both are lengths of bytes in memory: the sum cannot wrap. */
+	if (o->cap - o->len < need && sl_rf_reserve(o, need) < 0)
+		return -1;
+	p = o->buf + o->len;
+	if (f->keydelimlen > 0) {
+		if (kl > 0)
+			memcpy(p, key, kl);
+		p += kl;
+		memcpy(p, f->keydelim, f->keydelimlen);
+		p += f->keydelimlen;
+	}
+	if (vl > 0)
+		memcpy(p, value, vl);
+	p += vl;
+	if (f->delimlen == 1)
+		*p++ = f->delim[0];
+	else {
+		memcpy(p, f->delim, f->delimlen);
+		p += f->delimlen;
+	}
+	o->len = p - o->buf;
+	return 0;
+}
+/* Append a decimal number; the caller reserved 20 bytes. */
+unsigned char *sl_rf_u64(unsigned char *p, uint64_t v);
+unsigned char *sl_rf_i64(unsigned char *p, int64_t v);
+
+/* Length of the valid UTF-8 sequence at P (strict), 0 when invalid. */
+size_t	sl_rf_utf8_seq(const unsigned char *p, size_t n);
+int	sl_rf_utf8_valid(const unsigned char *p, size_t n);
+/* Standard base64 with padding; returns bytes written (4 * ceil(n/3)). */
+size_t	sl_rf_b64_encode(unsigned char *dst, const unsigned char *src,
+	    size_t n);
+/* Decode in place (DST may equal SRC); skips whitespace when WS.
+ * Returns bytes decoded or -1 when malformed. */
+ssize_t	sl_rf_b64_decode(unsigned char *dst, const unsigned char *src,
+	    size_t n, int ws);
+
+/* Set the input's message (printf-like) and sticky errno; returns -1. */
+int	sl_rf_fail(struct sl_in *, int err, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* The "exceeds the maximum record size" failure. */
+int	sl_rf_toolarge(struct sl_in *, const char *where, uint64_t n);
+/* Make the arena and header array hold at least N bytes / headers. */
+int	sl_rf_arena(struct sl_in *, size_t n);
+int	sl_rf_headers(struct sl_in *, size_t n);
+
+int	sl_rf_json_out(struct sl_out *, const struct sl_record *);
+int	sl_rf_json_next(struct sl_in *, struct sl_record *);
+int	sl_rf_yaml_out_open(struct sl_out *);
+int	sl_rf_yaml_out(struct sl_out *, const struct sl_record *);
+int	sl_rf_yaml_out_close(struct sl_out *);
+int	sl_rf_yaml_next(struct sl_in *, struct sl_record *);
+void	sl_rf_yaml_in_close(struct sl_in *);
+
+#endif /* SL_FMT_H */

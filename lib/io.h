@@ -1,0 +1,35 @@
+/*
+ * io.h - io.c: the one place system I/O goes through, so that short writes
+ * and EINTR are handled once and tests can inject faults at these calls.
+ */
+#ifndef SL_IO_H
+#define SL_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Write all of BUF, retrying short writes and EINTR.  0 or -1/errno. */
+int	sl_write_full(int fd, const void *buf, size_t len);
+int	sl_pwrite_full(int fd, const void *buf, size_t len, off_t pos);
+/* Read up to LEN bytes at POS, retrying EINTR and short reads; bytes read. */
+ssize_t	sl_pread_full(int fd, void *buf, size_t len, off_t pos);
+/* fdatasync / fsync, retrying EINTR only (a real failure is final). */
+int	sl_datasync(int fd);
+/* Start writing LEN bytes at POS of FD back to disk, without waiting
+ * (sync_file_range WRITE), retrying EINTR.  0, 1 when the file system
+ * cannot, or -1/errno. */
+int	sl_writeback(int fd, off_t pos, off_t len);
+/* How many bytes of FD's file are not yet on disk: dirty, or being
+ * written back (cachestat, Linux 6.5); -1/errno if it cannot tell. */
+int64_t	sl_unsynced(int fd);
+/* fsync the directory DIR so that entries created in it are durable. */
+int	sl_sync_dir(const char *dir);
+/* Replace PATH atomically with LEN bytes of BUF (temp, fsync, rename,
+ * directory fsync). */
+int	sl_replace_file(const char *dir, const char *name, const void *buf,
+	    size_t len);
+/* flock with EINTR retry. */
+int	sl_lock(int fd, int op);
+
+#endif /* SL_IO_H */

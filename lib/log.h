@@ -13,4 +13,11 @@ void	sl_set_open_error(const char *fmt, ...)
 int	sl_settings_create(const char *dir, const struct sl_writer_opts *,
 	    struct sl_settings *);
 
+/* error.c: set the message sl_error() returns (errno kept), or set it
+ * and errno and return -1. */
+void	sl_seterr(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+int	sl_fail(int errnum, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 #endif /* SL_LOG_H */

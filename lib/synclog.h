@@ -60,6 +60,22 @@ struct sl_settings {
 /* Read DIR/settings.  -1 with errno ENOENT when DIR is not a log. */
 int	sl_settings_read(const char *dir, struct sl_settings *);
 
+/* ---- errors (lib/error.c) ------------------------------------------ */
+
+/*
+ * The message of the last library call that failed in this thread,
+ * "OBJECT: reason" (no program name, no newline); errno says what kind of
+ * failure it was.  Library calls being moved to this convention still
+ * have their own *_error() as well.
+ */
+const char *sl_error(void);
+
+/*
+ * The exit status a program gives for a failure with ERRNUM: 1 for damage
+ * found in the data (EBADMSG), 2 for everything else (usage, system).
+ */
+int	sl_exit_status(int errnum);
+
 /*
  * The message of the last sl_writer_open or sl_reader_open that failed in
  * this thread (they return NULL and so cannot hold one themselves).

@@ -1,0 +1,57 @@
+/*
+ * error.c - the library's one error convention.  A call that fails
+ * returns -1 (or NULL) with errno set, and leaves a message for the user,
+ * "OBJECT: reason" without the program's name, in a buffer of the calling
+ * thread, read with sl_error().  A failure in one of the library's own
+ * threads (the writer's committer) is handed to the caller's thread by the
+ * call that reports it.  The program decides what to print and which exit
+ * status follows (sl_exit_status).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "synclog.h"
+#include "log.h"
+
+static _Thread_local char message[1024];
+
+const char *
+sl_error(void)
+{
+	return message;
+}
+
+void
+sl_seterr(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	errno = e;
+}
+
+int
+sl_fail(int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	errno = errnum;
+	return -1;
+}
+
+int
+sl_exit_status(int errnum)
+{
+	/* EBADMSG: damage found in the data; ESTALE: a condition that did
+	 * not hold (-x, a checkpoint of another log).  Both are answers
+	 * about the data, not failures to get one. */
+	return errnum == EBADMSG ? 1 : 2;
+}

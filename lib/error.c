@@ -50,8 +50,8 @@ sl_fail(int errnum, const char *fmt, ...)
 int
 sl_exit_status(int errnum)
 {
-	/* EBADMSG: damage found in the data; ESTALE: a condition that did
-	 * not hold (-x, a checkpoint of another log).  Both are answers
-	 * about the data, not failures to get one. */
+	/* Damage found is an answer about the data, not a failure to get
+	 * one; a program maps its own negative answers (-x, a timeout) to 1
+	 * itself. */
 	return errnum == EBADMSG ? 1 : 2;
 }

@@ -27,7 +27,11 @@ ALTDEPS	:= $(if $(filter $(ISAL),$(ALT_ISAL)),,crc-alt)
 DEPSFLAGS := $(if $(filter no,$(ISAL)),$(if $(filter command environment,\
 	    $(origin ISAL)),--without libisal-dev))
 
-PROGS	:= $(basename $(notdir $(wildcard cmd/*.c)))
+# A program is cmd/NAME.c, or a folder cmd/NAME/ of .c files and their
+# private header(s) when it has several jobs (OpenBSD tail's layout).
+# CFLAGS_NAME and LDLIBS_NAME add what only that program uses.
+FOLDERS	:= $(patsubst cmd/%/,%,$(wildcard cmd/*/))
+PROGS	:= $(basename $(notdir $(wildcard cmd/*.c))) $(FOLDERS)
 LIBSRC	:= $(wildcard lib/*.c)
 LIBOBJ	:= $(patsubst lib/%.c,$(B)/obj/lib/%.o,$(LIBSRC))
 BINS	:= $(addprefix $(B)/bin/,$(PROGS))
@@ -63,9 +67,9 @@ $(B)/obj/lib/crc32.o: lib/crc32.c lib/bytes.h $(B)/obj/crc.conf
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CRCFLAGS) -c -o $@ $<
 
-$(B)/obj/cmd/%.o: cmd/%.c lib/synclog.h
+$(B)/obj/cmd/%.o: cmd/%.c lib/synclog.h $(wildcard cmd/*/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(CFLAGS_$(firstword $(subst /, ,$*))) -c -o $@ $<
 
 $(B)/obj/libsynclog.a: $(LIBOBJ)
 	@rm -f $@
@@ -73,7 +77,15 @@ $(B)/obj/libsynclog.a: $(LIBOBJ)
 
 $(B)/bin/%: $(B)/obj/cmd/%.o $(B)/obj/libsynclog.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LDLIBS_$*)
+
+define folder_prog
+$$(B)/bin/$(1): $$(patsubst cmd/%.c,$$(B)/obj/cmd/%.o,$$(wildcard cmd/$(1)/*.c)) \
+    $$(B)/obj/libsynclog.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(LDLIBS_$(1))
+endef
+$(foreach p,$(FOLDERS),$(eval $(call folder_prog,$(p))))
 
 $(B)/obj/t/%: t/tools/%.c $(B)/obj/libsynclog.a $(wildcard t/tools/*.h)
 	@mkdir -p $(@D)

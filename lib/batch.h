@@ -51,6 +51,10 @@ sl_rec_size(const struct sl_record *r)
 #define SL_BATCH_VERSION	2
 #define SL_BATCH_HDR		52
 #define SL_BATCH_DEFLATE	0x01
+/* The batch covers offsets past its last record, up to base + last
+ * delta: a hole compaction or salvage left, kept so that the segment
+ * still ends where the next one starts.  Only with it may count be 0. */
+#define SL_BATCH_SPAN		0x02
 #define SL_BATCH_TARGET		(1u << 20)	/* payload that ends a batch */
 #define SL_ABSENT		0xffffffffu	/* key/value length: absent */
 
@@ -64,6 +68,64 @@ struct sl_batch {
 	int64_t		max_ts;
 	uint8_t		flags;
 };
+
+/*
+ * A batch being built: the one encoder of batches, for the writer,
+ * compaction and salvage.  Records are encoded into the payload as they
+ * are added; the header and the CRC are made when the batch is sealed,
+ * once its first offset is known.  BUF holds the header's room, then the
+ * payload.
+ */
+struct sl_bbuild {
+	unsigned char	*buf;
+	size_t		 cap;
+	size_t		 paylen;
+	uint32_t	 count;
+	uint64_t	 delta;		/* last record's offset - first's */
+	int64_t		 first_ts, max_ts;
+	uint32_t	 paycrc;	/* the payload's CRC, when paycrc_set */
+	int		 paycrc_set;
+	unsigned char	*zbuf;		/* the deflated batch, when smaller */
+	size_t		 zcap;
+};
+
+/*
+ * Add REC, GAP offsets after the record before it (the first record's
+ * GAP is ignored: it is at the batch's first offset).  The caller has
+ * checked REC against the log's limits.  0, or -1 with errno (ENOMEM),
+ * the batch as it was.
+ */
+int	sl_bb_add(struct sl_bbuild *, const struct sl_record *, uint64_t gap);
+
+/*
+ * Add the lines at P (N bytes) as records of the line without DELIM,
+ * dense, with no key and no headers, timestamp TS, as sl_bb_add would:
+ * only lines ended by DELIM, while the payload holds fewer than TARGET
+ * bytes, stopping before a line whose record would take more than MOST
+ * bytes.  Returns the bytes taken and in *NREC the records added.  The
+ * fast path of plain text input.
+ */
+size_t	sl_bb_add_lines(struct sl_bbuild *, const unsigned char *p, size_t n,
+	    unsigned char delim, int64_t ts, size_t target, size_t most,
+	    size_t *nrec);
+
+/* Work out the payload's CRC now, in a thread that has the time, so that
+ * sealing only adds the header's (not for a batch to be deflated). */
+void	sl_bb_crc(struct sl_bbuild *);
+
+/*
+ * Seal the batch as starting at offset BASE and covering offsets up to
+ * LAST (SL_NO_OFFSET: its last record's; more makes it a SPAN batch, the
+ * only kind that may hold no record).  With COMPRESS, deflated when that
+ * is smaller.  Returns its bytes (valid until the builder changes) and
+ * fills *B with its header; NULL with errno when out of memory.
+ */
+const unsigned char *sl_bb_seal(struct sl_bbuild *, uint64_t base,
+	    uint64_t last, int compress, struct sl_batch *b);
+
+/* Empty the builder for the next batch, keeping its buffers. */
+void	sl_bb_reset(struct sl_bbuild *);
+void	sl_bb_free(struct sl_bbuild *);
 
 /* Room for NEED bytes in the batch buffer *BUF of *CAP bytes (doubling
  * from 64 KiB); 0, or -1 with errno and the buffer as it was.  The check
@@ -115,6 +177,7 @@ struct sl_cursor {
 	uint32_t		 last_delta;
 	int64_t			 tsbase;	/* the batch's first timestamp */
 	int			 started;
+	int			 span;		/* SL_BATCH_SPAN: may end early */
 	struct sl_header	*hdrs;
 	size_t			 hcap;
 };
@@ -228,16 +291,12 @@ sl_cursor_step(struct sl_cursor *c, struct sl_record *r, uint64_t stop, int keep
 	c->prev = off;
 	c->started = 1;
 	c->left--;
-	if (c->left == 0 && (p != c->end || off != limit))
+	if (c->left == 0 && (p != c->end || (off != limit && !c->span)))
 		return -1;
 	return 1;
 }
 void	sl_cursor_free(struct sl_cursor *);
 
-/* Fill in a batch header (LEN bytes in all, payload after the header)
- * and its CRC; returns LEN. */
-size_t	sl_batch_seal(unsigned char *p, size_t len, uint64_t base,
-	    uint32_t count, uint32_t last_delta, uint32_t paylen,
-	    int64_t first_ts, int64_t max_ts, int flags);
+
 
 #endif /* SL_BATCH_H */

@@ -54,15 +54,11 @@ struct keymap {
 	size_t		 used, max;
 };
 
-/* An output batch of a rewritten segment. */
+/* An output batch of a rewritten segment: its records, and the offsets
+ * of its first and last. */
 struct obatch {
-	unsigned char	*buf;		/* header room, then the payload */
-	size_t		 cap, paylen;
-	uint32_t	 count;
+	struct sl_bbuild bb;
 	uint64_t	 base, last;
-	int64_t		 first_ts, max_ts;
-	unsigned char	*zbuf;
-	size_t		 zcap;
 };
 
 struct run {
@@ -268,47 +264,16 @@ static int
 ob_flush(struct run *c, struct sl_newseg *ns, int compress, uint64_t *bytes)
 {
 	struct obatch *ob = &c->ob;
+	const unsigned char *p;
 	struct sl_batch b;
-	unsigned char *p = ob->buf;
-	size_t len = SL_BATCH_HDR + ob->paylen;
-	int flags = 0;
 
-	if (ob->count == 0)
+	if (ob->bb.count == 0)
 		return 0;
-	if (compress) {
-		uLong bound = compressBound(ob->paylen);
-		uLongf zlen = bound;
-
-		if (SL_BATCH_HDR + bound > ob->zcap) {
-			unsigned char *z = realloc(ob->zbuf, SL_BATCH_HDR + bound);
-
-			if (z == NULL)
-				return -1;
-			ob->zbuf = z;
-			ob->zcap = SL_BATCH_HDR + bound;
-		}
-		if (compress2(ob->zbuf + SL_BATCH_HDR, &zlen,
-		    ob->buf + SL_BATCH_HDR, ob->paylen, Z_DEFAULT_COMPRESSION) ==
-		    Z_OK && zlen < ob->paylen) {
-			p = ob->zbuf;
-			len = SL_BATCH_HDR + zlen;
-			flags = SL_BATCH_DEFLATE;
-		}
-	}
-	sl_batch_seal(p, len, ob->base, ob->count,
-	    (uint32_t)(ob->last - ob->base), (uint32_t)ob->paylen, ob->first_ts,
-	    ob->max_ts, flags);
-	b.length = len;
-	b.count = ob->count;
-	b.base = ob->base;
-	b.last_delta = (uint32_t)(ob->last - ob->base);
-	b.payload_len = ob->paylen;
-	b.first_ts = ob->first_ts;
-	b.max_ts = ob->max_ts;
-	b.flags = flags;
-	*bytes += len;
-	ob->count = 0;
-	ob->paylen = 0;
+	if ((p = sl_bb_seal(&ob->bb, ob->base, SL_NO_OFFSET, compress,
+	    &b)) == NULL)
+		return -1;
+	*bytes += b.length;
+	sl_bb_reset(&ob->bb);
 	return ns != NULL ? sl_newseg_batch(ns, p, &b) : 0;
 }
 
@@ -319,22 +284,16 @@ ob_add(struct run *c, struct sl_newseg *ns, int compress,
 	struct obatch *ob = &c->ob;
 	size_t size = sl_record_size(r);
 
-	if (ob->count > 0 && (ob->paylen + size > SL_BATCH_TARGET ||
-	    r->offset - ob->base >= UINT32_MAX || ob->count == UINT32_MAX - 1) &&
+	if (ob->bb.count > 0 && (ob->bb.paylen + size > SL_BATCH_TARGET ||
+	    r->offset - ob->base >= UINT32_MAX ||
+	    ob->bb.count == UINT32_MAX - 1) &&
 	    ob_flush(c, ns, compress, bytes) < 0)
 		return -1;
-	if (sl_batch_reserve(&ob->buf, &ob->cap,
-	    SL_BATCH_HDR + ob->paylen + size + SL_REC_SLACK) < 0)
+	if (sl_bb_add(&ob->bb, r, ob->bb.count == 0 ? 0 :
+	    r->offset - ob->last - 1) < 0)
 		return -1;
-	if (ob->count == 0) {
+	if (ob->bb.count == 1)
 		ob->base = r->offset;
-		ob->first_ts = ob->max_ts = r->timestamp;
-	} else if (r->timestamp > ob->max_ts)
-		ob->max_ts = r->timestamp;
-	ob->paylen = (size_t)(sl_record_encode(ob->buf + SL_BATCH_HDR +
-	    ob->paylen, r, ob->count == 0 ? 0 : r->offset - ob->last - 1,
-	    ob->first_ts) - (ob->buf + SL_BATCH_HDR));
-	ob->count++;
 	ob->last = r->offset;
 	return 0;
 }
@@ -460,8 +419,7 @@ compact_segment(struct run *c, uint64_t base, uint64_t limit)
 		if (seeded)
 			sl_newseg_seed(&ns, seed);
 	}
-	c->ob.count = 0;
-	c->ob.paylen = 0;
+	sl_bb_reset(&c->ob.bb);
 	while ((s = sl_scan_batch(&win, fd, pos, c->limit, next, &b, &p,
 	    &why)) == SL_SCAN_OK) {
 		if (b.flags & SL_BATCH_DEFLATE)
@@ -838,7 +796,6 @@ out:
 	close(lfd);
 	sl_cursor_free(&c.cur);
 	free(c.scratch);
-	free(c.ob.buf);
-	free(c.ob.zbuf);
+	sl_bb_free(&c.ob.bb);
 	return r;
 }

@@ -79,26 +79,6 @@ sl_maint_tmpname(const char *name)
 	return 0;
 }
 
-size_t
-sl_batch_seal(unsigned char *p, size_t len, uint64_t base, uint32_t count,
-    uint32_t last_delta, uint32_t paylen, int64_t first_ts, int64_t max_ts,
-    int flags)
-{
-	sl_put32(p, SL_BATCH_MAGIC);
-	p[4] = SL_BATCH_VERSION;
-	p[5] = flags;
-	p[6] = p[7] = 0;
-	sl_put32(p + 8, (uint32_t)len);
-	sl_put32(p + 12, count);
-	sl_put64(p + 16, base);
-	sl_put32(p + 24, last_delta);
-	sl_put32(p + 28, paylen);
-	sl_put64(p + 32, (uint64_t)first_ts);
-	sl_put64(p + 40, (uint64_t)max_ts);
-	sl_put32(p + 48, sl_batch_crc(p, len));
-	return len;
-}
-
 static int
 path_in(char *buf, size_t len, const char *dir, const char *name)
 {

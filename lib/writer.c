@@ -56,7 +56,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "synclog.h"
 #include "bytes.h"
@@ -69,15 +68,6 @@
 #define WRITEBACK	(4u << 20)	/* -N: hand the disk this much at once */
 #define ROTATE_LEFT	(2 * WRITEBACK)	/* -N: rotate with no more unwritten */
 #define LEFTOVER	(1u << 20)	/* allocated past the end: a reservation */
-
-/* A batch: header room, then the encoded records. */
-struct pending {
-	unsigned char	*buf;
-	size_t		 cap, paylen, npend;
-	int64_t		 first_ts, max_ts;
-	uint32_t	 paycrc;	/* the payload's CRC, if paycrc_set */
-	int		 paycrc_set;
-};
 
 struct sl_writer {
 	char		*dir;
@@ -132,8 +122,8 @@ struct sl_writer {
 	int		 idxbad;	/* stop indexing after a failed write */
 	struct sl_window win;
 
-	struct pending	 fill;		/* sl_writer_add's */
-	struct pending	 flight;	/* the committer's */
+	struct sl_bbuild	 fill;		/* sl_writer_add's */
+	struct sl_bbuild	 flight;	/* the committer's */
 	/* The background commit: the committer thread, its queue of one
 	 * batch, the buffer it gives back, and the results, oldest at
 	 * rhead (outstanding: submitted, not yet collected). */
@@ -141,13 +131,13 @@ struct sl_writer {
 	int		 running;	/* the thread exists */
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 work, done;
-	struct pending	 queued;	/* handed over, not yet taken (mu) */
+	struct sl_bbuild	 queued;	/* handed over, not yet taken (mu) */
 	int		 nqueued;	/* (mu) */
 	int		 quit;		/* (mu) */
 	int		 cfailed;	/* a background commit failed (the
 					 * thread's, or the caller's without
 					 * one) */
-	struct pending	 spare;		/* a finished batch's buffer (mu) */
+	struct sl_bbuild	 spare;		/* a finished batch's buffer (mu) */
 	struct result {
 		int	 finished;	/* (mu) */
 		int	 rc, err;
@@ -155,8 +145,6 @@ struct sl_writer {
 		size_t	 n;
 	}		 res[2];
 	unsigned	 rhead, outstanding;
-	unsigned char	*zbuf;
-	size_t		 zcap;
 	char		 err[768];
 };
 
@@ -840,25 +828,22 @@ int
 sl_writer_add(sl_writer *w, const struct sl_record *r)
 {
 	size_t size = sl_rec_size(r);
-	struct pending *b = &w->fill;
+	struct sl_bbuild *b = &w->fill;
 	struct sl_record rec;
 
 	if (size > w->set.max_record_bytes) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (b->npend > 0 && b->paylen + size >
+	if (b->count > 0 && b->paylen + size >
 	    SL_BATCH_TARGET + w->set.max_record_bytes) {
 		errno = ENOBUFS;
 		return -1;
 	}
-	if (b->npend >= UINT32_MAX - 1) {
+	if (b->count >= UINT32_MAX - 1) {
 		errno = ENOBUFS;
 		return -1;
 	}
-	if (sl_batch_reserve(&b->buf, &b->cap,
-	    SL_BATCH_HDR + b->paylen + size + SL_REC_SLACK) < 0)
-		return -1;
 	/* Copy the record only to stamp it: a copy of a record its caller
 	 * has just filled in stalls on store forwarding (perf), and
 	 * logappend stamps records itself. */
@@ -867,78 +852,25 @@ sl_writer_add(sl_writer *w, const struct sl_record *r)
 		rec.timestamp = sl_now_ms();
 		r = &rec;
 	}
-	if (b->npend == 0)
-		b->first_ts = b->max_ts = r->timestamp;
-	else if (r->timestamp > b->max_ts)
-		b->max_ts = r->timestamp;
 	/* Offsets are dense: no gap before any record. */
-	b->paylen = (size_t)(sl_record_encode(b->buf + SL_BATCH_HDR +
-	    b->paylen, r, 0, b->first_ts) - (b->buf + SL_BATCH_HDR));
-	b->npend++;
-	return 0;
+	return sl_bb_add(b, r, 0);
 }
 
-/*
- * A fast path: logappend's default input, plain lines, was parsed, put in
- * a struct sl_record, checked and encoded one record at a time, at 50 ns
- * a record, and that made the thread reading the input the slower of
- * the two in `logappend -N` (perf).  Here a record is a memchr, a memcpy
- * and a few stores: the bytes sl_record_encode writes for a record of a
- * value alone (t/045 compares the two).
- */
 size_t
 sl_writer_add_lines(sl_writer *w, const unsigned char *p, size_t n,
     unsigned char delim, int64_t ts, size_t target, size_t *nrec)
 {
-	struct pending *b = &w->fill;
-	const unsigned char *s = p, *end = p + n, *e;
-	size_t most = target / 4, k = 0;
-	uint64_t zts;
+	size_t most = target / 4;
 
 	if (most > w->set.max_record_bytes)
 		most = w->set.max_record_bytes;
-	if (b->npend == 0)
-		b->first_ts = b->max_ts = ts;
-	zts = sl_zigzag((uint64_t)ts - (uint64_t)b->first_ts);
-	while (b->paylen < target &&
-	    (e = memchr(s, delim, (size_t)(end - s))) != NULL) {
-		size_t len = (size_t)(e - s), body;
-		unsigned char *q;
-
-		/* The input is read here first, from the page cache; the
-		 * hardware's prefetch stops at each 4 KiB page, and memchr
-		 * then waited on memory (a quarter of the thread's samples,
-		 * perf).  A page ahead: -N went from 0.067 to 0.054 s. */
-		__builtin_prefetch(e + 4096);
-		if (SL_REC_FIXED + len > most || sl_batch_reserve(&b->buf,
-		    &b->cap, SL_BATCH_HDR + b->paylen + SL_REC_FIXED + len +
-		    SL_REC_SLACK) < 0)
-			break;
-		/* gap, time, no key, the value, no headers */
-		body = 1 + sl_vlen(zts) + 1 + sl_vlen(len + 1) + len + 1;
-		q = b->buf + SL_BATCH_HDR + b->paylen;
-		q = sl_putv(q, body);
-		*q++ = 0;
-		q = sl_putv(q, zts);
-		*q++ = 0;
-		q = sl_putv(q, len + 1);
-		memcpy(q, s, len);
-		q[len] = 0;
-		b->paylen = (size_t)(q + len + 1 - (b->buf + SL_BATCH_HDR));
-		b->npend++;
-		k++;
-		s = e + 1;
-	}
-	if (k > 0 && ts > b->max_ts)
-		b->max_ts = ts;
-	*nrec = k;
-	return (size_t)(s - p);
+	return sl_bb_add_lines(&w->fill, p, n, delim, ts, target, most, nrec);
 }
 
 size_t
 sl_writer_pending(const sl_writer *w)
 {
-	return w->fill.npend;
+	return w->fill.count;
 }
 
 size_t
@@ -950,56 +882,7 @@ sl_writer_pending_bytes(const sl_writer *w)
 void
 sl_writer_discard(sl_writer *w)
 {
-	w->fill.npend = 0;
-	w->fill.paylen = 0;
-	w->fill.paycrc_set = 0;
-}
-
-/* Fill in the header of batch B; deflate it if asked and worth it.
- * Returns the batch and its length. */
-static unsigned char *
-seal(sl_writer *w, struct pending *b, uint64_t base, size_t *lenp)
-{
-	unsigned char *p = b->buf;
-	size_t len = SL_BATCH_HDR + b->paylen;
-	int flags = 0;
-
-	if (w->compress) {
-		uLong bound = compressBound(b->paylen);
-
-		if (SL_BATCH_HDR + bound > w->zcap) {
-			unsigned char *z = realloc(w->zbuf,
-			    SL_BATCH_HDR + bound);
-
-			if (z == NULL)
-				return NULL;
-			w->zbuf = z;
-			w->zcap = SL_BATCH_HDR + bound;
-		}
-		uLongf zlen = bound;
-		if (compress2(w->zbuf + SL_BATCH_HDR, &zlen,
-		    b->buf + SL_BATCH_HDR, b->paylen, Z_DEFAULT_COMPRESSION) ==
-		    Z_OK && zlen < b->paylen) {
-			p = w->zbuf;
-			len = SL_BATCH_HDR + zlen;
-			flags = SL_BATCH_DEFLATE;
-		}
-	}
-	sl_put32(p, SL_BATCH_MAGIC);
-	p[4] = SL_BATCH_VERSION;
-	p[5] = flags;
-	p[6] = p[7] = 0;
-	sl_put32(p + 8, (uint32_t)len);
-	sl_put32(p + 12, (uint32_t)b->npend);
-	sl_put64(p + 16, base);
-	sl_put32(p + 24, (uint32_t)(b->npend - 1));
-	sl_put32(p + 28, (uint32_t)b->paylen);
-	sl_put64(p + 32, (uint64_t)b->first_ts);
-	sl_put64(p + 40, (uint64_t)b->max_ts);
-	sl_put32(p + 48, flags == 0 && b->paycrc_set ?
-	    sl_batch_crc_with(p, b->paycrc, b->paylen) : sl_batch_crc(p, len));
-	*lenp = len;
-	return p;
+	sl_bb_reset(&w->fill);
 }
 
 /*
@@ -1054,10 +937,11 @@ rotate_due(sl_writer *w)
 }
 
 static int
-commit_locked(sl_writer *w, struct pending *b, uint64_t expect,
+commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
     uint64_t *first)
 {
-	unsigned char *p;
+	const unsigned char *p;
+	struct sl_batch hdr;
 	size_t len;
 	char name[64];
 
@@ -1071,14 +955,16 @@ commit_locked(sl_writer *w, struct pending *b, uint64_t expect,
 	}
 	if (first)
 		*first = w->next;
-	if (b->npend == 0)
+	if (b->count == 0)
 		return 0;
 	if (rotate_due(w) && rotate(w) < 0)
 		return -1;
-	if ((p = seal(w, b, w->next, &len)) == NULL) {
+	if ((p = sl_bb_seal(b, w->next, SL_NO_OFFSET, w->compress,
+	    &hdr)) == NULL) {
 		seterr(w, "%s", strerror(errno));
 		return -1;
 	}
+	len = hdr.length;
 	if (w->nosync)
 		reserve(w, len);
 	sl_segment_name(name, sizeof name, w->segbase, ".log");
@@ -1110,18 +996,16 @@ commit_locked(sl_writer *w, struct pending *b, uint64_t expect,
 	w->segend += len;
 	if (first)
 		*first = w->next;
-	w->next += b->npend;
-	if (b->max_ts > w->segmax)
-		w->segmax = b->max_ts;
-	b->npend = 0;
-	b->paylen = 0;
-	b->paycrc_set = 0;
+	w->next = hdr.base + hdr.last_delta + 1;
+	if (hdr.max_ts > w->segmax)
+		w->segmax = hdr.max_ts;
+	sl_bb_reset(b);
 	return 0;
 }
 
 /* Commit batch B under the log's lock. */
 static int
-commit(sl_writer *w, struct pending *b, uint64_t expect, uint64_t *first)
+commit(sl_writer *w, struct sl_bbuild *b, uint64_t expect, uint64_t *first)
 {
 	int r, e;
 
@@ -1155,7 +1039,7 @@ slot(sl_writer *w, unsigned i)
  * one before it, cancel it, writing nothing.
  */
 static void
-settle(sl_writer *w, struct pending *b, struct result *r)
+settle(sl_writer *w, struct sl_bbuild *b, struct result *r)
 {
 	if (w->cfailed) {
 		r->rc = -1;
@@ -1199,8 +1083,7 @@ committer(void *arg)
 		pthread_mutex_lock(&w->mu);
 		r->finished = 1;
 		/* The buffer goes back to the caller, emptied. */
-		w->flight.npend = w->flight.paylen = 0;
-		w->flight.paycrc_set = 0;
+		sl_bb_reset(&w->flight);
 		if (w->spare.buf == NULL)
 			w->spare = w->flight;
 		else
@@ -1217,12 +1100,10 @@ committer(void *arg)
  * made it huge, unless B still holds records.
  */
 static void
-shrink(struct pending *b)
+shrink(struct sl_bbuild *b)
 {
-	if (b->npend == 0 && b->cap > 4 * (SL_BATCH_HDR + SL_BATCH_TARGET)) {
-		free(b->buf);
-		memset(b, 0, sizeof *b);
-	}
+	if (b->count == 0 && b->cap > 4 * (SL_BATCH_HDR + SL_BATCH_TARGET))
+		sl_bb_free(b);
 }
 
 /* With the mutex held and no buffer to fill: take the spare one. */
@@ -1297,16 +1178,16 @@ sl_writer_submit(sl_writer *w)
 		errno = EIO;
 		return -1;
 	}
-	if (w->fill.npend == 0)
+	if (w->fill.count == 0)
 		return 0;
 	r = slot(w, w->outstanding);
-	r->n = w->fill.npend;
+	r->n = w->fill.count;
 	/* Without a thread (out of processes, say), commit it here: slower,
 	 * the same result, collected the same way. */
 	if (start_committer(w) != 0) {
 		settle(w, &w->fill, r);
 		r->finished = 1;
-		w->fill.npend = w->fill.paylen = 0;
+		sl_bb_reset(&w->fill);
 		w->outstanding++;
 		return 0;
 	}
@@ -1319,9 +1200,7 @@ sl_writer_submit(sl_writer *w)
 	 * over what deflate makes, there.
 	 */
 	if (!w->compress) {
-		w->fill.paycrc = sl_crc32(0, w->fill.buf + SL_BATCH_HDR,
-		    w->fill.paylen);
-		w->fill.paycrc_set = 1;
+		sl_bb_crc(&w->fill);
 	}
 	/* Hand the batch over; the next is filled in the buffer the
 	 * committer gives back, or a new one. */
@@ -1428,11 +1307,10 @@ sl_writer_close(sl_writer *w)
 	close_segment(w);
 	if (w->lockfd >= 0)
 		close(w->lockfd);
-	free(w->fill.buf);
-	free(w->flight.buf);
-	free(w->queued.buf);
-	free(w->spare.buf);
-	free(w->zbuf);
+	sl_bb_free(&w->fill);
+	sl_bb_free(&w->flight);
+	sl_bb_free(&w->queued);
+	sl_bb_free(&w->spare);
 	free(w->dir);
 	free(w);
 	return 0;

@@ -90,6 +90,14 @@ add_header(const char *arg)
 	nextra++;
 }
 
+/* The writer goes on without what failed (an index): say so. */
+static void
+warn_writer(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s: %s: %s\n", progname, logpath, msg);
+}
+
 static void
 print_offsets(uint64_t first, size_t n)
 {
@@ -221,7 +229,7 @@ append(sl_writer *w, sl_in *in)
 	static size_t hcap;
 	int64_t now = 0;
 	unsigned unstamped = 0;
-	int r, fast;
+	int r, fast, acks;
 
 	/* Plain lines go the fast way, in bulk, whatever is read of them
 	 * (with -x they would have to stay one batch). */
@@ -245,9 +253,19 @@ append(sl_writer *w, sl_in *in)
 				submit(w);
 			continue;
 		}
-		r = sl_in_next(in, &rec, block);
+		/*
+		 * Nothing pending, and the input would make us wait: a batch
+		 * committed in the background must not wait for it to have
+		 * its offsets printed (a producer may be waiting for them).
+		 */
+		acks = block && expect == SL_NO_OFFSET &&
+		    sl_writer_outstanding(w) > 0;
+		r = sl_in_next(in, &rec, acks ? 0 : block);
 		if (r == SL_IN_AGAIN) {
-			commit(w);
+			if (acks)
+				collect(w, 0);
+			else
+				commit(w);
 			continue;
 		}
 		if (r == 0)
@@ -396,6 +414,7 @@ main(int argc, char *argv[])
 	if (keyopt != NULL && fmt.keydelimlen > 0)
 		die(2, "-k and -K cannot be used together");
 	logpath = argv[0];
+	wopts.warn = warn_writer;
 
 	if ((w = sl_writer_open(logpath, &wopts)) == NULL)
 		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());

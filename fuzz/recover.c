@@ -140,7 +140,7 @@ cleanup(void)
 	char path[PATH_MAX + 64], name[64];
 
 	/* Whatever the writer made besides the one segment. */
-	if (sl_segment_list(dir, &bases, &n) == 0) {
+	if (sl_segment_list_path(dir, &bases, &n) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			sl_segment_name(name, sizeof name, bases[i], ".log");
 			snprintf(path, sizeof path, "%s/%s", dir, name);

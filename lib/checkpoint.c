@@ -112,28 +112,61 @@ sl_checkpoint_path(const char *dir, const char *name, char *buf, size_t len)
 	return buf;
 }
 
-/* Create DIR/consumers when missing, durably. */
+/* NAME SUFFIX (or PREFIX NAME SUFFIX) into BUF; -1/ENAMETOOLONG. */
 static int
-ensure_dir(const char *dir)
+ckname(char *buf, size_t len, const char *prefix, const char *name,
+    const char *suffix)
 {
-	char path[PATH_MAX];
-	struct stat st;
+	int n = snprintf(buf, len, "%s%s%s", prefix, name, suffix);
 
-	if (ckpath(path, sizeof path, dir, NULL, NULL, NULL) == -1)
-		return -1;
-	if (stat(path, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
-		errno = ENOTDIR;
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (errno != ENOENT)
+	return 0;
+}
+
+/*
+ * The consumers directory of log DIR, opened as a descriptor and never
+ * through a symbolic link: every checkpoint and lock file is opened
+ * relative to it.  With CREATE it is made when missing, durably.  -1
+ * with errno ENOENT when it is missing (and not made).
+ */
+static int
+cons_open(const char *dir, int create)
+{
+	int dfd, cfd, e;
+
+	if ((dfd = sl_dir_open(dir)) < 0)
 		return -1;
-	if (stat(dir, &st) == -1)
-		return -1;
-	if (mkdir(path, 0777) == -1 && errno != EEXIST)
-		return -1;
-	return sl_sync_dir(dir);
+	for (;;) {
+		cfd = openat(dfd, "consumers", O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (cfd >= 0 || errno != ENOENT || !create)
+			break;
+		if ((mkdirat(dfd, "consumers", 0777) < 0 && errno != EEXIST) ||
+		    sl_sync_dirfd(dfd) < 0) {
+			cfd = -1;
+			break;
+		}
+	}
+	e = errno;
+	close(dfd);
+	if (cfd < 0 && e == ENOTDIR)
+		e = ELOOP;	/* a symbolic link, or a file, in its place */
+	errno = e;
+	return cfd;
+}
+
+/* Close FD, keeping errno, and return R. */
+static int
+close_keep(int fd, int r)
+{
+	int e = errno;
+
+	close(fd);
+	errno = e;
+	return r;
 }
 
 int
@@ -141,30 +174,26 @@ sl_checkpoint_read(const char *dir, const char *name, const char *id,
     struct sl_checkpoint *ck)
 {
 	unsigned char buf[CK_SIZE + 1];
-	char path[PATH_MAX];
-	size_t got = 0;
-	ssize_t n;
-	int fd, e;
+	char file[SL_CONSUMER_NAME_MAX + 16];
+	ssize_t got;
+	int fd, cfd;
 
 	memset(ck, 0, sizeof *ck);
-	if (sl_checkpoint_path(dir, name, path, sizeof path) == NULL)
+	if (!sl_consumer_name_ok(name)) {
+		errno = EINVAL;
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	while (got < sizeof buf) {
-		if ((n = read(fd, buf + got, sizeof buf - got)) == -1) {
-			if (errno == EINTR)
-				continue;
-			e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += n;
 	}
-	close(fd);
+	if (ckname(file, sizeof file, "", name, CK_SUFFIX) < 0 ||
+	    (cfd = cons_open(dir, 0)) < 0)
+		return -1;
+	fd = sl_openat(cfd, file, O_RDONLY);
+	close_keep(cfd, 0);
+	if (fd < 0)
+		return -1;
+	got = sl_pread_full(fd, buf, sizeof buf, 0);
+	close_keep(fd, 0);
+	if (got < 0)
+		return -1;
 	if (got != CK_SIZE)
 		ck->damage = got < CK_SIZE ? "file too short" : "file too long";
 	else if (memcmp(buf, CK_MAGIC, 4) != 0)
@@ -194,20 +223,17 @@ sl_checkpoint_write(const char *dir, const char *name, const char *id,
     uint64_t offset)
 {
 	unsigned char buf[CK_SIZE];
-	char tmp[PATH_MAX], path[PATH_MAX], cdir[PATH_MAX];
+	char tmp[SL_CONSUMER_NAME_MAX + 16], file[SL_CONSUMER_NAME_MAX + 16];
 	size_t idlen;
-	int fd, rc, e;
+	int fd = -1, cfd, rc;
 
 	if (!sl_consumer_name_ok(name) || id == NULL ||
 	    (idlen = strlen(id)) > 32) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (ckpath(path, sizeof path, dir, "", name, CK_SUFFIX) == -1 ||
-	    ckpath(tmp, sizeof tmp, dir, ".", name, ".tmp") == -1 ||
-	    ckpath(cdir, sizeof cdir, dir, NULL, NULL, NULL) == -1)
-		return -1;
-	if (ensure_dir(dir) == -1)
+	if (ckname(file, sizeof file, "", name, CK_SUFFIX) < 0 ||
+	    ckname(tmp, sizeof tmp, ".", name, ".tmp") < 0)
 		return -1;
 	memset(buf, 0, sizeof buf);
 	memcpy(buf, CK_MAGIC, 4);
@@ -217,9 +243,14 @@ sl_checkpoint_write(const char *dir, const char *name, const char *id,
 	memcpy(buf + 24, id, idlen);
 	sl_put32(buf + CK_CRC_AT, (uint32_t)crc32(0L, buf, CK_CRC_AT));
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd == -1)
+	if ((cfd = cons_open(dir, 1)) < 0)
 		return -1;
+	/* The lock's holder is the only writer: a temporary file there is
+	 * one a crash left.  A new one is made exclusively, so that nothing
+	 * put in its place is written through. */
+	if ((unlinkat(cfd, tmp, 0) < 0 && errno != ENOENT) ||
+	    (fd = sl_createat(cfd, tmp, O_WRONLY, 0666)) < 0)
+		goto fail;
 	if (sl_write_full(fd, buf, sizeof buf) == -1)
 		goto fail;
 	while ((rc = fsync(fd)) == -1 && errno == EINTR)
@@ -231,32 +262,35 @@ sl_checkpoint_write(const char *dir, const char *name, const char *id,
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path) == -1)
+	if (renameat(cfd, tmp, cfd, file) == -1)
 		goto fail;
-	return sl_sync_dir(cdir);
+	return close_keep(cfd, sl_sync_dirfd(cfd));
 fail:
-	e = errno;
 	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	errno = e;
-	return -1;
+		close_keep(fd, 0);
+	if (fd != -1 || errno != EEXIST)
+		unlinkat(cfd, tmp, 0);
+	return close_keep(cfd, -1);
 }
 
 int
 sl_checkpoint_remove(const char *dir, const char *name)
 {
-	char path[PATH_MAX], lock[PATH_MAX], cdir[PATH_MAX];
+	char file[SL_CONSUMER_NAME_MAX + 16], lock[SL_CONSUMER_NAME_MAX + 16];
+	int cfd;
 
-	if (sl_checkpoint_path(dir, name, path, sizeof path) == NULL ||
-	    ckpath(lock, sizeof lock, dir, "", name, LOCK_SUFFIX) == -1 ||
-	    ckpath(cdir, sizeof cdir, dir, NULL, NULL, NULL) == -1)
+	if (!sl_consumer_name_ok(name)) {
+		errno = EINVAL;
 		return -1;
-	if (unlink(path) == -1)
+	}
+	if (ckname(file, sizeof file, "", name, CK_SUFFIX) < 0 ||
+	    ckname(lock, sizeof lock, "", name, LOCK_SUFFIX) < 0 ||
+	    (cfd = cons_open(dir, 0)) < 0)
 		return -1;
-	if (unlink(lock) == -1 && errno != ENOENT)
-		return -1;
-	return sl_sync_dir(cdir);
+	if (unlinkat(cfd, file, 0) == -1 ||
+	    (unlinkat(cfd, lock, 0) == -1 && errno != ENOENT))
+		return close_keep(cfd, -1);
+	return close_keep(cfd, sl_sync_dirfd(cfd));
 }
 
 static int
@@ -268,16 +302,13 @@ namecmp(const void *a, const void *b)
 char **
 sl_checkpoint_list(const char *dir)
 {
-	char path[PATH_MAX];
 	struct dirent *de;
 	char **v = NULL, **nv;
 	size_t n = 0, cap = 0, len, sl = strlen(CK_SUFFIX);
 	DIR *d;
-	int e;
+	int e, cfd;
 
-	if (ckpath(path, sizeof path, dir, NULL, NULL, NULL) == -1)
-		return NULL;
-	if ((d = opendir(path)) == NULL) {
+	if ((cfd = cons_open(dir, 0)) < 0) {
 		struct stat st;
 
 		/* A log nobody has consumed yet has no consumers/. */
@@ -285,6 +316,8 @@ sl_checkpoint_list(const char *dir)
 			return NULL;
 		return calloc(1, sizeof *v);
 	}
+	if ((d = fdopendir(cfd)) == NULL)
+		return close_keep(cfd, 0), NULL;
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
@@ -340,38 +373,33 @@ sl_checkpoint_list_free(char **v)
 int
 sl_consumer_lock(const char *dir, const char *name, int wait)
 {
-	char path[PATH_MAX];
+	char lock[SL_CONSUMER_NAME_MAX + 16];
 	struct stat a, b;
-	int fd, e;
+	int fd, cfd;
 
 	if (!sl_consumer_name_ok(name)) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (ckpath(path, sizeof path, dir, "", name, LOCK_SUFFIX) == -1 ||
-	    ensure_dir(dir) == -1)
+	if (ckname(lock, sizeof lock, "", name, LOCK_SUFFIX) < 0 ||
+	    (cfd = cons_open(dir, 1)) < 0)
 		return -1;
 	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-		if (fd == -1)
-			return -1;
-		if (sl_lock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == -1)
-			goto fail;
-		if (fstat(fd, &a) == -1)
-			goto fail;
+		if ((fd = sl_open_or_create(cfd, lock, O_RDWR, 0666)) == -1)
+			return close_keep(cfd, -1);
+		if (sl_lock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == -1 ||
+		    fstat(fd, &a) == -1)
+			break;
 		/* The file we locked may have been removed meanwhile. */
-		if (stat(path, &b) == -1) {
+		if (fstatat(cfd, lock, &b, AT_SYMLINK_NOFOLLOW) == -1) {
 			if (errno != ENOENT)
-				goto fail;
+				break;
 		} else if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-			return fd;
+			return close_keep(cfd, fd);
 		close(fd);
 	}
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+	close_keep(fd, 0);
+	return close_keep(cfd, -1);
 }
 
 int
@@ -397,6 +425,6 @@ sl_checkpoint_strerror(int e)
 	case EWOULDBLOCK:
 		return "consumer is locked by a running logapply";
 	default:
-		return strerror(e);
+		return sl_open_strerror(e);
 	}
 }

@@ -45,6 +45,7 @@
 #include "segment.h"
 #include "index.h"
 #include "rewrite.h"
+#include "log.h"
 
 #define ENTRY_BYTES	24	/* h1, h2, offset + 1 (0: empty slot) */
 
@@ -62,12 +63,14 @@ struct obatch {
 };
 
 struct run {
-	const char	*dir;
+	const char	*dir;		/* for messages */
+	int		 dirfd;		/* the log, flocked (maintenance) */
 	const struct sl_compact_opts *o;
 	struct sl_compact_result *res;
 	struct sl_settings set;
 	size_t		 limit;
 	uint64_t	 minck;		/* lowest checkpoint, or UINT64_MAX */
+	uint64_t	 tombck;	/* the same, for tombstones: always */
 	uint64_t	 keepfrom;	/* retention dropped (or, in a dry run,
 					   would drop) the segments below */
 	struct keymap	 map;
@@ -300,8 +303,16 @@ ob_add(struct run *c, struct sl_newseg *ns, int compress,
 
 /* ---- compaction of one sealed segment -------------------------------- */
 
+/*
+ * Whether record R stays.  A record goes when a later one of its key was
+ * read by this run.  A latest record that is a tombstone goes when its
+ * grace is over, as told by a clock the log controls: the time its
+ * segment was last written (a producer's timestamp, which may be
+ * anything, has no say), and only once every consumer has applied it, or
+ * that consumer's store would keep the deleted key for ever.
+ */
 static int
-keep(struct run *c, const struct sl_record *r)
+keep(struct run *c, const struct sl_record *r, int64_t written)
 {
 	uint64_t latest;
 
@@ -313,7 +324,7 @@ keep(struct run *c, const struct sl_record *r)
 	if (latest > r->offset)
 		return 0;
 	return !(latest == r->offset && r->value == NULL &&
-	    r->timestamp < c->o->now - c->o->grace);
+	    written < c->o->now - c->o->grace && r->offset < c->tombck);
 }
 
 /*
@@ -331,7 +342,7 @@ keep_seed(struct run *c, uint64_t base, int ifd, int64_t *seed)
 	if (ifd >= 0)
 		f = sl_index_seed(ifd, &k, seed);
 	if (f == 0)
-		f = sl_log_seed(c->dir, c->set.id, c->limit, base, seed);
+		f = sl_log_seed(c->dirfd, c->set.id, c->limit, base, seed);
 	return f;
 }
 
@@ -343,63 +354,168 @@ keep_seed(struct run *c, uint64_t base, int ifd, int64_t *seed)
 static int
 reindex(struct run *c, uint64_t base, int fd, int seeded, int64_t seed)
 {
-	struct sl_window win = { 0 };
+	struct sl_segscan sc;
 	struct sl_newseg ns;
 	struct sl_batch b;
 	const unsigned char *p;
-	const char *why;
-	uint64_t pos = 0, next = base;
-	enum sl_scan s;
+	int f;
 
-	if (sl_newseg_open(&ns, c->dir, c->set.id, base, 1) < 0)
+	if (sl_newseg_open(&ns, c->dirfd, c->set.id, base, 1) < 0)
 		return -1;
 	if (seeded)
 		sl_newseg_seed(&ns, seed);
-	while ((s = sl_scan_batch(&win, fd, pos, c->limit, next, &b, &p,
-	    &why)) == SL_SCAN_OK) {
-		if (sl_newseg_batch(&ns, p, &b) < 0)
+	sl_segscan_init(&sc, fd, 0, base, c->limit);
+	while ((f = sl_segscan_next(&sc, 0, &b, &p)) > 0)
+		if (sl_newseg_batch(&ns, p, &b) < 0) {
+			f = -1;
 			break;
-		pos += b.length;
-		next = b.base + b.last_delta + 1;
-	}
-	sl_window_free(&win);
-	if (s != SL_SCAN_EOF) {
-		if (s != SL_SCAN_ERROR)
-			errno = s == SL_SCAN_OK ? errno : EBADMSG;
+		}
+	sl_segscan_free(&sc);
+	if (f < 0 || sc.end.kind != SL_END_CLEAN) {
+		if (f == 0)
+			errno = EBADMSG;
 		sl_newseg_abort(&ns);
 		return -1;
 	}
 	return sl_newseg_commit(&ns, 1) < 0 ? -1 : 0;
 }
 
+/*
+ * End the rewritten segment where the old one ended, at offset LIMIT - 1
+ * (the next segment's base less one), whatever was dropped at its end:
+ * the last batch, or batches of no record, cover the hole (SL_BATCH_SPAN),
+ * so that a segment deleted from the middle of the log can never be taken
+ * for a hole compaction left (segment.c, sl_segment_chain).
+ */
 static int
-compact_segment(struct run *c, uint64_t base, uint64_t limit)
+ob_finish(struct run *c, struct sl_newseg *ns, int compress, uint64_t base,
+    uint64_t limit, uint64_t *bytes)
 {
-	struct sl_window win = { 0 };
-	struct sl_newseg ns, *nsp = NULL;
-	struct sl_ibuild old;
-	struct sl_ikey k;
+	struct obatch *ob = &c->ob;
+	const unsigned char *p;
+	struct sl_batch b;
+	uint64_t from = base;	/* nothing kept: one hole */
+
+	if (ob->bb.count > 0 && limit - 1 - ob->base < UINT32_MAX) {
+		if ((p = sl_bb_seal(&ob->bb, ob->base, limit - 1, compress,
+		    &b)) == NULL)
+			return -1;
+		*bytes += b.length;
+		sl_bb_reset(&ob->bb);
+		return ns != NULL ? sl_newseg_batch(ns, p, &b) : 0;
+	}
+	if (ob->bb.count > 0) {
+		from = ob->last + 1;
+		if (ob_flush(c, ns, compress, bytes) < 0)
+			return -1;
+	}
+	if (from >= limit)
+		return 0;
+	*bytes += (uint64_t)SL_BATCH_HDR * ((limit - 1 - from) / UINT32_MAX + 1);
+	return ns != NULL ? sl_newseg_hole(ns, from, limit - 1) : 0;
+}
+
+/* What one segment's pass found. */
+struct segpass {
+	uint64_t	 records, kept, bytes, nbytes;
+	int		 compress;
+};
+
+/*
+ * The records of segment FD, kept or not, into NS (a dry run: NULL),
+ * and its batches into OLD, the index the writer would have made.  0 when
+ * every batch read clean, -1 (and the run's message) otherwise.
+ */
+static int
+pass(struct run *c, int fd, const char *name, uint64_t base,
+    struct sl_newseg *ns, struct sl_ibuild *old, int64_t written,
+    struct segpass *sp)
+{
+	struct sl_segscan sc;
 	struct sl_record rec;
 	struct sl_batch b;
 	const unsigned char *p;
-	const char *why;
-	char name[64], path[PATH_MAX];
-	uint64_t pos = 0, next = base, records = 0, kept = 0, nbytes = 0;
-	enum sl_scan s;
-	int64_t seed = INT64_MIN;
-	int fd, ifd, f, compress = 0, r = -1, seeded = 0;
+	int f, g = 0, r = -1;
 
-	sl_segment_name(name, sizeof name, base, ".index");
-	snprintf(path, sizeof path, "%s/%s", c->dir, name);
-	ifd = open(path, O_RDONLY | O_CLOEXEC);
+	sl_segscan_init(&sc, fd, 0, base, c->limit);
+	while ((f = sl_segscan_next(&sc, 0, &b, &p)) > 0) {
+		if (b.flags & SL_BATCH_DEFLATE)
+			sp->compress = 1;
+		if (ns != NULL && sl_ibuild_batch(old, sc.pos - b.length,
+		    &b) < 0)
+			goto sysfail;
+		if (sl_cursor_start(&c->cur, p, &b, &c->scratch,
+		    &c->scap) < 0) {
+			sc.end.why = "bad compressed payload";
+			break;
+		}
+		while ((g = sl_cursor_next(&c->cur, &rec)) > 0) {
+			sp->records++;
+			if (!keep(c, &rec, written))
+				continue;
+			sp->kept++;
+			if (ob_add(c, ns, sp->compress, &rec, &sp->nbytes) < 0)
+				goto sysfail;
+		}
+		if (g < 0) {
+			sc.end.why = "malformed record";
+			break;
+		}
+	}
+	if (f < 0)
+		goto sysfail;
+	if (f > 0) {
+		/* A batch whose CRC held but whose records do not read. */
+		sc.end.kind = SL_END_CORRUPT;
+		sc.end.pos = sc.pos - b.length;
+		sc.end.next = b.base;
+		sc.end.found = SL_NO_OFFSET;
+	}
+	sp->bytes = sc.pos;
+	if (sc.end.kind != SL_END_CLEAN) {
+		sl_segend_fail(&sc.end, name);
+		fail(c, EBADMSG, "%s; run logfsck", sl_error());
+	} else
+		r = 0;
+	sl_segscan_free(&sc);
+	return r;
+sysfail:
+	fail(c, errno, "%s: %s", name, strerror(errno));
+	sl_segscan_free(&sc);
+	return -1;
+}
+
+/* Open segment BASE and its index (-1 when it has none). */
+static int
+open_segment(struct run *c, uint64_t base, int *ifd)
+{
+	*ifd = sl_segment_open(c->dirfd, base, ".index", O_RDONLY);
+	return sl_segment_open(c->dirfd, base, ".log", O_RDONLY);
+}
+
+static int
+compact_segment(struct run *c, uint64_t base, uint64_t limit)
+{
+	struct sl_newseg ns, *nsp = NULL;
+	struct sl_ibuild old;
+	struct sl_ikey k;
+	struct segpass sp = { 0 };
+	struct stat st;
+	char name[64];
+	int64_t seed = INT64_MIN;
+	int fd, ifd, f, r = -1, seeded = 0;
+
 	sl_segment_name(name, sizeof name, base, ".log");
-	snprintf(path, sizeof path, "%s/%s", c->dir, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open_segment(c, base, &ifd)) < 0) {
 		f = errno;
 		if (ifd >= 0)
 			close(ifd);
 		return f == ENOENT ? 0 : fail(c, f, "%s: %s", name,
-		    strerror(f));
+		    sl_open_strerror(f));
+	}
+	if (fstat(fd, &st) < 0) {
+		fail(c, errno, "%s: %s", name, strerror(errno));
+		goto out;
 	}
 	sl_ikey_init(&k, base, c->set.id);
 	sl_ibuild_init(&old, ifd, &k);
@@ -411,61 +527,23 @@ compact_segment(struct run *c, uint64_t base, uint64_t limit)
 		}
 		if (seeded)
 			sl_ibuild_seed(&old, seed);
-		if (sl_newseg_open(&ns, c->dir, c->set.id, base, 0) < 0) {
+		if (sl_newseg_open(&ns, c->dirfd, c->set.id, base, 0) < 0) {
 			fail(c, errno, "%s: %s", name, strerror(errno));
 			goto out;
 		}
 		nsp = &ns;
 		if (seeded)
 			sl_newseg_seed(&ns, seed);
+		/* The segment keeps the time it was written: a tombstone's
+		 * grace counts from there, however often it is rewritten. */
+		sl_newseg_mtime(&ns, &st.st_mtim);
 	}
 	sl_bb_reset(&c->ob.bb);
-	while ((s = sl_scan_batch(&win, fd, pos, c->limit, next, &b, &p,
-	    &why)) == SL_SCAN_OK) {
-		if (b.flags & SL_BATCH_DEFLATE)
-			compress = 1;
-		if (nsp != NULL && sl_ibuild_batch(&old, pos, &b) < 0) {
-			fail(c, errno, "%s: index: %s", name, strerror(errno));
-			goto out;
-		}
-		if (sl_cursor_start(&c->cur, p, &b, &c->scratch, &c->scap) < 0) {
-			why = "bad compressed payload";
-			s = SL_SCAN_BAD;
-			break;
-		}
-		while ((f = sl_cursor_next(&c->cur, &rec)) > 0) {
-			records++;
-			if (!keep(c, &rec))
-				continue;
-			kept++;
-			if (ob_add(c, nsp, compress, &rec, &nbytes) < 0) {
-				fail(c, errno, "%s: %s", name, strerror(errno));
-				goto out;
-			}
-		}
-		if (f < 0) {
-			why = "malformed record";
-			s = SL_SCAN_BAD;
-			break;
-		}
-		pos += b.length;
-		next = b.base + b.last_delta + 1;
-	}
-	if (s == SL_SCAN_ERROR) {
-		fail(c, errno, "%s: %s", name, strerror(errno));
+	if (pass(c, fd, name, base, nsp, &old, (int64_t)st.st_mtim.tv_sec *
+	    1000 + st.st_mtim.tv_nsec / 1000000, &sp) < 0)
 		goto out;
-	}
-	if (s != SL_SCAN_EOF) {
-		fail(c, EBADMSG, "%s: byte %" PRIu64 ": offset %" PRIu64
-		    ": %s; run logfsck", name, pos, next, why);
-		goto out;
-	}
-	if (ob_flush(c, nsp, compress, &nbytes) < 0) {
-		fail(c, errno, "%s: %s", name, strerror(errno));
-		goto out;
-	}
 	r = 0;
-	if (kept == records) {
+	if (sp.kept == sp.records) {
 		/* Nothing to drop: leave it be, but for a stale index. */
 		if (nsp != NULL && (sl_ibuild_finish(&old) < 0 ||
 		    (old.differs && reindex(c, base, fd, seeded, seed) < 0)))
@@ -473,32 +551,21 @@ compact_segment(struct run *c, uint64_t base, uint64_t limit)
 			    strerror(errno));
 		goto out;
 	}
-	if (nsp != NULL) {
+	if (ob_finish(c, nsp, sp.compress, base, limit, &sp.nbytes) < 0 ||
+	    (nsp != NULL && sl_newseg_commit(nsp, 0) < 0)) {
 		nsp = NULL;
-		if (kept == 0) {
-			/* Nothing left: the segment goes, a gap remains. */
-			sl_newseg_abort(&ns);
-			if (sl_segment_remove(c->dir, base) < 0 ||
-			    sl_sync_dir(c->dir) < 0) {
-				r = fail(c, errno, "%s: %s", name,
-				    strerror(errno));
-				goto out;
-			}
-			nbytes = 0;
-		} else if (sl_newseg_commit(&ns, 0) < 0) {
-			r = fail(c, errno, "%s: %s", name, strerror(errno));
-			goto out;
-		}
+		r = fail(c, errno, "%s: %s", name, strerror(errno));
+		goto out;
 	}
+	nsp = NULL;
 	c->res->rewritten++;
-	c->res->records += records - kept;
-	c->res->bytes += pos > nbytes ? pos - nbytes : 0;
-	report(c, SL_COMPACT_REWRITE, base, limit, records, kept, pos, nbytes,
-	    NULL);
+	c->res->records += sp.records - sp.kept;
+	c->res->bytes += sp.bytes > sp.nbytes ? sp.bytes - sp.nbytes : 0;
+	report(c, SL_COMPACT_REWRITE, base, limit, sp.records, sp.kept,
+	    sp.bytes, sp.nbytes, NULL);
 out:
 	if (nsp != NULL)
 		sl_newseg_abort(nsp);
-	sl_window_free(&win);
 	if (ifd >= 0)
 		close(ifd);
 	close(fd);
@@ -516,7 +583,7 @@ compaction(struct run *c, uint64_t end)
 	    SL_COMPACT_MEMORY) < 0)
 		return fail(c, errno, "key map: %s", errno == EINVAL ?
 		    "memory limit too small" : strerror(errno));
-	if (sl_segment_list(c->dir, &bases, &n) < 0) {
+	if (sl_segment_list(c->dirfd, &bases, &n) < 0) {
 		fail(c, errno, "%s", strerror(errno));
 		goto out;
 	}
@@ -559,27 +626,20 @@ out:
 static int
 segment_maxts(struct run *c, uint64_t base, uint64_t upper, int64_t *max)
 {
-	struct sl_window win = { 0 };
+	struct sl_segscan sc;
 	struct sl_batch b;
 	const unsigned char *p;
-	const char *why;
-	char name[64], path[PATH_MAX];
-	uint64_t pos = 0, next = base;
 	struct sl_ikey k;
-	enum sl_scan s;
+	char name[64];
 	int fd, ifd, f;
 
 	sl_ikey_init(&k, base, c->set.id);
-	sl_segment_name(name, sizeof name, base, ".index");
-	snprintf(path, sizeof path, "%s/%s", c->dir, name);
-	ifd = open(path, O_RDONLY | O_CLOEXEC);
 	sl_segment_name(name, sizeof name, base, ".log");
-	snprintf(path, sizeof path, "%s/%s", c->dir, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open_segment(c, base, &ifd)) < 0) {
 		f = errno;
 		if (ifd >= 0)
 			close(ifd);
-		return fail(c, f, "%s: %s", name, strerror(f));
+		return fail(c, f, "%s: %s", name, sl_open_strerror(f));
 	}
 	f = sl_index_segmax(ifd, fd, &k, upper, c->limit, max);
 	if (ifd >= 0)
@@ -591,20 +651,18 @@ segment_maxts(struct run *c, uint64_t base, uint64_t upper, int64_t *max)
 	}
 	/* No quick answer: scan, verifying every batch. */
 	*max = INT64_MIN;
-	while ((s = sl_scan_batch(&win, fd, pos, c->limit, next, &b, &p,
-	    &why)) == SL_SCAN_OK) {
+	sl_segscan_init(&sc, fd, 0, base, c->limit);
+	while ((f = sl_segscan_next(&sc, 0, &b, &p)) > 0)
 		if (b.max_ts > *max)
 			*max = b.max_ts;
-		pos += b.length;
-		next = b.base + b.last_delta + 1;
-	}
-	sl_window_free(&win);
+	sl_segscan_free(&sc);
 	close(fd);
-	if (s == SL_SCAN_ERROR)
+	if (f < 0)
 		return fail(c, errno, "%s: %s", name, strerror(errno));
-	if (s != SL_SCAN_EOF)
-		return fail(c, EBADMSG, "%s: byte %" PRIu64 ": offset %"
-		    PRIu64 ": %s; run logfsck", name, pos, next, why);
+	if (sc.end.kind != SL_END_CLEAN) {
+		sl_segend_fail(&sc.end, name);
+		return fail(c, EBADMSG, "%s; run logfsck", sl_error());
+	}
 	return 0;
 }
 
@@ -614,12 +672,12 @@ retention(struct run *c, uint64_t end)
 	const struct sl_compact_opts *o = c->o;
 	uint64_t *bases, total = 0, *sizes = NULL;
 	struct stat st;
-	char name[64], path[PATH_MAX];
+	char name[64];
 	size_t n, i, dropped = 0;
 	int64_t max;
 	int r = -1;
 
-	if (sl_segment_list(c->dir, &bases, &n) < 0)
+	if (sl_segment_list(c->dirfd, &bases, &n) < 0)
 		return fail(c, errno, "%s", strerror(errno));
 	if (n > 0 && (sizes = calloc(n, sizeof *sizes)) == NULL) {
 		fail(c, errno, "%s", strerror(errno));
@@ -627,8 +685,7 @@ retention(struct run *c, uint64_t end)
 	}
 	for (i = 0; i < n; i++) {
 		sl_segment_name(name, sizeof name, bases[i], ".log");
-		snprintf(path, sizeof path, "%s/%s", c->dir, name);
-		if (stat(path, &st) == 0)
+		if (fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			sizes[i] = st.st_size;
 		else if (errno != ENOENT) {
 			fail(c, errno, "%s: %s", name, strerror(errno));
@@ -655,7 +712,7 @@ retention(struct run *c, uint64_t end)
 			break;
 		report(c, SL_COMPACT_REMOVE, bases[i], bases[i + 1], 0, 0,
 		    sizes[i], 0, why);
-		if (!o->dry_run && sl_segment_remove(c->dir, bases[i]) < 0) {
+		if (!o->dry_run && sl_segment_remove(c->dirfd, bases[i]) < 0) {
 			sl_segment_name(name, sizeof name, bases[i], ".log");
 			fail(c, errno, "%s: %s", name, strerror(errno));
 			goto out;
@@ -666,7 +723,7 @@ retention(struct run *c, uint64_t end)
 		c->res->bytes += sizes[i];
 		dropped++;
 	}
-	if (dropped > 0 && !o->dry_run && sl_sync_dir(c->dir) < 0) {
+	if (dropped > 0 && !o->dry_run && sl_sync_dirfd(c->dirfd) < 0) {
 		fail(c, errno, "%s: %s", c->dir, strerror(errno));
 		goto out;
 	}
@@ -687,7 +744,7 @@ lowest_checkpoint(struct run *c)
 	struct sl_checkpoint ck;
 	char **names;
 
-	c->minck = UINT64_MAX;
+	c->tombck = UINT64_MAX;
 	if ((names = sl_checkpoint_list(c->dir)) == NULL)
 		return fail(c, errno, "consumers: %s", strerror(errno));
 	for (size_t i = 0; names[i] != NULL; i++) {
@@ -700,8 +757,8 @@ lowest_checkpoint(struct run *c)
 			sl_checkpoint_list_free(names);
 			return -1;
 		}
-		if (ck.offset < c->minck)
-			c->minck = ck.offset;
+		if (ck.offset < c->tombck)
+			c->tombck = ck.offset;
 	}
 	sl_checkpoint_list_free(names);
 	return 0;
@@ -714,27 +771,30 @@ sweep(struct run *c)
 {
 	DIR *d;
 	struct dirent *de;
-	char seg[64], path[PATH_MAX];
+	char seg[64];
 	struct stat st;
 	uint64_t base;
-	int stray;
+	int stray, fd;
 
-	if ((d = opendir(c->dir)) == NULL)
+	if ((fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return fail(c, errno, "%s", strerror(errno));
+	}
 	while ((de = readdir(d)) != NULL) {
 		stray = sl_maint_tmpname(de->d_name);
 		if (!stray && strlen(de->d_name) == SL_SEGMENT_DIGITS + 6 &&
 		    strcmp(de->d_name + SL_SEGMENT_DIGITS, ".index") == 0) {
 			memcpy(seg, de->d_name, SL_SEGMENT_DIGITS);
 			memcpy(seg + SL_SEGMENT_DIGITS, ".log", 5);
-			snprintf(path, sizeof path, "%s/%s", c->dir, seg);
 			stray = sl_segment_parse(seg, &base) == 0 &&
-			    stat(path, &st) < 0 && errno == ENOENT;
+			    fstatat(c->dirfd, seg, &st,
+			    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
 		}
 		if (!stray || c->o->dry_run)
 			continue;
-		snprintf(path, sizeof path, "%s/%s", c->dir, de->d_name);
-		if (unlink(path) < 0 && errno != ENOENT) {
+		if (unlinkat(c->dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
 			closedir(d);
 			return fail(c, errno, "%s: %s", de->d_name,
 			    strerror(errno));
@@ -772,18 +832,25 @@ sl_compact(const char *dir, const struct sl_compact_opts *o,
 	c.dir = dir;
 	c.o = o;
 	c.res = res;
-	if (sl_settings_read(dir, &c.set) < 0)
-		return fail(&c, errno, "%s", errno == ENOENT ?
-		    "not a synclog log (no settings file)" : errno == EBADMSG ?
-		    "damaged settings file" : strerror(errno));
-	c.limit = sl_batch_limit(c.set.max_record_bytes);
 	if ((lfd = sl_maint_lock(dir, LOCK_EX)) < 0)
 		return fail(&c, errno, "%s", strerror(errno));
+	c.dirfd = lfd;
+	if (sl_settings_readat(lfd, &c.set) < 0) {
+		fail(&c, errno, "%s", errno == ENOENT ?
+		    "not a synclog log (no settings file)" : errno == EBADMSG ?
+		    "damaged settings file" : sl_open_strerror(errno));
+		goto out;
+	}
+	c.limit = sl_batch_limit(c.set.max_record_bytes);
 	if (sweep(&c) < 0)
 		goto out;
+	/* Tombstones wait for every consumer; other records only with
+	 * --keep-unconsumed. */
 	c.minck = UINT64_MAX;
-	if (o->keep_unconsumed && lowest_checkpoint(&c) < 0)
+	if ((o->keep_unconsumed || o->compact) && lowest_checkpoint(&c) < 0)
 		goto out;
+	if (o->keep_unconsumed)
+		c.minck = c.tombck;
 	if (log_end(&c, &end) < 0)
 		goto out;
 	if ((o->max_age >= 0 || o->max_bytes != UINT64_MAX ||

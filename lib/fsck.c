@@ -38,6 +38,7 @@
 #include "segment.h"
 #include "index.h"
 #include "rewrite.h"
+#include "log.h"
 
 #define NONE	SL_NO_OFFSET
 
@@ -46,6 +47,8 @@ struct fsck {
 	struct sl_fsck_result *res;
 	const char	*dir;		/* the log, or the lone segment's dir */
 	const char	*file;		/* the lone segment, or NULL */
+	int		 dirfd;		/* the log, or the lone segment's dir */
+	int		 filefd;	/* the lone segment, or -1 */
 	struct sl_settings set;
 	size_t		 limit;
 	uint64_t	 next;		/* least offset of the next batch */
@@ -111,7 +114,8 @@ sysfail(struct fsck *f, const char *what)
 {
 	int e = errno;
 
-	snprintf(f->res->err, sizeof f->res->err, "%s: %s", what, strerror(e));
+	snprintf(f->res->err, sizeof f->res->err, "%s: %s", what,
+	    sl_open_strerror(e));
 	errno = e;
 	return -1;
 }
@@ -266,13 +270,14 @@ walk(struct fsck *f, struct segwalk *w, int last)
 {
 	struct sl_window win = { 0 };
 	struct sl_batch_info bi;
+	struct sl_segend end;
 	struct sl_batch b;
 	const unsigned char *p;
 	const char *why, *bad;
-	uint64_t pos = 0, found, fbase;
+	uint64_t pos = 0, fbase;
 	int64_t maxts = INT64_MIN;
 	enum sl_scan s;
-	int r = -1, q;
+	int r = -1;
 
 	w->next = f->next > w->base ? f->next : w->base;
 	w->tail = NONE;
@@ -321,23 +326,24 @@ walk(struct fsck *f, struct segwalk *w, int last)
 		}
 		dump_bad(f, w, &win, pos);
 		sl_window_drop(&win);
-		if ((q = sl_scan_later(w->fd, pos, f->limit, w->next,
-		    &found)) < 0) {
+		/* The one verdict (segment.c); fsck goes on past damage. */
+		if (sl_segend_judge(w->fd, s, why, pos, w->next, f->limit, last,
+		    &end) < 0) {
 			sysfail(f, w->name);
 			goto out;
 		}
-		if (q > 0) {
+		if (end.found != NONE) {
 			w->damaged++;
-			fbase = base_at(f, w->fd, found);
+			fbase = base_at(f, w->fd, end.found);
 			if (!w->quiet)
 				event(f, SL_FSCK_PROBLEM, w->name, pos, w->next,
 				    NULL, "%s, followed by valid data at byte %"
-				    PRIu64, why, found);
+				    PRIu64, why, end.found);
 			lost(f, w, pos, w->next, fbase);
-			pos = found;
+			pos = end.found;
 			continue;
 		}
-		if (last) {
+		if (end.kind == SL_END_TORN) {
 			w->tail = pos;
 			if (!w->quiet)
 				event(f, SL_FSCK_PROBLEM, w->name, pos, w->next,
@@ -406,7 +412,6 @@ dump_index(struct fsck *f, struct segwalk *w, const char *iname)
 static int
 aside_name(struct fsck *f, const char *name, char *buf, size_t len)
 {
-	char path[PATH_MAX];
 	struct stat st;
 
 	for (int i = 0; i < 1000; i++) {
@@ -414,8 +419,8 @@ aside_name(struct fsck *f, const char *name, char *buf, size_t len)
 			snprintf(buf, len, "%s.damaged", name);
 		else
 			snprintf(buf, len, "%s.damaged.%d", name, i);
-		snprintf(path, sizeof path, "%s/%s", f->dir, buf);
-		if (lstat(path, &st) < 0 && errno == ENOENT)
+		if (fstatat(f->dirfd, buf, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno == ENOENT)
 			return 0;
 	}
 	errno = EEXIST;
@@ -428,27 +433,29 @@ salvage(struct fsck *f, struct segwalk *w, int last, uint64_t problems)
 {
 	struct sl_newseg ns;
 	struct segwalk c = *w;
-	char aside[128], from[PATH_MAX], to[PATH_MAX];
+	char aside[128];
 	uint64_t next = f->next;
 
-	if (sl_newseg_open(&ns, f->dir, f->set.id, w->base, 0) < 0)
+	if (sl_newseg_open(&ns, f->dirfd, f->set.id, w->base, 0) < 0)
 		return sysfail(f, w->name);
 	sl_newseg_seed(&ns, w->seed);
 	c.quiet = 1;
 	c.ns = &ns;
 	c.ifd = -1;
 	c.batches = c.records = c.damaged = 0;
-	if (walk(f, &c, last) < 0 || aside_name(f, w->name, aside,
-	    sizeof aside) < 0) {
+	/* A sealed segment keeps its end, its lost tail as a hole, so that
+	 * it still joins the next (segment.c, sl_segment_chain). */
+	if (walk(f, &c, last) < 0 || (!last && c.next < w->upper &&
+	    sl_newseg_hole(&ns, c.next, w->upper - 1) < 0) ||
+	    aside_name(f, w->name, aside, sizeof aside) < 0) {
 		sl_newseg_abort(&ns);
 		return sysfail(f, w->name);
 	}
 	f->next = next;
-	snprintf(from, sizeof from, "%s/%s", f->dir, w->name);
-	snprintf(to, sizeof to, "%s/%s", f->dir, aside);
 	/* The damaged file keeps a name of its own before the copy
 	 * replaces it: at no moment is it gone. */
-	if (link(from, to) < 0 || sl_sync_dir(f->dir) < 0) {
+	if (linkat(f->dirfd, w->name, f->dirfd, aside, 0) < 0 ||
+	    sl_sync_dirfd(f->dirfd) < 0) {
 		sl_newseg_abort(&ns);
 		return sysfail(f, aside);
 	}
@@ -467,21 +474,19 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 	struct segwalk w = { 0 };
 	struct sl_newseg ns;
 	struct stat st;
-	char name[256], iname[64], path[PATH_MAX];
+	char name[256], iname[64];
 	off_t isize = 0;
 	int64_t seed;
 	uint64_t before = f->res->problems, idxprob;
 	int rw = f->o->mode != SL_FSCK_CHECK && last, r = -1, nsok = 0;
+	int ierr = 0;
 	const char *slash;
 
 	if (f->file != NULL) {
 		slash = strrchr(f->file, '/');
 		snprintf(name, sizeof name, "%s", slash ? slash + 1 : f->file);
-		snprintf(path, sizeof path, "%s", f->file);
-	} else {
+	} else
 		sl_segment_name(name, sizeof name, base, ".log");
-		snprintf(path, sizeof path, "%s/%s", f->dir, name);
-	}
 	sl_segment_name(iname, sizeof iname, base, ".index");
 	w.name = name;
 	w.base = base;
@@ -489,7 +494,9 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 	w.ifd = -1;
 	sl_ikey_init(&w.key, base, f->set.id);
 	w.floor = w.seed = f->seeded ? f->floor : INT64_MIN;
-	if ((w.fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0) {
+	w.fd = f->file != NULL ? fcntl(f->filefd, F_DUPFD_CLOEXEC, 0) :
+	    sl_segment_open(f->dirfd, base, ".log", rw ? O_RDWR : O_RDONLY);
+	if (w.fd < 0) {
 		if (errno == ENOENT && f->file == NULL)
 			return 0;	/* removed by retention meanwhile */
 		return sysfail(f, name);
@@ -502,8 +509,8 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 	if (f->o->dump)
 		event(f, SL_FSCK_SEGMENT, name, st.st_size, base, NULL, NULL);
 	if (f->file == NULL) {
-		snprintf(path, sizeof path, "%s/%s", f->dir, iname);
-		if ((w.ifd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if ((w.ifd = sl_segment_open(f->dirfd, base, ".index",
+		    O_RDONLY)) >= 0) {
 			struct stat ist;
 
 			if (fstat(w.ifd, &ist) < 0) {
@@ -512,6 +519,11 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 			}
 			isize = ist.st_size;
 			w.nent = isize / SL_INDEX_ENTRY;
+		} else if (errno == ELOOP || errno == EINVAL) {
+			/* Not followed, never read: reported with a missing
+			 * one, and replaced by a repair (a rename replaces a
+			 * link, not what it points to). */
+			ierr = errno;
 		} else if (errno != ENOENT) {
 			sysfail(f, iname);
 			goto out;
@@ -522,7 +534,7 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 	    seed >= w.floor)
 		w.seed = seed;
 	if (f->o->mode != SL_FSCK_CHECK) {
-		if (sl_newseg_open(&ns, f->dir, f->set.id, base, 1) < 0) {
+		if (sl_newseg_open(&ns, f->dirfd, f->set.id, base, 1) < 0) {
 			sysfail(f, iname);
 			goto out;
 		}
@@ -538,8 +550,8 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 		dump_index(f, &w, iname);
 	idxprob = f->res->problems;
 	if (f->file == NULL && w.ifd < 0)
-		event(f, SL_FSCK_PROBLEM, iname, NONE, NONE, NULL,
-		    "missing index");
+		event(f, SL_FSCK_PROBLEM, iname, NONE, NONE, NULL, "%s",
+		    ierr != 0 ? sl_open_strerror(ierr) : "missing index");
 	else
 		index_report(f, &w, iname, isize);
 	idxprob = f->res->problems - idxprob;
@@ -598,14 +610,18 @@ check_strays(struct fsck *f)
 {
 	DIR *d;
 	struct dirent *de;
-	char seg[64], path[PATH_MAX];
+	char seg[64];
 	struct stat st;
 	uint64_t base;
 	size_t len;
-	int stray;
+	int stray, fd;
 
-	if ((d = opendir(f->dir)) == NULL)
+	if ((fd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return sysfail(f, f->dir);
+	}
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		stray = 0;
@@ -618,9 +634,9 @@ check_strays(struct fsck *f)
 		    strcmp(de->d_name + SL_SEGMENT_DIGITS, ".index") == 0) {
 			memcpy(seg, de->d_name, SL_SEGMENT_DIGITS);
 			memcpy(seg + SL_SEGMENT_DIGITS, ".log", 5);
-			snprintf(path, sizeof path, "%s/%s", f->dir, seg);
 			if (sl_segment_parse(seg, &base) == 0 &&
-			    stat(path, &st) < 0 && errno == ENOENT) {
+			    fstatat(f->dirfd, seg, &st,
+			    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
 				stray = 1;
 				event(f, SL_FSCK_PROBLEM, de->d_name, NONE, NONE,
 				    NULL, "index without a segment");
@@ -628,8 +644,7 @@ check_strays(struct fsck *f)
 		}
 		if (!stray || f->o->mode == SL_FSCK_CHECK)
 			continue;
-		snprintf(path, sizeof path, "%s/%s", f->dir, de->d_name);
-		if (unlink(path) < 0 && errno != ENOENT) {
+		if (unlinkat(f->dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
 			closedir(d);
 			return sysfail(f, de->d_name);
 		}
@@ -638,6 +653,42 @@ check_strays(struct fsck *f)
 		    "removed");
 	}
 	closedir(d);
+	return 0;
+}
+
+/*
+ * Segment BASE does not start where the one before ended (F->next): the
+ * offsets between are in no segment, a segment deleted or renamed
+ * (segment.c, sl_segment_chain).  --salvage makes a segment of nothing
+ * but that hole, so that readers go on past it; the loss is named.
+ */
+static int
+check_chain(struct fsck *f, uint64_t base)
+{
+	struct sl_newseg ns;
+	char name[64], hole[64];
+
+	if (f->next >= base)
+		return 0;	/* joined, or an overlap the walk reports */
+	sl_segment_name(name, sizeof name, base, ".log");
+	event(f, SL_FSCK_PROBLEM, name, NONE, f->next, NULL,
+	    "offsets %" PRIu64 " to %" PRIu64 " lost: no segment holds them "
+	    "(a segment deleted, renamed or cut short)", f->next, base - 1);
+	if (f->o->mode != SL_FSCK_SALVAGE)
+		return 0;
+	sl_segment_name(hole, sizeof hole, f->next, ".log");
+	if (sl_newseg_open(&ns, f->dirfd, f->set.id, f->next, 0) < 0 ||
+	    sl_newseg_hole(&ns, f->next, base - 1) < 0) {
+		sl_newseg_abort(&ns);
+		return sysfail(f, hole);
+	}
+	if (sl_newseg_commit(&ns, 0) < 0)
+		return sysfail(f, hole);
+	f->res->fixed++;
+	event(f, SL_FSCK_FIXED, hole, NONE, f->next, NULL,
+	    "offsets %" PRIu64 " to %" PRIu64 " recorded as lost in a new "
+	    "%s, so that readers go on past them", f->next, base - 1, hole);
+	f->next = base;
 	return 0;
 }
 
@@ -671,11 +722,10 @@ check_log(struct fsck *f)
 	uint64_t *bases;
 	size_t n;
 	int wfd = -1, r = -1, op;
-	char path[PATH_MAX];
 
-	snprintf(path, sizeof path, "%s/lock", f->dir);
 	op = f->o->mode == SL_FSCK_CHECK ? LOCK_SH : LOCK_EX;
-	if ((wfd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno != ENOENT)
+	if ((wfd = sl_openat(f->dirfd, "lock", O_RDONLY)) < 0 &&
+	    errno != ENOENT)
 		return sysfail(f, "lock");
 	/* Repairs list the segments under the lock: what is last then
 	 * stays last. */
@@ -684,7 +734,7 @@ check_log(struct fsck *f)
 		close(wfd);
 		return -1;
 	}
-	if (sl_segment_list(f->dir, &bases, &n) < 0) {
+	if (sl_segment_list(f->dirfd, &bases, &n) < 0) {
 		sysfail(f, f->dir);
 		if (wfd >= 0)
 			close(wfd);
@@ -700,7 +750,8 @@ check_log(struct fsck *f)
 			sysfail(f, "lock");
 			goto out;
 		}
-		if (check_segment(f, bases[i], last ? NONE : bases[i + 1],
+		if ((i > 0 && check_chain(f, bases[i]) < 0) ||
+		    check_segment(f, bases[i], last ? NONE : bases[i + 1],
 		    last) < 0)
 			goto out;
 	}
@@ -721,40 +772,40 @@ sl_fsck(const char *path, const struct sl_fsck_opts *o,
     struct sl_fsck_result *res)
 {
 	struct fsck f = { 0 };
+	struct sl_logpath lp;
 	struct stat st;
-	char *dir = NULL;
-	uint64_t base;
-	int mfd = -1, r = -1;
+	int r = -1;
 
 	memset(res, 0, sizeof *res);
 	f.o = o;
 	f.res = res;
+	f.dirfd = f.filefd = -1;
 	if (stat(path, &st) < 0) {
 		snprintf(res->err, sizeof res->err, "%s", strerror(errno));
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		f.dir = path;
-		if (sl_settings_read(path, &f.set) < 0) {
+		if ((f.dirfd = sl_maint_lock(path, o->mode == SL_FSCK_CHECK ?
+		    LOCK_SH : LOCK_EX)) < 0)
+			return sysfail(&f, "lock");
+		if (sl_settings_readat(f.dirfd, &f.set) < 0) {
 			if (errno == ENOENT) {
 				snprintf(res->err, sizeof res->err,
 				    "not a synclog log (no settings file)");
+				close(f.dirfd);
 				errno = ENOENT;
 				return -1;
 			}
 			event(&f, SL_FSCK_PROBLEM, "settings", NONE, NONE, NULL,
 			    "%s", errno == EBADMSG ? "damaged settings file" :
-			    strerror(errno));
+			    sl_open_strerror(errno));
 			memset(&f.set, 0, sizeof f.set);
 		}
-		if ((mfd = sl_maint_lock(path, o->mode == SL_FSCK_CHECK ?
-		    LOCK_SH : LOCK_EX)) < 0)
-			return sysfail(&f, "lock");
 		f.limit = sl_batch_limit(f.set.max_record_bytes);
 		r = check_log(&f);
+		close(f.dirfd);
 	} else {
-		const char *slash = strrchr(path, '/');
-
 		if (o->mode != SL_FSCK_CHECK) {
 			snprintf(res->err, sizeof res->err,
 			    "repair and salvage work on a log directory, "
@@ -762,23 +813,20 @@ sl_fsck(const char *path, const struct sl_fsck_opts *o,
 			errno = EINVAL;
 			return -1;
 		}
+		if (sl_logpath_open(path, &lp) < 0) {
+			snprintf(res->err, sizeof res->err, "%s", sl_error());
+			return -1;
+		}
 		f.file = path;
-		dir = slash ? strndup(path, slash - path + (slash == path)) :
-		    strdup(".");
-		if (dir == NULL)
-			return sysfail(&f, path);
-		f.dir = dir;
-		if (sl_settings_read(dir, &f.set) < 0)
-			memset(&f.set, 0, sizeof f.set);
-		if (sl_segment_parse(slash ? slash + 1 : path, &base) < 0)
-			base = 0;
+		f.dir = ".";
+		f.dirfd = lp.dirfd;
+		f.filefd = lp.fd;
+		f.set = lp.set;
 		f.limit = sl_batch_limit(f.set.max_record_bytes);
-		r = check_segment(&f, base, NONE, 1);
+		r = check_segment(&f, lp.base, NONE, 1);
+		sl_logpath_close(&lp);
 	}
-	if (mfd >= 0)
-		close(mfd);
 	sl_cursor_free(&f.cur);
 	free(f.scratch);
-	free(dir);
 	return r;
 }

@@ -335,7 +335,7 @@ sl_ibuild_init(struct sl_ibuild *ib, int fd, const struct sl_ikey *k)
 	ib->key = *k;
 	ib->seeded = 0;
 	ib->seed = INT64_MIN;
-	ib->verify = ib->differs = 0;
+	ib->verify = ib->update = ib->differs = 0;
 	ib->lastpos = 0;
 	ib->maxts = INT64_MIN;
 	ib->n = 0;
@@ -349,16 +349,29 @@ sl_ibuild_verify(struct sl_ibuild *ib)
 	ib->differs = ib->fd < 0;
 }
 
-static int
-ibuild_flush(struct sl_ibuild *ib)
+void
+sl_ibuild_update(struct sl_ibuild *ib)
+{
+	ib->update = 1;
+}
+
+int
+sl_ibuild_flush(struct sl_ibuild *ib)
 {
 	unsigned char old[sizeof ib->buf];
 	off_t at = (off_t)(ib->n * SL_INDEX_ENTRY - ib->blen);
 	ssize_t n;
 
-	if (ib->blen == 0)
+	if (ib->blen == 0 || ib->fd < 0)
 		return 0;
-	if (ib->verify) {
+	if (ib->update) {
+		if ((n = sl_pread_full(ib->fd, old, ib->blen, at)) < 0)
+			return -1;
+		if (((size_t)n != ib->blen || memcmp(old, ib->buf,
+		    ib->blen) != 0) &&
+		    sl_pwrite_full(ib->fd, ib->buf, ib->blen, at) < 0)
+			return -1;
+	} else if (ib->verify) {
 		if (!ib->differs) {
 			if ((n = sl_pread_full(ib->fd, old, ib->blen, at)) < 0)
 				return -1;
@@ -390,7 +403,7 @@ sl_ibuild_batch(struct sl_ibuild *ib, uint64_t pos, const struct sl_batch *b)
 			return -1;
 		}
 		if (ib->blen + SL_INDEX_ENTRY > sizeof ib->buf &&
-		    ibuild_flush(ib) < 0)
+		    sl_ibuild_flush(ib) < 0)
 			return -1;
 		p = ib->buf + ib->blen;
 		encode_entry(p, &ib->key, (uint32_t)(b->base - ib->key.base),
@@ -409,9 +422,15 @@ sl_ibuild_finish(struct sl_ibuild *ib)
 {
 	ssize_t n;
 
-	if (ibuild_flush(ib) < 0)
+	if (sl_ibuild_flush(ib) < 0)
 		return -1;
-	if (ib->verify && !ib->differs) {
+	if (ib->update && ib->fd >= 0) {
+		if ((n = sl_index_count(ib->fd)) < 0)
+			return -1;
+		if ((size_t)n > ib->n &&
+		    ftruncate(ib->fd, (off_t)(ib->n * SL_INDEX_ENTRY)) < 0)
+			return -1;
+	} else if (ib->verify && !ib->differs) {
 		if ((n = sl_index_count(ib->fd)) < 0)
 			return -1;
 		if ((size_t)n != ib->n)
@@ -546,28 +565,13 @@ sl_segment_maxts(int sfd, uint64_t base, size_t limit, int64_t *max)
 	return 1;
 }
 
-/* Open DIR/NAME read-only: a descriptor, or -1 (errno). */
-static int
-open_at(const char *dir, uint64_t base, const char *suffix)
-{
-	char name[64], path[PATH_MAX];
-
-	sl_segment_name(name, sizeof name, base, suffix);
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >=
-	    sizeof path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
 /*
  * Segment BASE's largest timestamp into *ACC, and its seed into *SEED if
  * it has one: 1 seeded, 0 not, 2 damaged (unknown), -1 error.  A segment
  * gone meanwhile (retention) holds nothing.
  */
 static int
-seg_contrib(const char *dir, const char *id, size_t limit, uint64_t base,
+seg_contrib(int dirfd, const char *id, size_t limit, uint64_t base,
     uint64_t upper, int64_t *acc, int64_t *seed)
 {
 	struct sl_ikey k;
@@ -575,8 +579,8 @@ seg_contrib(const char *dir, const char *id, size_t limit, uint64_t base,
 	int ifd, sfd, s = 0, f, e;
 
 	sl_ikey_init(&k, base, id);
-	ifd = open_at(dir, base, ".index");
-	if ((sfd = open_at(dir, base, ".log")) < 0) {
+	ifd = sl_segment_open(dirfd, base, ".index", O_RDONLY);
+	if ((sfd = sl_segment_open(dirfd, base, ".log", O_RDONLY)) < 0) {
 		e = errno;
 		if (ifd >= 0)
 			close(ifd);
@@ -601,7 +605,7 @@ seg_contrib(const char *dir, const char *id, size_t limit, uint64_t base,
 }
 
 int
-sl_log_seed(const char *dir, const char *id, size_t limit, uint64_t base,
+sl_log_seed(int dirfd, const char *id, size_t limit, uint64_t base,
     int64_t *seed)
 {
 	uint64_t *bases;
@@ -609,13 +613,13 @@ sl_log_seed(const char *dir, const char *id, size_t limit, uint64_t base,
 	size_t n, i;
 	int r = 1;
 
-	if (sl_segment_list(dir, &bases, &n) < 0)
+	if (sl_segment_list(dirfd, &bases, &n) < 0)
 		return -1;
 	for (i = 0; i < n && bases[i] < base; i++)
 		;
 	/* Back from the segment before BASE to the first with a seed. */
 	while (i-- > 0) {
-		r = seg_contrib(dir, id, limit, bases[i], i + 1 < n ?
+		r = seg_contrib(dirfd, id, limit, bases[i], i + 1 < n ?
 		    bases[i + 1] : UINT64_MAX, &acc, &s);
 		if (r != 0)
 			break;

@@ -71,7 +71,7 @@ int	sl_index_seed(int ifd, const struct sl_ikey *, int64_t *seed);
  * further back past segments without a seed: 1 known, 0 unknown (damage),
  * -1 error.
  */
-int	sl_log_seed(const char *dir, const char *id, size_t limit,
+int	sl_log_seed(int dirfd, const char *id, size_t limit,
 	    uint64_t base, int64_t *seed);
 
 /* Builds an index with the writer's rule while a segment is written or
@@ -82,6 +82,7 @@ struct sl_ibuild {
 	int		 seeded;	/* an entry for byte 0 is due */
 	int64_t		 seed;
 	int		 verify;	/* compare with FD instead of writing */
+	int		 update;	/* write only what differs from FD */
 	int		 differs;	/* verify: FD is not this index */
 	uint64_t	 lastpos;	/* position of the last entry's batch */
 	int64_t		 maxts;		/* largest timestamp so far */
@@ -100,6 +101,13 @@ void	sl_ibuild_verify(struct sl_ibuild *);
 /* Every batch of the segment, in order, with its position. */
 int	sl_ibuild_batch(struct sl_ibuild *, uint64_t pos,
 	    const struct sl_batch *);
+/* Bring FD up to date with the entries made (the writer does, after each
+ * batch: another writer, or a reader, may look at the index next). */
+int	sl_ibuild_flush(struct sl_ibuild *);
+/* Compare with FD and rewrite only what differs, cutting what FD has
+ * beyond the entries made at sl_ibuild_finish: the writer's mode, which
+ * leaves an index that is right alone and mends one that is not. */
+void	sl_ibuild_update(struct sl_ibuild *);
 int	sl_ibuild_finish(struct sl_ibuild *);
 
 /*

@@ -159,35 +159,125 @@ sl_sync_dir(const char *dir)
 }
 
 int
-sl_replace_file(const char *dir, const char *name, const void *buf,
-    size_t len)
+sl_sync_dirfd(int dirfd)
 {
-	char tmp[PATH_MAX], dst[PATH_MAX];
+	int r;
+
+	do
+		r = fsync(dirfd);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int
+sl_dir_open(const char *path)
+{
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* FD, when it is a regular file; else closed, and -1 with EINVAL. */
+static int
+regular(int fd)
+{
+	struct stat st;
+	int e;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return fd;
+	e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int
+sl_openat(int dirfd, const char *name, int flags)
+{
+	int fd;
+
+	/* O_NONBLOCK: a FIFO put in a log file's place must not hang the
+	 * open; on a regular file the flag changes nothing. */
+	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if ((fd = regular(fd)) < 0)
+		return -1;
+	if (fcntl(fd, F_SETFL, flags & (O_APPEND)) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+sl_createat(int dirfd, const char *name, int flags, mode_t mode)
+{
+	return openat(dirfd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode);
+}
+
+int
+sl_open_or_create(int dirfd, const char *name, int flags, mode_t mode)
+{
+	int fd;
+
+	for (;;) {
+		if ((fd = sl_createat(dirfd, name, flags, mode)) >= 0 ||
+		    errno != EEXIST)
+			return fd;
+		if ((fd = sl_openat(dirfd, name, flags)) >= 0 ||
+		    errno != ENOENT)
+			return fd;
+		/* Removed between the two: try again. */
+	}
+}
+
+const char *
+sl_open_strerror(int errnum)
+{
+	switch (errnum) {
+	case ELOOP:
+		return "a symbolic link, not followed";
+	case EINVAL:
+		return "not a regular file";
+	default:
+		return strerror(errnum);
+	}
+}
+
+int
+sl_replace_at(int dirfd, const char *name, const void *buf, size_t len)
+{
+	char tmp[NAME_MAX + 1];
 	int fd, e;
 
-	if ((size_t)snprintf(dst, sizeof dst, "%s/%s", dir, name) >= sizeof dst ||
-	    (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name,
+	if ((size_t)snprintf(tmp, sizeof tmp, ".%s.tmp.%ld", name,
 	    (long)getpid()) >= sizeof tmp) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	/* One left by a process that had this pid and died is garbage. */
+	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+		return -1;
+	if ((fd = sl_createat(dirfd, tmp, O_WRONLY, 0644)) < 0)
 		return -1;
 	if (sl_write_full(fd, buf, len) < 0 || fsync(fd) < 0) {
 		e = errno;
 		close(fd);
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 		errno = e;
 		return -1;
 	}
-	if (close(fd) < 0 || rename(tmp, dst) < 0) {
+	if (close(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
 		e = errno;
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 		errno = e;
 		return -1;
 	}
-	return sl_sync_dir(dir);
+	return sl_sync_dirfd(dirfd);
 }
 
 int

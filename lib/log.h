@@ -10,7 +10,10 @@
 /* Set the message sl_open_error returns. */
 void	sl_set_open_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
-int	sl_settings_create(const char *dir, const struct sl_writer_opts *,
+/* The settings of the log whose directory is DIRFD, as sl_settings_read;
+ * make them (the log's id drawn at random), atomically. */
+int	sl_settings_readat(int dirfd, struct sl_settings *);
+int	sl_settings_create(int dirfd, const struct sl_writer_opts *,
 	    struct sl_settings *);
 
 /* error.c: set the message sl_error() returns (errno kept), or set it

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "synclog.h"
+#include "io.h"
 #include "batch.h"
 #include "segment.h"
 #include "index.h"
@@ -38,6 +39,7 @@
 struct sl_reader {
 	char		*dir;		/* directory holding the segments */
 	char		*file;		/* the lone segment, or NULL */
+	struct sl_logpath lp;		/* the same, open (segment.c) */
 	struct sl_settings set;
 	size_t		 limit;
 	uint64_t	*bases;
@@ -72,18 +74,20 @@ seterr(sl_reader *r, const char *fmt, ...)
 	errno = e;
 }
 
-static void
-segpath(const sl_reader *r, uint64_t base, const char *suffix, char *buf,
-    size_t len)
+/*
+ * Segment BASE's file SUFFIX, opened read-only: of the log, or a new
+ * descriptor of the lone segment (which has no index: ENOENT).
+ */
+static int
+seg_open(const sl_reader *r, uint64_t base, const char *suffix)
 {
-	char name[64];
-
-	if (r->file != NULL && strcmp(suffix, ".log") == 0) {
-		snprintf(buf, len, "%s", r->file);
-		return;
+	if (r->file == NULL)
+		return sl_segment_open(r->lp.dirfd, base, suffix, O_RDONLY);
+	if (strcmp(suffix, ".log") != 0) {
+		errno = ENOENT;
+		return -1;
 	}
-	sl_segment_name(name, sizeof name, base, suffix);
-	snprintf(buf, len, "%s/%s", r->dir, name);
+	return fcntl(r->lp.fd, F_DUPFD_CLOEXEC, 0);
 }
 
 static const char *
@@ -114,7 +118,7 @@ refresh(sl_reader *r)
 		}
 		return 0;
 	}
-	if (sl_segment_list(r->dir, &b, &n) < 0) {
+	if (sl_segment_list(r->lp.dirfd, &b, &n) < 0) {
 		seterr(r, "%s", strerror(errno));
 		return -1;
 	}
@@ -127,25 +131,29 @@ refresh(sl_reader *r)
 static void
 watch_segment(sl_reader *r)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[64];
 
 	if (r->ino < 0)
 		return;
 	if (r->wd_seg >= 0)
 		inotify_rm_watch(r->ino, r->wd_seg);
-	segpath(r, r->segbase, ".log", path, sizeof path);
-	r->wd_seg = inotify_add_watch(r->ino, path, IN_MODIFY);
+	if (r->file != NULL)
+		snprintf(path, sizeof path, "%s", r->file);
+	else {
+		sl_segment_name(name, sizeof name, r->segbase, ".log");
+		snprintf(path, sizeof path, "%s/%s", r->dir, name);
+	}
+	r->wd_seg = inotify_add_watch(r->ino, path, IN_MODIFY |
+	    IN_DONT_FOLLOW);
 }
 
 /* Open segment BASE and position at its start; -1 ENOENT if it is gone. */
 static int
 open_segment(sl_reader *r, uint64_t base)
 {
-	char path[PATH_MAX];
 	int fd;
 
-	segpath(r, base, ".log", path, sizeof path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = seg_open(r, base, ".log")) < 0)
 		return -1;
 	if (r->fd >= 0)
 		close(r->fd);
@@ -158,6 +166,20 @@ open_segment(sl_reader *r, uint64_t base)
 	sl_window_drop(&r->win);
 	watch_segment(r);
 	return 0;
+}
+
+/* Segment BASE could not be opened: say which, and why. */
+static int
+cannot_open(sl_reader *r, uint64_t base)
+{
+	char name[64];
+
+	if (r->file != NULL)
+		snprintf(name, sizeof name, "%s", r->file);
+	else
+		sl_segment_name(name, sizeof name, base, ".log");
+	seterr(r, "%s: %s", name, sl_open_strerror(errno));
+	return -1;
 }
 
 /*
@@ -177,10 +199,8 @@ open_following(sl_reader *r, uint64_t after, int first)
 			return 0;
 		if (open_segment(r, r->bases[i]) == 0)
 			return 1;
-		if (errno != ENOENT) {
-			seterr(r, "%s", strerror(errno));
-			return -1;
-		}
+		if (errno != ENOENT)
+			return cannot_open(r, r->bases[i]);
 		if (refresh(r) < 0)
 			return -1;
 	}
@@ -190,7 +210,6 @@ sl_reader *
 sl_reader_open(const char *path)
 {
 	sl_reader *r;
-	struct stat st;
 	int e;
 
 	if ((r = calloc(1, sizeof *r)) == NULL) {
@@ -198,36 +217,23 @@ sl_reader_open(const char *path)
 		return NULL;
 	}
 	r->fd = r->ino = r->wd_dir = r->wd_seg = -1;
-	if (stat(path, &st) < 0) {
-		sl_set_open_error("%s: %s", path, strerror(errno));
+	if (sl_logpath_open(path, &r->lp) < 0) {
+		sl_set_open_error("%s: %s", path, sl_error());
 		goto fail;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		if ((r->dir = strdup(path)) == NULL)
-			goto fail_errno;
-		if (sl_settings_read(path, &r->set) < 0) {
-			sl_set_open_error("%s: %s", path, errno == ENOENT ?
-			    "not a synclog log (no settings file)" :
-			    errno == EBADMSG ? "damaged settings file" :
-			    strerror(errno));
-			goto fail;
-		}
-	} else {
+	r->set = r->lp.set;
+	if (r->lp.fd >= 0) {
 		const char *slash = strrchr(path, '/');
 
 		if ((r->file = strdup(path)) == NULL)
 			goto fail_errno;
-		if (slash == NULL)
-			r->dir = strdup(".");
-		else
-			r->dir = strndup(path, slash - path + (slash == path));
-		if (r->dir == NULL)
-			goto fail_errno;
-		if (sl_segment_parse(slash ? slash + 1 : path, &r->segbase) < 0)
-			r->segbase = 0;
-		if (sl_settings_read(r->dir, &r->set) < 0)
-			memset(&r->set, 0, sizeof r->set);
-	}
+		r->dir = slash == NULL ? strdup(".") :
+		    strndup(path, slash - path + (slash == path));
+		r->segbase = r->lp.base;
+	} else
+		r->dir = strdup(path);
+	if (r->dir == NULL)
+		goto fail_errno;
 	r->limit = sl_batch_limit(r->set.max_record_bytes);
 	if (refresh(r) < 0) {
 		sl_set_open_error("%s: %s", path, r->err);
@@ -259,11 +265,9 @@ seek_in_segment(sl_reader *r, uint64_t offset)
 {
 	struct sl_ientry e;
 	struct sl_ikey k;
-	char path[PATH_MAX];
 	int ifd, f;
 
-	segpath(r, r->segbase, ".index", path, sizeof path);
-	if (r->file != NULL || (ifd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((ifd = seg_open(r, r->segbase, ".index")) < 0)
 		return 0;	/* no index: scan from the start */
 	sl_ikey_init(&k, r->segbase, r->set.id);
 	f = sl_index_find_offset(ifd, r->fd, &k, r->limit, offset, &e);
@@ -295,10 +299,8 @@ sl_reader_seek(sl_reader *r, uint64_t offset)
 			return 0;
 		if (open_segment(r, r->bases[i > 0 ? i - 1 : 0]) == 0)
 			break;
-		if (errno != ENOENT) {
-			seterr(r, "%s", strerror(errno));
-			return -1;
-		}
+		if (errno != ENOENT)
+			return cannot_open(r, r->bases[i > 0 ? i - 1 : 0]);
 		if (refresh(r) < 0)
 			return -1;
 	}
@@ -335,44 +337,69 @@ has_later(sl_reader *r)
 }
 
 /*
- * The bytes at r->pos are not a valid batch (KIND).  Decide between the
+ * The segment after the current one, which ended cleanly at offset
+ * r->next: it must start there (segment.c, sl_segment_chain), or the
+ * offsets between are lost (a segment deleted, or retention removing
+ * what this reader had yet to read).  1 opened, 0 none, -1 error.
+ */
+static int
+next_segment(sl_reader *r)
+{
+	uint64_t end = r->next;
+	char prev[64], name[64];
+	int f;
+
+	segname(r, prev, sizeof prev);
+	if ((f = open_following(r, r->segbase, 0)) <= 0)
+		return f;
+	if (sl_segment_chain(end, r->segbase, prev, segname(r, name,
+	    sizeof name)) < 0) {
+		r->failed = 1;
+		r->next = end;
+		seterr(r, "%s", sl_error());
+		errno = EBADMSG;
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * The bytes at r->pos are not a valid batch (KIND).  Decide, by the one
+ * verdict every reader and the writer follow (segment.c), between the
  * end of the log for now (0), corruption (-1), or "read again" (1).
  */
 static int
 not_a_batch(sl_reader *r, enum sl_scan kind, const char *why, int retried)
 {
-	uint64_t found;
-	int later, f;
+	struct sl_segend e;
+	char name[64];
+	int later;
 
 	sl_window_drop(&r->win);
 	if ((later = has_later(r)) < 0)
 		return -1;
-	if (later) {
-		/* A writer completes a segment before starting the next:
-		 * read once more in case it was still being written. */
-		if (!retried)
-			return 1;
-		if (kind == SL_SCAN_EOF) {
-			f = open_following(r, r->segbase, 0);
-			return f < 0 ? -1 : f;
-		}
-		return corrupt(r, r->pos, why);
-	}
-	if (kind == SL_SCAN_EOF)
-		return 0;
-	f = sl_scan_later(r->fd, r->pos, r->limit, r->next, &found);
-	if (f < 0) {
+	/* A writer completes a segment before starting the next: read once
+	 * more in case it was still being written. */
+	if (later && !retried)
+		return 1;
+	if (sl_segend_judge(r->fd, kind, why, r->pos, r->next, r->limit,
+	    !later, &e) < 0) {
 		seterr(r, "%s", strerror(errno));
 		return -1;
 	}
-	if (f > 0) {
-		char msg[128];
-
-		snprintf(msg, sizeof msg, "%s, followed by valid data at "
-		    "byte %" PRIu64, why, found);
-		return corrupt(r, r->pos, msg);
+	switch (e.kind) {
+	case SL_END_CLEAN:
+		return later ? next_segment(r) : 0;
+	case SL_END_TORN:
+		return 0;	/* an incomplete tail: the end for now */
+	case SL_END_CORRUPT:
+		break;
 	}
-	return 0;
+	r->failed = 1;
+	sl_segend_fail(&e, segname(r, name, sizeof name));
+	seterr(r, "%s", sl_error());
+	errno = EBADMSG;
+	return -1;
 }
 
 /*
@@ -539,15 +566,14 @@ sl_reader_print(sl_reader *r, sl_out *o, struct sl_print *pr)
 static int
 find_end(sl_reader *r, uint64_t *end)
 {
-	struct sl_window w = { 0 };
+	struct sl_segscan sc;
 	struct sl_ientry e;
 	struct sl_batch b;
+	struct sl_ikey k;
 	const unsigned char *p;
-	const char *why;
-	char path[PATH_MAX];
-	uint64_t base, pos = 0, next, found;
-	enum sl_scan s;
-	int fd, ifd, f = 0;
+	char name[64];
+	uint64_t base, pos = 0, next;
+	int fd, ifd, f;
 
 	if (r->nbases == 0) {
 		*end = 0;
@@ -555,15 +581,15 @@ find_end(sl_reader *r, uint64_t *end)
 	}
 	base = r->bases[r->nbases - 1];
 	next = base;
-	segpath(r, base, ".log", path, sizeof path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		seterr(r, "%s: %s", path, strerror(errno));
+	if (r->file != NULL)
+		segname(r, name, sizeof name);
+	else
+		sl_segment_name(name, sizeof name, base, ".log");
+	if ((fd = seg_open(r, base, ".log")) < 0) {
+		seterr(r, "%s: %s", name, sl_open_strerror(errno));
 		return -1;
 	}
-	segpath(r, base, ".index", path, sizeof path);
-	if (r->file == NULL && (ifd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		struct sl_ikey k;
-
+	if ((ifd = seg_open(r, base, ".index")) >= 0) {
 		sl_ikey_init(&k, base, r->set.id);
 		if (sl_index_find_offset(ifd, fd, &k, r->limit, UINT64_MAX,
 		    &e) > 0) {
@@ -572,36 +598,24 @@ find_end(sl_reader *r, uint64_t *end)
 		}
 		close(ifd);
 	}
-	while ((s = sl_scan_batch(&w, fd, pos, r->limit, next, &b, &p,
-	    &why)) == SL_SCAN_OK) {
-		pos += b.length;
-		next = b.base + b.last_delta + 1;
-	}
-	sl_window_free(&w);
+	sl_segscan_init(&sc, fd, pos, next, r->limit);
+	while ((f = sl_segscan_next(&sc, 1, &b, &p)) > 0)
+		;
+	sl_segscan_free(&sc);
+	close(fd);
 	/* What ends the scan must be a clean end or an incomplete tail, as
 	 * for sl_reader_next: not a read error, not damage before data. */
-	if (s == SL_SCAN_ERROR ||
-	    (s != SL_SCAN_EOF && (f = sl_scan_later(fd, pos, r->limit, next,
-	    &found)) != 0)) {
-		char name[64];
-
-		if (r->file != NULL)
-			segname(r, name, sizeof name);
-		else
-			sl_segment_name(name, sizeof name, base, ".log");
-		if (s == SL_SCAN_ERROR || f < 0)
-			seterr(r, "%s: %s", name, strerror(errno));
-		else {
-			errno = EBADMSG;
-			seterr(r, "%s: byte %" PRIu64 ": offset %" PRIu64
-			    ": %s, followed by valid data at byte %" PRIu64,
-			    name, pos, next, why, found);
-		}
-		close(fd);
+	if (f < 0) {
+		seterr(r, "%s: %s", name, strerror(errno));
 		return -1;
 	}
-	close(fd);
-	*end = next;
+	if (sc.end.kind == SL_END_CORRUPT) {
+		sl_segend_fail(&sc.end, name);
+		seterr(r, "%s", sl_error());
+		errno = EBADMSG;
+		return -1;
+	}
+	*end = sc.next;
 	return 0;
 }
 
@@ -688,15 +702,10 @@ scan_known(struct sl_window *w, int fd, uint64_t at, size_t limit,
 static int
 open_for_lookup(sl_reader *r, uint64_t base, int *ifd)
 {
-	char path[PATH_MAX];
 	int fd, e;
 
-	*ifd = -1;
-	segpath(r, base, ".index", path, sizeof path);
-	if (r->file == NULL)
-		*ifd = open(path, O_RDONLY | O_CLOEXEC);
-	segpath(r, base, ".log", path, sizeof path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	*ifd = seg_open(r, base, ".index");
+	if ((fd = seg_open(r, base, ".log")) < 0) {
 		e = errno;
 		if (*ifd >= 0)
 			close(*ifd);
@@ -880,11 +889,9 @@ static int
 seed_of(sl_reader *r, uint64_t base, int64_t *seed)
 {
 	struct sl_ikey k;
-	char path[PATH_MAX];
 	int ifd, f, e;
 
-	segpath(r, base, ".index", path, sizeof path);
-	if ((ifd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((ifd = seg_open(r, base, ".index")) < 0)
 		return 0;
 	sl_ikey_init(&k, base, r->set.id);
 	f = sl_index_seed(ifd, &k, seed);
@@ -1133,5 +1140,6 @@ sl_reader_close(sl_reader *r)
 	free(r->bases);
 	free(r->dir);
 	free(r->file);
+	sl_logpath_close(&r->lp);
 	free(r);
 }

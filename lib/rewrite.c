@@ -79,52 +79,43 @@ sl_maint_tmpname(const char *name)
 	return 0;
 }
 
-static int
-path_in(char *buf, size_t len, const char *dir, const char *name)
+/* The temporary name of segment BASE's file SUFFIX (".NNN.log.new.PID"). */
+static void
+tmp_name(char *buf, size_t len, uint64_t base, const char *suffix)
 {
-	if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-static int
-tmp_path(char *buf, size_t len, const char *dir, uint64_t base,
-    const char *suffix)
-{
-	char name[64], tmp[128];
+	char name[64];
 
 	sl_segment_name(name, sizeof name, base, suffix);
-	snprintf(tmp, sizeof tmp, ".%s.new.%ld", name, (long)getpid());
-	return path_in(buf, len, dir, tmp);
+	snprintf(buf, len, ".%s.new.%ld", name, (long)getpid());
+}
+
+/* Make the temporary file NAME afresh: one a dead process with our pid
+ * left is garbage. */
+static int
+make_tmp(int dirfd, const char *name, int flags)
+{
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return -1;
+	return sl_createat(dirfd, name, flags, 0644);
 }
 
 int
-sl_newseg_open(struct sl_newseg *ns, const char *dir, const char *id,
+sl_newseg_open(struct sl_newseg *ns, int dirfd, const char *id,
     uint64_t base, int index_only)
 {
 	struct sl_ikey k;
 
 	memset(ns, 0, sizeof *ns);
-	ns->dir = dir;
+	ns->dirfd = dirfd;
 	ns->id = id;
 	ns->base = base;
 	ns->fd = ns->ifd = -1;
-	if (!index_only) {
-		if (tmp_path(ns->tmp, sizeof ns->tmp, dir, base, ".log") < 0)
-			return -1;
-		unlink(ns->tmp);
-		ns->fd = open(ns->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0644);
-		if (ns->fd < 0)
-			return -1;
-	}
-	if (tmp_path(ns->itmp, sizeof ns->itmp, dir, base, ".index") < 0)
-		goto fail;
-	unlink(ns->itmp);
-	ns->ifd = open(ns->itmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (ns->ifd < 0)
+	ns->mtime.tv_nsec = UTIME_OMIT;
+	tmp_name(ns->tmp, sizeof ns->tmp, base, ".log");
+	tmp_name(ns->itmp, sizeof ns->itmp, base, ".index");
+	if (!index_only && (ns->fd = make_tmp(dirfd, ns->tmp, O_WRONLY)) < 0)
+		return -1;
+	if ((ns->ifd = make_tmp(dirfd, ns->itmp, O_RDWR)) < 0)
 		goto fail;
 	sl_ikey_init(&k, base, id);
 	sl_ibuild_init(&ns->ib, ns->ifd, &k);
@@ -140,6 +131,12 @@ sl_newseg_seed(struct sl_newseg *ns, int64_t seed)
 	sl_ibuild_seed(&ns->ib, seed);
 }
 
+void
+sl_newseg_mtime(struct sl_newseg *ns, const struct timespec *t)
+{
+	ns->mtime = *t;
+}
+
 int
 sl_newseg_batch(struct sl_newseg *ns, const unsigned char *p,
     const struct sl_batch *b)
@@ -153,6 +150,28 @@ sl_newseg_batch(struct sl_newseg *ns, const unsigned char *p,
 	return 0;
 }
 
+int
+sl_newseg_hole(struct sl_newseg *ns, uint64_t from, uint64_t to)
+{
+	struct sl_bbuild bb = { 0 };
+	const unsigned char *p;
+	struct sl_batch b;
+	uint64_t last;
+	int r = 0;
+
+	for (; r == 0 && from <= to; from = last + 1) {
+		/* A batch covers at most 2^32 offsets (its last delta). */
+		last = to - from < UINT32_MAX ? to : from + UINT32_MAX - 1;
+		if ((p = sl_bb_seal(&bb, from, last, 0, &b)) == NULL ||
+		    sl_newseg_batch(ns, p, &b) < 0)
+			r = -1;
+		if (last == UINT64_MAX)
+			break;
+	}
+	sl_bb_free(&bb);
+	return r;
+}
+
 void
 sl_newseg_abort(struct sl_newseg *ns)
 {
@@ -160,26 +179,26 @@ sl_newseg_abort(struct sl_newseg *ns)
 
 	if (ns->fd >= 0) {
 		close(ns->fd);
-		unlink(ns->tmp);
+		unlinkat(ns->dirfd, ns->tmp, 0);
 	}
 	if (ns->ifd >= 0) {
 		close(ns->ifd);
-		unlink(ns->itmp);
+		unlinkat(ns->dirfd, ns->itmp, 0);
 	}
 	ns->fd = ns->ifd = -1;
 	errno = e;
 }
 
-/* Whether the index at PATH holds exactly the LEN bytes of FD. */
+/* Whether the index NAME in DIRFD holds exactly the LEN bytes of FD. */
 static int
-same_index(const char *path, int fd, size_t len)
+same_index(int dirfd, const char *name, int fd, size_t len)
 {
 	unsigned char a[8192], b[8192];
 	struct stat st;
 	ssize_t n, m;
 	int ofd, same = 0;
 
-	if ((ofd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((ofd = sl_openat(dirfd, name, O_RDONLY)) < 0)
 		return 0;
 	if (fstat(ofd, &st) < 0 || (uint64_t)st.st_size != len)
 		goto out;
@@ -198,41 +217,41 @@ out:
 int
 sl_newseg_commit(struct sl_newseg *ns, int keep_same_index)
 {
-	char name[64], dst[PATH_MAX];
+	char name[64];
 	int r = 1;
 
 	if (sl_ibuild_finish(&ns->ib) < 0)
 		goto fail;
 	if (ns->fd >= 0) {
-		if (fsync(ns->fd) < 0 || close(ns->fd) < 0) {
+		struct timespec t[2] = { { 0, UTIME_OMIT }, ns->mtime };
+
+		if (futimens(ns->fd, t) < 0 || fsync(ns->fd) < 0 ||
+		    close(ns->fd) < 0) {
 			ns->fd = -1;
 			goto fail;
 		}
 		ns->fd = -1;
 		sl_segment_name(name, sizeof name, ns->base, ".log");
-		if (path_in(dst, sizeof dst, ns->dir, name) < 0 ||
-		    rename(ns->tmp, dst) < 0)
+		if (renameat(ns->dirfd, ns->tmp, ns->dirfd, name) < 0)
 			goto fail;
 	}
 	sl_segment_name(name, sizeof name, ns->base, ".index");
-	if (path_in(dst, sizeof dst, ns->dir, name) < 0)
-		goto fail;
-	if (keep_same_index &&
-	    same_index(dst, ns->ifd, ns->ib.n * SL_INDEX_ENTRY)) {
+	if (keep_same_index && same_index(ns->dirfd, name, ns->ifd,
+	    ns->ib.n * SL_INDEX_ENTRY)) {
 		r = 0;
 		close(ns->ifd);
 		ns->ifd = -1;
-		unlink(ns->itmp);
+		unlinkat(ns->dirfd, ns->itmp, 0);
 	} else {
 		if (fsync(ns->ifd) < 0 || close(ns->ifd) < 0) {
 			ns->ifd = -1;
 			goto fail;
 		}
 		ns->ifd = -1;
-		if (rename(ns->itmp, dst) < 0)
+		if (renameat(ns->dirfd, ns->itmp, ns->dirfd, name) < 0)
 			goto fail;
 	}
-	if (sl_sync_dir(ns->dir) < 0)
+	if (sl_sync_dirfd(ns->dirfd) < 0)
 		goto fail;
 	return r;
 fail:
@@ -241,17 +260,15 @@ fail:
 }
 
 int
-sl_segment_remove(const char *dir, uint64_t base)
+sl_segment_remove(int dirfd, uint64_t base)
 {
-	char name[64], path[PATH_MAX];
+	char name[64];
 
 	sl_segment_name(name, sizeof name, base, ".log");
-	if (path_in(path, sizeof path, dir, name) < 0 ||
-	    (unlink(path) < 0 && errno != ENOENT))
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
 		return -1;
 	sl_segment_name(name, sizeof name, base, ".index");
-	if (path_in(path, sizeof path, dir, name) < 0 ||
-	    (unlink(path) < 0 && errno != ENOENT))
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
 		return -1;
 	return 0;
 }

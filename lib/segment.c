@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "io.h"
 #include "batch.h"
 #include "segment.h"
+#include "log.h"
 
 #define WINDOW_MIN	(1u << 20)
 
@@ -55,16 +58,24 @@ cmp_u64(const void *a, const void *b)
 }
 
 int
-sl_segment_list(const char *dir, uint64_t **bases, size_t *n)
+sl_segment_list(int dirfd, uint64_t **bases, size_t *n)
 {
 	DIR *d;
 	struct dirent *de;
 	uint64_t *v = NULL, *nv, base;
 	size_t len = 0, cap = 0;
-	int e;
+	int e, fd;
 
-	if ((d = opendir(dir)) == NULL)
+	/* A descriptor of our own: closedir closes it, and the read starts
+	 * at the directory's beginning. */
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (sl_segment_parse(de->d_name, &base) < 0)
@@ -92,6 +103,38 @@ fail:
 	free(v);
 	errno = e;
 	return -1;
+}
+
+int
+sl_segment_list_path(const char *path, uint64_t **bases, size_t *n)
+{
+	int fd, r, e;
+
+	if ((fd = sl_dir_open(path)) < 0)
+		return -1;
+	r = sl_segment_list(fd, bases, n);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int
+sl_segment_open(int dirfd, uint64_t base, const char *suffix, int flags)
+{
+	char name[64];
+
+	sl_segment_name(name, sizeof name, base, suffix);
+	return sl_openat(dirfd, name, flags);
+}
+
+int
+sl_segment_create(int dirfd, uint64_t base, const char *suffix, int flags)
+{
+	char name[64];
+
+	sl_segment_name(name, sizeof name, base, suffix);
+	return sl_createat(dirfd, name, flags, 0644);
 }
 
 ssize_t
@@ -224,4 +267,184 @@ sl_scan_later(int fd, uint64_t at, size_t limit, uint64_t next,
 	sl_window_free(&w);
 	sl_window_free(&bw);
 	return r;
+}
+
+int
+sl_segend_judge(int fd, enum sl_scan s, const char *why, uint64_t pos,
+    uint64_t next, size_t limit, int last, struct sl_segend *e)
+{
+	uint64_t found = SL_NO_OFFSET;
+	int f;
+
+	e->pos = pos;
+	e->next = next;
+	e->found = SL_NO_OFFSET;
+	e->why = why;
+	if (s == SL_SCAN_EOF) {
+		e->kind = SL_END_CLEAN;
+		return 0;
+	}
+	if ((f = sl_scan_later(fd, pos, limit, next, &found)) < 0)
+		return -1;
+	if (f > 0) {
+		e->kind = SL_END_CORRUPT;
+		e->found = found;
+	} else
+		e->kind = last ? SL_END_TORN : SL_END_CORRUPT;
+	return 0;
+}
+
+int
+sl_segend_fail(const struct sl_segend *e, const char *name)
+{
+	if (e->found != SL_NO_OFFSET)
+		return sl_fail(EBADMSG, "%s: byte %" PRIu64 ": offset %" PRIu64
+		    ": %s, followed by valid data at byte %" PRIu64, name,
+		    e->pos, e->next, e->why, e->found);
+	return sl_fail(EBADMSG, "%s: byte %" PRIu64 ": offset %" PRIu64 ": %s",
+	    name, e->pos, e->next, e->why);
+}
+
+void
+sl_segscan_init(struct sl_segscan *s, int fd, uint64_t pos, uint64_t next,
+    size_t limit)
+{
+	s->fd = fd;
+	s->pos = pos;
+	s->next = next;
+	s->limit = limit;
+	memset(&s->win, 0, sizeof s->win);
+	memset(&s->end, 0, sizeof s->end);
+}
+
+int
+sl_segscan_next(struct sl_segscan *s, int last, struct sl_batch *b,
+    const unsigned char **p)
+{
+	enum sl_scan r;
+	const char *why;
+
+	r = sl_scan_batch(&s->win, s->fd, s->pos, s->limit, s->next, b, p,
+	    &why);
+	if (r == SL_SCAN_ERROR)
+		return -1;
+	if (r == SL_SCAN_OK) {
+		s->pos += b->length;
+		s->next = sl_batch_end(b);
+		return 1;
+	}
+	sl_window_drop(&s->win);
+	if (sl_segend_judge(s->fd, r, why, s->pos, s->next, s->limit, last,
+	    &s->end) < 0)
+		return -1;
+	return 0;
+}
+
+void
+sl_segscan_free(struct sl_segscan *s)
+{
+	sl_window_free(&s->win);
+}
+
+int
+sl_segment_chain(uint64_t end, uint64_t base, const char *prev,
+    const char *name)
+{
+	if (end == base)
+		return 0;
+	if (end + 1 == base)
+		return sl_fail(EBADMSG, "%s: offset %" PRIu64 " lost: no "
+		    "segment holds it (a segment deleted, renamed or cut "
+		    "short)", name, end);
+	if (end < base)
+		return sl_fail(EBADMSG, "%s: offsets %" PRIu64 "-%" PRIu64
+		    " lost: no segment holds them (a segment deleted, "
+		    "renamed or cut short)", name, end, base - 1);
+	return sl_fail(EBADMSG, "%s: offset %" PRIu64 ": out of sequence: "
+	    "%s ends at offset %" PRIu64, name, base, prev, end - 1);
+}
+
+/*
+ * Whether the lone file FD, named NAME, is a segment: named like one (its
+ * damage, even at byte 0, is then for the reader to report), or starting
+ * with a batch header (a segment copied under another name).
+ */
+static int
+is_segment(int fd, const char *name)
+{
+	unsigned char h[SL_BATCH_HDR];
+	struct sl_batch b;
+	uint64_t base;
+	ssize_t n;
+
+	if (sl_segment_parse(name, &base) == 0)
+		return 1;
+	if ((n = sl_pread_full(fd, h, sizeof h, 0)) < 0)
+		return -1;
+	/* The header alone, with no limit on its sizes. */
+	return n == (ssize_t)sizeof h &&
+	    sl_batch_header(h, SIZE_MAX, &b) == 0;
+}
+
+int
+sl_logpath_open(const char *path, struct sl_logpath *lp)
+{
+	const char *slash;
+	struct stat st;
+	char *dir;
+	int f;
+
+	memset(lp, 0, sizeof *lp);
+	lp->dirfd = lp->fd = -1;
+	if (stat(path, &st) < 0)
+		return sl_fail(errno, "%s", strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		if ((lp->dirfd = sl_dir_open(path)) < 0)
+			return sl_fail(errno, "%s", strerror(errno));
+		if (sl_settings_readat(lp->dirfd, &lp->set) == 0)
+			return 0;
+		f = errno;
+		sl_logpath_close(lp);
+		return sl_fail(f, "%s", f == ENOENT ?
+		    "not a synclog log (no settings file)" : f == EBADMSG ?
+		    "damaged settings file" : sl_open_strerror(f));
+	}
+	slash = strrchr(path, '/');
+	dir = slash == NULL ? strdup(".") :
+	    strndup(path, slash - path + (slash == path));
+	if (dir == NULL)
+		return sl_fail(errno, "%s", strerror(errno));
+	snprintf(lp->name, sizeof lp->name, "%s", slash ? slash + 1 : path);
+	lp->dirfd = sl_dir_open(dir);
+	free(dir);
+	if (lp->dirfd < 0)
+		return sl_fail(errno, "%s", strerror(errno));
+	/* The file itself as the user named it: a symbolic link they give
+	 * is theirs to give. */
+	if ((lp->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		f = errno;
+		sl_logpath_close(lp);
+		return sl_fail(f, "%s", strerror(f));
+	}
+	if ((f = is_segment(lp->fd, lp->name)) <= 0) {
+		f = f < 0 ? errno : EINVAL;
+		sl_logpath_close(lp);
+		return sl_fail(f, "%s", f == EINVAL ?
+		    "not a synclog segment" : strerror(f));
+	}
+	if (sl_segment_parse(lp->name, &lp->base) < 0)
+		lp->base = 0;
+	if (sl_settings_readat(lp->dirfd, &lp->set) < 0)
+		memset(&lp->set, 0, sizeof lp->set);
+	return 0;
+}
+
+void
+sl_logpath_close(struct sl_logpath *lp)
+{
+	if (lp->fd >= 0)
+		close(lp->fd);
+	if (lp->dirfd >= 0)
+		close(lp->dirfd);
+	lp->fd = lp->dirfd = -1;
 }

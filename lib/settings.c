@@ -7,11 +7,13 @@
 #include <sys/random.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "synclog.h"
 #include "io.h"
@@ -38,18 +40,33 @@ sl_set_open_error(const char *fmt, ...)
 int
 sl_settings_read(const char *dir, struct sl_settings *s)
 {
-	char path[4096], line[256], word[64], val[128];
+	int fd, r, e;
+
+	if ((fd = sl_dir_open(dir)) < 0)
+		return -1;
+	r = sl_settings_readat(fd, s);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int
+sl_settings_readat(int dirfd, struct sl_settings *s)
+{
+	char line[256], word[64], val[128];
 	FILE *f;
-	int version = 0, e;
+	int version = 0, e, fd;
 
 	memset(s, 0, sizeof *s);
-	if ((size_t)snprintf(path, sizeof path, "%s/settings", dir) >=
-	    sizeof path) {
-		errno = ENAMETOOLONG;
+	if ((fd = sl_openat(dirfd, "settings", O_RDONLY)) < 0)
+		return -1;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
 		return -1;
 	}
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
 	while (fgets(line, sizeof line, f) != NULL) {
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
@@ -91,7 +108,7 @@ bad:
 }
 
 int
-sl_settings_create(const char *dir, const struct sl_writer_opts *o,
+sl_settings_create(int dirfd, const struct sl_writer_opts *o,
     struct sl_settings *s)
 {
 	unsigned char rnd[16];
@@ -117,5 +134,5 @@ sl_settings_create(const char *dir, const struct sl_writer_opts *o,
 	    "synclog 1\nid %s\nsegment-bytes %" PRIu64
 	    "\nmax-record-bytes %" PRIu64 "\n",
 	    s->id, s->segment_bytes, s->max_record_bytes);
-	return sl_replace_file(dir, "settings", text, n);
+	return sl_replace_at(dirfd, "settings", text, n);
 }

@@ -8,6 +8,8 @@
  * of the last segment, from its last good index entry on, is scanned and
  * verified as a reader does, so that the end offset is the one logcat and
  * logseek see, and a torn tail under a writer is the end, not damage.
+ * Segments must join (segment.c, sl_segment_chain): a lost segment is an
+ * error, not a shorter log.
  */
 #include <sys/stat.h>
 
@@ -26,13 +28,13 @@
 #include "batch.h"
 #include "segment.h"
 #include "index.h"
+#include "log.h"
 
 #define HOP_BUF		(64u << 10)
 
 struct walk {
 	struct sl_stat	*s;
-	const char	*dir;
-	const char	*file;		/* lone segment, or NULL */
+	struct sl_logpath lp;
 	size_t		 limit;
 	uint64_t	 next;		/* least offset of the next batch */
 	int		 any;		/* a batch seen */
@@ -52,30 +54,23 @@ fail(struct sl_stat *s, int e, const char *fmt, ...)
 	return -1;
 }
 
-static void
-seg_path(const struct walk *w, uint64_t base, const char *suffix, char *buf,
-    size_t len)
-{
-	char name[64];
-
-	if (w->file != NULL && strcmp(suffix, ".log") == 0) {
-		snprintf(buf, len, "%s", w->file);
-		return;
-	}
-	sl_segment_name(name, sizeof name, base, suffix);
-	snprintf(buf, len, "%s/%s", w->dir, name);
-}
-
+/* The file name of segment BASE (the lone file's own name). */
 static void
 seg_name(const struct walk *w, uint64_t base, char *buf, size_t len)
 {
-	const char *slash;
-
-	if (w->file != NULL) {
-		slash = strrchr(w->file, '/');
-		snprintf(buf, len, "%s", slash ? slash + 1 : w->file);
-	} else
+	if (w->lp.fd >= 0)
+		snprintf(buf, len, "%s", w->lp.name);
+	else
 		sl_segment_name(buf, len, base, ".log");
+}
+
+/* Segment BASE's file: the lone one (a new descriptor), or in the log. */
+static int
+seg_open(const struct walk *w, uint64_t base)
+{
+	if (w->lp.fd >= 0)
+		return fcntl(w->lp.fd, F_DUPFD_CLOEXEC, 0);
+	return sl_segment_open(w->lp.dirfd, base, ".log", O_RDONLY);
 }
 
 static void
@@ -83,6 +78,9 @@ count(struct walk *w, uint64_t base, uint64_t pos, const struct sl_batch *b)
 {
 	struct sl_stat *s = w->s;
 
+	w->next = sl_batch_end(b);
+	if (b->count == 0)
+		return;		/* a hole: no record, no time */
 	if (!w->any) {
 		s->begin = b->base;
 		s->first_ts = b->first_ts;
@@ -91,7 +89,6 @@ count(struct walk *w, uint64_t base, uint64_t pos, const struct sl_batch *b)
 	s->records += b->count;
 	if (b->max_ts > s->max_ts || s->max_ts == SL_NO_TIMESTAMP)
 		s->max_ts = b->max_ts;
-	w->next = b->base + b->last_delta + 1;
 	w->lastseg = base;
 	w->lastpos = pos;
 }
@@ -132,19 +129,17 @@ hop(struct walk *w, int fd, uint64_t base, uint64_t stop)
 static int
 tail(struct walk *w, int fd, uint64_t base)
 {
-	struct sl_window win = { 0 };
+	struct sl_segscan sc;
 	struct sl_ientry e;
 	struct sl_ikey k;
 	struct sl_batch b;
 	const unsigned char *p;
-	const char *why;
-	char path[PATH_MAX];
+	char name[256];
 	uint64_t pos = 0;
-	enum sl_scan r;
-	int ifd;
+	int ifd, f;
 
-	seg_path(w, base, ".index", path, sizeof path);
-	if (w->file == NULL && (ifd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+	if (w->lp.fd < 0 && (ifd = sl_segment_open(w->lp.dirfd, base,
+	    ".index", O_RDONLY)) >= 0) {
 		sl_ikey_init(&k, base, w->s->id);
 		if (sl_index_find_offset(ifd, fd, &k, w->limit, UINT64_MAX,
 		    &e) > 0 && e.offset >= w->next)
@@ -153,28 +148,17 @@ tail(struct walk *w, int fd, uint64_t base)
 	}
 	if (hop(w, fd, base, pos) < 0)
 		return -1;
-	while ((r = sl_scan_batch(&win, fd, pos, w->limit, w->next, &b, &p,
-	    &why)) == SL_SCAN_OK) {
-		count(w, base, pos, &b);
-		pos += b.length;
-	}
-	sl_window_free(&win);
-	if (r == SL_SCAN_ERROR)
+	sl_segscan_init(&sc, fd, pos, w->next, w->limit);
+	while ((f = sl_segscan_next(&sc, 1, &b, &p)) > 0)
+		count(w, base, sc.pos - b.length, &b);
+	sl_segscan_free(&sc);
+	if (f < 0)
 		return fail(w->s, errno, "%s", strerror(errno));
-	if (r != SL_SCAN_EOF) {
-		/* An incomplete tail is the end; damage before data is not. */
-		uint64_t found;
-		char name[64];
-		int f = sl_scan_later(fd, pos, w->limit, w->next, &found);
-
-		if (f < 0)
-			return fail(w->s, errno, "%s", strerror(errno));
-		if (f > 0) {
-			seg_name(w, base, name, sizeof name);
-			return fail(w->s, EBADMSG, "%s: byte %" PRIu64
-			    ": offset %" PRIu64 ": %s, followed by valid data "
-			    "at byte %" PRIu64, name, pos, w->next, why, found);
-		}
+	/* An incomplete tail is the end; damage before data is not. */
+	if (sc.end.kind == SL_END_CORRUPT) {
+		seg_name(w, base, name, sizeof name);
+		sl_segend_fail(&sc.end, name);
+		return fail(w->s, EBADMSG, "%s", sl_error());
 	}
 	return 0;
 }
@@ -183,67 +167,73 @@ tail(struct walk *w, int fd, uint64_t base)
 static int
 last_ts(struct walk *w)
 {
-	struct sl_window win = { 0 };
+	struct sl_segscan sc;
 	struct sl_cursor c = { 0 };
 	struct sl_record rec;
 	struct sl_batch b;
 	const unsigned char *p;
-	const char *why;
 	unsigned char *scratch = NULL;
 	size_t scap = 0;
-	char path[PATH_MAX];
+	char name[256];
 	int fd, f, r = -1;
 
-	seg_path(w, w->lastseg, ".log", path, sizeof path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return fail(w->s, errno, "%s: %s", path, strerror(errno));
-	if (sl_scan_batch(&win, fd, w->lastpos, w->limit, 0, &b, &p, &why) !=
-	    SL_SCAN_OK || sl_cursor_start(&c, p, &b, &scratch, &scap) < 0) {
-		seg_name(w, w->lastseg, path, sizeof path);
+	seg_name(w, w->lastseg, name, sizeof name);
+	if ((fd = seg_open(w, w->lastseg)) < 0)
+		return fail(w->s, errno, "%s: %s", name,
+		    sl_open_strerror(errno));
+	sl_segscan_init(&sc, fd, w->lastpos, 0, w->limit);
+	if (sl_segscan_next(&sc, 1, &b, &p) <= 0 ||
+	    sl_cursor_start(&c, p, &b, &scratch, &scap) < 0) {
 		fail(w->s, EBADMSG, "%s: byte %" PRIu64 ": %s; run logfsck",
-		    path, w->lastpos, why ? why : "bad compressed payload");
+		    name, w->lastpos, sc.end.why ? sc.end.why :
+		    "bad compressed payload");
 		goto out;
 	}
 	while ((f = sl_cursor_next(&c, &rec)) > 0)
 		w->s->last_ts = rec.timestamp;
 	if (f < 0) {
-		seg_name(w, w->lastseg, path, sizeof path);
 		fail(w->s, EBADMSG, "%s: byte %" PRIu64 ": malformed record",
-		    path, w->lastpos);
+		    name, w->lastpos);
 		goto out;
 	}
 	r = 0;
 out:
 	sl_cursor_free(&c);
-	sl_window_free(&win);
+	sl_segscan_free(&sc);
 	free(scratch);
 	close(fd);
 	return r;
 }
 
+/* 1 when a segment was gone (retention ran meanwhile: walk again). */
 static int
 walk_segments(struct walk *w, const uint64_t *bases, size_t n)
 {
 	struct sl_stat *s = w->s;
 	struct stat st;
-	char path[PATH_MAX];
+	char name[256], prev[256];
 	int fd, r;
 
 	for (size_t i = 0; i < n; i++) {
-		seg_path(w, bases[i], ".log", path, sizeof path);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-			if (errno == ENOENT && w->file == NULL)
-				continue;	/* removed by retention */
-			return fail(s, errno, "%s: %s", path, strerror(errno));
+		seg_name(w, bases[i], name, sizeof name);
+		if ((fd = seg_open(w, bases[i])) < 0) {
+			if (errno == ENOENT)
+				return 1;
+			return fail(s, errno, "%s: %s", name,
+			    sl_open_strerror(errno));
 		}
 		if (fstat(fd, &st) < 0) {
 			close(fd);
-			return fail(s, errno, "%s: %s", path, strerror(errno));
+			return fail(s, errno, "%s: %s", name, strerror(errno));
 		}
 		s->segments++;
 		s->bytes += st.st_size;
-		if (w->next < bases[i])
-			w->next = bases[i];
+		if (i == 0)
+			w->next = bases[0];
+		else if (sl_segment_chain(w->next, bases[i], prev, name) < 0) {
+			close(fd);
+			return fail(s, EBADMSG, "%s", sl_error());
+		}
 		if (i + 1 < n)
 			r = hop(w, fd, bases[i], st.st_size);
 		else
@@ -251,75 +241,64 @@ walk_segments(struct walk *w, const uint64_t *bases, size_t n)
 		close(fd);
 		if (r < 0)
 			return -1;
-		seg_path(w, bases[i], ".index", path, sizeof path);
-		if (w->file == NULL && stat(path, &st) == 0)
+		if (w->lp.fd < 0 && fstatat(w->lp.dirfd, (sl_segment_name(
+		    name, sizeof name, bases[i], ".index"), name), &st,
+		    AT_SYMLINK_NOFOLLOW) == 0)
 			s->index_bytes += st.st_size;
+		seg_name(w, bases[i], prev, sizeof prev);
 	}
 	return 0;
+}
+
+/* One walk over the log as it is now: 1 when it changed under the walk. */
+static int
+walk(struct walk *w)
+{
+	struct sl_stat *s = w->s;
+	uint64_t *bases = NULL, one = w->lp.base;
+	size_t n = 1;
+	int r;
+
+	memset(s, 0, sizeof *s);
+	s->first_ts = s->last_ts = s->max_ts = SL_NO_TIMESTAMP;
+	if (w->lp.fd < 0)
+		memcpy(s->id, w->lp.set.id, sizeof s->id);
+	w->next = 0;
+	w->any = 0;
+	if (w->lp.fd < 0 && sl_segment_list(w->lp.dirfd, &bases, &n) < 0)
+		return fail(s, errno, "%s", strerror(errno));
+	if ((r = walk_segments(w, w->lp.fd < 0 ? bases : &one, n)) == 0) {
+		s->end = w->next;
+		if (n > 0 && s->end < (w->lp.fd < 0 ? bases[n - 1] : one))
+			s->end = w->lp.fd < 0 ? bases[n - 1] : one;
+		if (!w->any)
+			s->begin = s->end;
+		else
+			r = last_ts(w);
+	}
+	free(bases);
+	return r;
 }
 
 int
 sl_stat(const char *path, struct sl_stat *s)
 {
-	struct sl_settings set;
 	struct walk w = { 0 };
-	struct stat st;
-	uint64_t *bases = NULL, one;
-	size_t n = 0;
-	char *dir = NULL;
-	int r = -1;
+	int r, tries = 0;
 
 	memset(s, 0, sizeof *s);
-	s->first_ts = s->last_ts = s->max_ts = SL_NO_TIMESTAMP;
 	w.s = s;
-	if (stat(path, &st) < 0)
-		return fail(s, errno, "%s", strerror(errno));
-	if (S_ISDIR(st.st_mode)) {
-		if (sl_settings_read(path, &set) < 0)
-			return fail(s, errno, "%s", errno == ENOENT ?
-			    "not a synclog log (no settings file)" :
-			    errno == EBADMSG ? "damaged settings file" :
-			    strerror(errno));
-		memcpy(s->id, set.id, sizeof s->id);
-		w.dir = path;
-		if (sl_segment_list(path, &bases, &n) < 0)
-			return fail(s, errno, "%s", strerror(errno));
-	} else {
-		const char *slash = strrchr(path, '/');
-
-		w.file = path;
-		dir = slash ? strndup(path, slash - path + (slash == path)) :
-		    strdup(".");
-		if (dir == NULL)
-			return fail(s, errno, "%s", strerror(errno));
-		w.dir = dir;
-		memset(&set, 0, sizeof set);
-		if (sl_settings_read(dir, &set) < 0)
-			memset(&set, 0, sizeof set);
-		if (sl_segment_parse(slash ? slash + 1 : path, &one) < 0)
-			one = 0;
-		bases = &one;
-		n = 1;
-	}
-	w.limit = sl_batch_limit(set.max_record_bytes);
-	if ((w.buf = malloc(HOP_BUF)) == NULL) {
-		fail(s, errno, "%s", strerror(errno));
-		goto out;
-	}
-	if (walk_segments(&w, bases, n) < 0)
-		goto out;
-	s->end = w.next;
-	if (n > 0 && s->end < bases[n - 1])
-		s->end = bases[n - 1];
-	if (!w.any)
-		s->begin = s->end;
-	else if (last_ts(&w) < 0)
-		goto out;
-	r = 0;
-out:
+	if (sl_logpath_open(path, &w.lp) < 0)
+		return fail(s, errno, "%s", sl_error());
+	w.limit = sl_batch_limit(w.lp.set.max_record_bytes);
+	if ((w.buf = malloc(HOP_BUF)) == NULL)
+		r = fail(s, errno, "%s", strerror(errno));
+	else
+		while ((r = walk(&w)) > 0 && ++tries < 10)
+			;
+	if (r > 0)
+		r = fail(s, EAGAIN, "segments keep disappearing under the walk");
 	free(w.buf);
-	if (bases != &one)
-		free(bases);
-	free(dir);
+	sl_logpath_close(&w.lp);
 	return r;
 }

@@ -137,6 +137,11 @@ struct sl_writer_opts {
 	uint64_t	max_record_bytes;	/* 0: default; used at creation */
 	int		nosync;			/* skip fdatasync (-N) */
 	int		compress;		/* deflate each batch (-z) */
+	/* Called (from any of the writer's threads) with a message about
+	 * something that goes on without what failed: an index that cannot
+	 * be made or written.  NULL: nothing is said. */
+	void		(*warn)(void *arg, const char *msg);
+	void		*warnarg;
 };
 
 /*

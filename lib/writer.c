@@ -45,6 +45,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -70,8 +71,11 @@
 #define LEFTOVER	(1u << 20)	/* allocated past the end: a reservation */
 
 struct sl_writer {
-	char		*dir;
+	char		*dir;		/* as given, for messages */
+	int		 dirfd;
 	int		 lockfd;
+	void		(*warn)(void *, const char *);
+	void		*warnarg;
 	struct sl_settings set;
 	size_t		 limit;
 	int		 nosync, compress, broken;
@@ -117,10 +121,10 @@ struct sl_writer {
 	int64_t		 segmax;	/* largest timestamp in the segment */
 	int64_t		 seed;		/* largest of the log before it */
 	int		 seedok;	/* seed known: index it at byte 0 */
-	size_t		 nidx;		/* index entries */
-	uint64_t	 idxpos;	/* position of the last entry's batch */
-	int		 idxbad;	/* stop indexing after a failed write */
-	struct sl_window win;
+	struct sl_ibuild ib;		/* the index, with the writer's rule */
+	int		 idxbad;	/* the index could not be kept */
+	int		 idxwarned;	/* and that was said */
+	struct sl_segscan scan;		/* of the active segment */
 
 	struct sl_bbuild	 fill;		/* sl_writer_add's */
 	struct sl_bbuild	 flight;	/* the committer's */
@@ -419,20 +423,6 @@ release(sl_writer *w)
 		return;
 }
 
-static int
-open_in(const sl_writer *w, uint64_t base, const char *suffix, int flags)
-{
-	char name[64], path[PATH_MAX];
-
-	sl_segment_name(name, sizeof name, base, suffix);
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", w->dir, name) >=
-	    sizeof path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return open(path, flags | O_CLOEXEC, 0644);
-}
-
 static void
 close_segment(sl_writer *w)
 {
@@ -441,92 +431,123 @@ close_segment(sl_writer *w)
 	if (w->idxfd >= 0)
 		close(w->idxfd);
 	w->segfd = w->idxfd = -1;
-	sl_window_free(&w->win);
-}
-
-/* Record an index entry for the batch at POS if one is due: the seed for
- * the first batch, then one every SL_INDEX_INTERVAL bytes (index.c). */
-static void
-index_batch(sl_writer *w, uint64_t pos, uint64_t base)
-{
-	struct sl_ientry e = { 0, base, pos, pos == 0 ? w->seed : w->segmax };
-	struct sl_ikey k;
-
-	if (w->idxbad || (pos == 0 ? !w->seedok || w->nidx != 0 :
-	    pos < w->idxpos || pos - w->idxpos < SL_INDEX_INTERVAL))
-		return;
-	sl_ikey_init(&k, w->segbase, w->set.id);
-	if (sl_index_put(w->idxfd, &k, w->nidx, &e) < 0) {
-		/* The index is a cache: stop extending it, keep appending.
-		 * Cut a partly written entry so the file stays aligned. */
-		w->idxbad = 1;
-		if (ftruncate(w->idxfd, (off_t)w->nidx * SL_INDEX_ENTRY) < 0)
-			return;
-		return;
-	}
-	w->nidx++;
-	w->idxpos = pos;
+	sl_segscan_free(&w->scan);
 }
 
 /*
- * Scan the active segment from segend to its end, taking every valid
- * batch; truncate an incomplete tail, refuse damage followed by data.
+ * The index is a cache: when it cannot be made or written (no inode left,
+ * a full disk), appending goes on without it, and the writer says so once
+ * (readers then scan the segment; logfsck --repair rebuilds it).
+ */
+static void
+index_failed(sl_writer *w, const char *what, int e)
+{
+	char name[64], msg[256];
+
+	if (w->idxfd >= 0) {
+		/* Cut a partly written entry, so the file stays whole. */
+		if (ftruncate(w->idxfd, (off_t)(w->ib.n * SL_INDEX_ENTRY -
+		    w->ib.blen)) < 0) {
+			/* The next writer's load mends it. */
+		}
+	}
+	w->idxbad = 1;
+	w->ib.fd = -1;
+	if (w->idxwarned || w->warn == NULL)
+		return;
+	w->idxwarned = 1;
+	sl_segment_name(name, sizeof name, w->segbase, ".index");
+	snprintf(msg, sizeof msg, "%s: %s: %s; appending without it "
+	    "(logfsck --repair rebuilds it)", name, what, sl_open_strerror(e));
+	w->warn(w->warnarg, msg);
+}
+
+/* Index the batch B at POS with the writer's rule (index.c), at once. */
+static void
+index_batch(sl_writer *w, uint64_t pos, const struct sl_batch *b)
+{
+	if (w->idxbad)
+		return;
+	if (sl_ibuild_batch(&w->ib, pos, b) < 0 ||
+	    sl_ibuild_flush(&w->ib) < 0)
+		index_failed(w, "write", errno);
+}
+
+/* The name of the active segment's file, for messages. */
+static const char *
+segname(const sl_writer *w, char *buf, size_t len)
+{
+	sl_segment_name(buf, len, w->segbase, ".log");
+	return buf;
+}
+
+/* Whether a segment after the active one exists: 1, 0, -1 error. */
+static int
+has_later(sl_writer *w)
+{
+	uint64_t *bases;
+	size_t n;
+	int r;
+
+	if (sl_segment_list(w->dirfd, &bases, &n) < 0)
+		return -1;
+	r = n > 0 && bases[n - 1] > w->segbase;
+	free(bases);
+	return r;
+}
+
+/*
+ * Scan the active segment from segend to the end of its valid batches,
+ * taking (and indexing) each, and act on the one verdict the readers
+ * follow too (segment.c): a clean end; an incomplete tail, truncated, but
+ * only in the log's last segment; damage followed by valid data, or any
+ * damage in a segment that is not the last: refused, never written after.
  */
 static int
 scan_tail(sl_writer *w)
 {
 	struct sl_batch b;
 	const unsigned char *p;
-	const char *why;
-	uint64_t found;
 	char name[64];
-	int r;
+	int f;
 
-	for (;;) {
-		switch (sl_scan_batch(&w->win, w->segfd, w->segend, w->limit,
-		    w->next, &b, &p, &why)) {
-		case SL_SCAN_OK:
-			index_batch(w, w->segend, b.base);
-			w->segend += b.length;
-			w->next = b.base + b.last_delta + 1;
-			if (b.max_ts > w->segmax)
-				w->segmax = b.max_ts;
-			continue;
-		case SL_SCAN_EOF:
-			sl_window_drop(&w->win);
-			return 0;
-		case SL_SCAN_ERROR:
-			seterr(w, "read: %s", strerror(errno));
-			return -1;
-		case SL_SCAN_SHORT:
-		case SL_SCAN_BAD:
-			break;
-		}
-		sl_window_drop(&w->win);
-		sl_segment_name(name, sizeof name, w->segbase, ".log");
-		r = sl_scan_later(w->segfd, w->segend, w->limit, w->next,
-		    &found);
-		if (r < 0) {
-			seterr(w, "%s: %s", name, strerror(errno));
-			return -1;
-		}
-		if (r > 0) {
-			errno = EBADMSG;
-			seterr(w, "%s: byte %" PRIu64 ": offset %" PRIu64
-			    ": %s, followed by valid data at byte %" PRIu64
-			    "; refusing to write, run logfsck", name,
-			    w->segend, w->next, why, found);
-			return -1;
-		}
-		if (ftruncate(w->segfd, (off_t)w->segend) < 0 ||
-		    (!w->nosync && datasync(w, w->segfd, w->segbase, w->segend,
-		    0) < 0)) {
-			seterr(w, "%s: truncating torn tail: %s", name,
-			    strerror(errno));
-			return -1;
-		}
-		return 0;
+	w->scan.pos = w->segend;
+	w->scan.next = w->next;
+	while ((f = sl_segscan_next(&w->scan, 1, &b, &p)) > 0) {
+		index_batch(w, w->segend, &b);
+		w->segend = w->scan.pos;
+		w->next = w->scan.next;
+		if (b.max_ts > w->segmax)
+			w->segmax = b.max_ts;
 	}
+	segname(w, name, sizeof name);
+	if (f < 0) {
+		seterr(w, "%s: read: %s", name, strerror(errno));
+		return -1;
+	}
+	if (w->scan.end.kind == SL_END_CLEAN)
+		return 0;
+	if (w->scan.end.kind == SL_END_TORN && (f = has_later(w)) != 0) {
+		if (f < 0) {
+			seterr(w, "%s", strerror(errno));
+			return -1;
+		}
+		w->scan.end.kind = SL_END_CORRUPT;
+	}
+	if (w->scan.end.kind == SL_END_CORRUPT) {
+		sl_segend_fail(&w->scan.end, name);
+		seterr(w, "%s; refusing to write, run logfsck", sl_error());
+		errno = EBADMSG;
+		return -1;
+	}
+	if (ftruncate(w->segfd, (off_t)w->segend) < 0 ||
+	    (!w->nosync && datasync(w, w->segfd, w->segbase, w->segend,
+	    0) < 0)) {
+		seterr(w, "%s: truncating torn tail: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -536,12 +557,11 @@ scan_tail(sl_writer *w)
  * worked out from the segments before.  1 known, 0 not, -1 error.
  */
 static int
-find_seed(sl_writer *w, uint64_t base, int create, int *fromidx)
+find_seed(sl_writer *w, uint64_t base, int create)
 {
 	struct sl_ikey k;
 	int fd, r;
 
-	*fromidx = 0;
 	if (create && w->segfd < 0) {
 		w->seed = INT64_MIN;
 		return 1;
@@ -552,49 +572,64 @@ find_seed(sl_writer *w, uint64_t base, int create, int *fromidx)
 		return w->seedok;
 	}
 	sl_ikey_init(&k, base, w->set.id);
-	if ((fd = open_in(w, base, ".index", O_RDONLY)) >= 0) {
+	if ((fd = sl_segment_open(w->dirfd, base, ".index", O_RDONLY)) >= 0) {
 		r = sl_index_seed(fd, &k, &w->seed);
 		close(fd);
-		if (r != 0) {
-			*fromidx = r > 0;
+		if (r != 0)
 			return r;
-		}
 	}
-	return sl_log_seed(w->dir, w->set.id, w->limit, base, &w->seed);
+	return sl_log_seed(w->dirfd, w->set.id, w->limit, base, &w->seed);
+}
+
+/* Open (or, CREATE, make) segment BASE's index; -1 when it cannot be
+ * had, which only costs readers a scan. */
+static int
+open_index(sl_writer *w, uint64_t base, int create)
+{
+	char name[64];
+
+	if (!create)
+		return sl_open_or_create(w->dirfd, (sl_segment_name(name,
+		    sizeof name, base, ".index"), name), O_RDWR, 0644);
+	/* One left by a segment that a crash or logfsck took away is not
+	 * this segment's: make a new one. */
+	sl_segment_name(name, sizeof name, base, ".index");
+	if (unlinkat(w->dirfd, name, 0) < 0 && errno != ENOENT)
+		return -1;
+	return sl_createat(w->dirfd, name, O_RDWR, 0644);
 }
 
 /*
- * Open segment BASE (creating it when CREATE) and find its end, starting
- * from the last index entry that verifies.
+ * Open segment BASE (making it, exclusively, when CREATE: -1 with EEXIST
+ * when it exists) and verify it to its end from byte 0, as a reader
+ * would read it: damage anywhere in it stops the writer, whose batches
+ * would otherwise sit where no reader can reach them.  Its index is
+ * checked along the way and mended where it differs.
  */
 static int
 load_segment(sl_writer *w, uint64_t base, int create)
 {
-	struct sl_ientry e;
 	struct sl_ikey k;
 	char name[64];
-	int r, fromidx, flags = O_RDWR | (create ? O_CREAT | O_EXCL : 0);
+	int r;
 
 	sl_segment_name(name, sizeof name, base, ".log");
-	if ((r = find_seed(w, base, create, &fromidx)) < 0) {
+	if ((r = find_seed(w, base, create)) < 0) {
 		seterr(w, "%s: seed: %s", name, strerror(errno));
 		return -1;
 	}
 	w->seedok = r;
 	close_segment(w);
-	if ((w->segfd = open_in(w, base, ".log", flags)) < 0) {
-		seterr(w, "%s: %s", name, strerror(errno));
+	w->segfd = create ? sl_segment_create(w->dirfd, base, ".log", O_RDWR) :
+	    sl_segment_open(w->dirfd, base, ".log", O_RDWR);
+	if (w->segfd < 0) {
+		seterr(w, "%s: %s", name, sl_open_strerror(errno));
 		return -1;
 	}
 	if (!create)
 		cut_spare(w->segfd);
-	if (create && !w->nosync && sl_sync_dir(w->dir) < 0) {
+	if (create && !w->nosync && sl_sync_dirfd(w->dirfd) < 0) {
 		seterr(w, "directory sync: %s", strerror(errno));
-		return -1;
-	}
-	if ((w->idxfd = open_in(w, base, ".index", O_RDWR | O_CREAT |
-	    (create ? O_TRUNC : 0))) < 0) {
-		seterr(w, "%s: index: %s", name, strerror(errno));
 		return -1;
 	}
 	w->segbase = base;
@@ -602,28 +637,20 @@ load_segment(sl_writer *w, uint64_t base, int create)
 	w->segend = 0;
 	w->next = base;
 	w->segmax = INT64_MIN;
-	w->nidx = 0;
-	w->idxpos = 0;
 	w->idxbad = 0;
-	/* An index without the seed it should have is rebuilt. */
 	sl_ikey_init(&k, base, w->set.id);
-	r = create || (w->seedok && !fromidx) ? 0 :
-	    sl_index_find_offset(w->idxfd, w->segfd, &k, w->limit,
-	    UINT64_MAX, &e);
-	if (r < 0) {
-		seterr(w, "%s: index: %s", name, strerror(errno));
+	if ((w->idxfd = open_index(w, base, create)) < 0)
+		index_failed(w, create ? "create" : "open", errno);
+	sl_ibuild_init(&w->ib, w->idxfd, &k);
+	sl_ibuild_update(&w->ib);
+	if (w->seedok)
+		sl_ibuild_seed(&w->ib, w->seed);
+	sl_segscan_init(&w->scan, w->segfd, 0, base, w->limit);
+	if (scan_tail(w) < 0)
 		return -1;
-	}
-	if (r > 0) {
-		w->segend = w->idxpos = e.pos;
-		w->next = e.offset;
-		w->segmax = e.pos == 0 ? INT64_MIN : e.maxts;
-		/* Keep entries up to the one found; later ones are stale. */
-		w->nidx = e.index + 1;
-	}
-	if (ftruncate(w->idxfd, (off_t)w->nidx * SL_INDEX_ENTRY) < 0)
-		w->idxbad = 1;
-	return scan_tail(w);
+	if (!w->idxbad && sl_ibuild_finish(&w->ib) < 0)
+		index_failed(w, "write", errno);
+	return 0;
 }
 
 /* Open the last segment of the log, or create the first. */
@@ -634,13 +661,18 @@ load_last(sl_writer *w)
 	size_t n;
 	int r;
 
-	if (sl_segment_list(w->dir, &bases, &n) < 0) {
-		seterr(w, "%s", strerror(errno));
-		return -1;
+	for (;;) {
+		if (sl_segment_list(w->dirfd, &bases, &n) < 0) {
+			seterr(w, "%s", strerror(errno));
+			return -1;
+		}
+		r = n == 0 ? load_segment(w, 0, 1) :
+		    load_segment(w, bases[n - 1], 0);
+		free(bases);
+		/* Another writer made the first segment meanwhile. */
+		if (r == 0 || n > 0 || errno != EEXIST)
+			return r;
 	}
-	r = n == 0 ? load_segment(w, 0, 1) : load_segment(w, bases[n - 1], 0);
-	free(bases);
-	return r;
 }
 
 /*
@@ -665,51 +697,43 @@ static int
 catch_up(sl_writer *w)
 {
 	struct stat fs, ps;
-	char name[64], path[PATH_MAX];
-	int fd;
+	char name[64];
+	int fd, moved = 0;
 
-	sl_segment_name(name, sizeof name, w->segbase, ".log");
-	snprintf(path, sizeof path, "%s/%s", w->dir, name);
+	segname(w, name, sizeof name);
 	if (fstat(w->segfd, &fs) < 0) {
 		seterr(w, "%s: %s", name, strerror(errno));
 		return -1;
 	}
-	if (stat(path, &ps) < 0 || ps.st_ino != fs.st_ino ||
-	    ps.st_dev != fs.st_dev || (uint64_t)fs.st_size < w->segend ||
-	    index_gone(w)) {
+	if (fstatat(w->dirfd, name, &ps, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    ps.st_ino != fs.st_ino || ps.st_dev != fs.st_dev ||
+	    (uint64_t)fs.st_size < w->segend || index_gone(w)) {
 		if (load_last(w) < 0)
 			return -1;
-		w->dirsync = 1;
+		w->dirsync = moved = 1;
 	} else if ((uint64_t)fs.st_size > w->segend) {
-		/* Another writer appended: their index entries too. */
-		ssize_t n = sl_index_count(w->idxfd);
-		struct sl_ientry e;
-		struct sl_ikey k;
-
-		sl_ikey_init(&k, w->segbase, w->set.id);
-		if (n > 0 && (size_t)n > w->nidx &&
-		    sl_index_get(w->idxfd, &k, n - 1, &e) == 0 &&
-		    e.pos >= w->segend) {
-			/* Entries past our end are theirs; ours resume after. */
-			w->nidx = n;
-			w->idxpos = e.pos;
-		}
+		/* Another writer appended; its index entries are checked as
+		 * the scan goes, with the same rule. */
 		if (scan_tail(w) < 0)
 			return -1;
 	}
-	/* A full segment may have been rotated by someone else. */
-	while (w->segend >= w->set.segment_bytes) {
-		fd = open_in(w, w->next, ".log", O_RDONLY);
+	/*
+	 * A full segment may have been rotated by someone else; and a
+	 * segment loaded just now may not be the last (one that salvage
+	 * left holding a hole, say): only the last is appended to.
+	 */
+	while (moved || w->segend >= w->set.segment_bytes) {
+		fd = sl_segment_open(w->dirfd, w->next, ".log", O_RDONLY);
 		if (fd < 0) {
 			if (errno == ENOENT)
 				break;
-			seterr(w, "%s", strerror(errno));
+			seterr(w, "%s", sl_open_strerror(errno));
 			return -1;
 		}
 		close(fd);
 		if (load_segment(w, w->next, 0) < 0)
 			return -1;
-		w->dirsync = 1;
+		w->dirsync = moved = 1;
 	}
 	return 0;
 }
@@ -736,11 +760,84 @@ sync_parent(const char *dir)
 	return 0;
 }
 
+/*
+ * Whether directory DIRFD may become a log: only when it holds nothing
+ * but what making one leaves (the lock, consumers/, a settings file
+ * being written), so that `logappend` never takes over a directory of
+ * other files.  1 yes, 0 no, -1 error.
+ */
+static int
+fresh_dir(int dirfd)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, ok = 1, e;
+
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	errno = 0;
+	while (ok && (de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+		    strcmp(n, "lock") == 0 ||
+		    strncmp(n, ".settings.tmp.", 14) == 0)
+			continue;
+		if (strcmp(n, "consumers") == 0 && de->d_type == DT_DIR)
+			continue;	/* made by the first writer, or empty */
+		ok = 0;
+	}
+	e = errno;
+	closedir(d);
+	if (ok && e != 0) {
+		errno = e;
+		return -1;
+	}
+	return ok;
+}
+
+/* Under the lock: DIR has no settings file; make it a log if it may
+ * become one. */
+static int
+make_log(sl_writer *w, const char *dir, const struct sl_writer_opts *o)
+{
+	int f;
+
+	if (errno != ENOENT) {
+		sl_set_open_error("%s/settings: %s", dir, errno == EBADMSG ?
+		    "damaged settings file" : sl_open_strerror(errno));
+		return -1;
+	}
+	if ((f = fresh_dir(w->dirfd)) <= 0) {
+		if (f == 0)
+			errno = EEXIST;
+		sl_set_open_error("%s: %s", dir, f < 0 ? strerror(errno) :
+		    "not a synclog log (no settings file) and not empty: "
+		    "refusing to make it one");
+		return -1;
+	}
+	if (sl_settings_create(w->dirfd, o, &w->set) < 0) {
+		sl_set_open_error("%s: creating log: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (mkdirat(w->dirfd, "consumers", 0755) < 0 && errno != EEXIST) {
+		sl_set_open_error("%s/consumers: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 sl_writer *
 sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 {
 	sl_writer *w;
-	char path[PATH_MAX];
 	int created = 0, e;
 
 	if ((w = calloc(1, sizeof *w)) == NULL ||
@@ -760,43 +857,41 @@ sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 		free(w);
 		return NULL;
 	}
-	w->segfd = w->idxfd = w->lockfd = w->wnextfd = -1;
+	w->segfd = w->idxfd = w->lockfd = w->wnextfd = w->dirfd = -1;
 	if ((w->page = sysconf(_SC_PAGESIZE)) <= 0)
 		w->page = 4096;
 	w->nosync = o ? o->nosync : 0;
 	w->compress = o ? o->compress : 0;
+	w->warn = o ? o->warn : NULL;
+	w->warnarg = o ? o->warnarg : NULL;
 	if (mkdir(dir, 0755) == 0)
 		created = 1;
 	else if (errno != EEXIST) {
 		sl_set_open_error("%s: %s", dir, strerror(errno));
 		goto fail;
 	}
+	if ((w->dirfd = sl_dir_open(dir)) < 0) {
+		sl_set_open_error("%s: %s", dir, strerror(errno));
+		goto fail;
+	}
 	if (created && !w->nosync && sync_parent(dir) < 0)
 		goto fail;
-	snprintf(path, sizeof path, "%s/lock", dir);
-	if ((w->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
-	    sl_lock(w->lockfd, LOCK_EX) < 0) {
-		sl_set_open_error("%s: %s", path, strerror(errno));
+	/* Not even a lock file in a directory that will not become a log. */
+	if (!created && sl_settings_readat(w->dirfd, &w->set) < 0 &&
+	    errno == ENOENT && fresh_dir(w->dirfd) == 0) {
+		errno = EEXIST;
+		sl_set_open_error("%s: not a synclog log (no settings file) "
+		    "and not empty: refusing to make it one", dir);
 		goto fail;
 	}
-	if (sl_settings_read(dir, &w->set) < 0) {
-		if (errno != ENOENT) {
-			sl_set_open_error("%s/settings: %s", dir,
-			    errno == EBADMSG ? "damaged settings file" :
-			    strerror(errno));
-			goto fail;
-		}
-		if (sl_settings_create(dir, o, &w->set) < 0) {
-			sl_set_open_error("%s: creating log: %s", dir,
-			    strerror(errno));
-			goto fail;
-		}
-		snprintf(path, sizeof path, "%s/consumers", dir);
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			sl_set_open_error("%s: %s", path, strerror(errno));
-			goto fail;
-		}
+	if ((w->lockfd = sl_open_or_create(w->dirfd, "lock", O_RDWR,
+	    0644)) < 0 || sl_lock(w->lockfd, LOCK_EX) < 0) {
+		sl_set_open_error("%s/lock: %s", dir, sl_open_strerror(errno));
+		goto fail;
 	}
+	if (sl_settings_readat(w->dirfd, &w->set) < 0 &&
+	    make_log(w, dir, o) < 0)
+		goto fail;
 	w->limit = sl_batch_limit(w->set.max_record_bytes);
 	if (load_last(w) < 0) {
 		sl_set_open_error("%s: %s", dir, w->err);
@@ -808,7 +903,7 @@ sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 	 * a power cut may still take away, with everything appended to it
 	 * since.  Sync both directories once before acknowledging anything.
 	 */
-	if (!created && !w->nosync && (sl_sync_dir(dir) < 0 ?
+	if (!created && !w->nosync && (sl_sync_dirfd(w->dirfd) < 0 ?
 	    (sl_set_open_error("%s: directory sync: %s", dir,
 	    strerror(errno)), 1) : sync_parent(dir) < 0))
 		goto fail;
@@ -894,9 +989,31 @@ sl_writer_discard(sl_writer *w)
 static int
 rotate(sl_writer *w)
 {
+	int f;
+
 	if (datasync(w, w->segfd, w->segbase, w->segend, 1) < 0)
 		return -1;
-	return load_segment(w, w->next, 1);
+	/*
+	 * Never make a segment where the log may already have gone on: a
+	 * segment after this one, made by another writer however it came
+	 * about, holds offsets at or past ours, and a new one at w->next
+	 * would give them out again.  The last segment is the one to go
+	 * on with (the caller checks whether it is full in turn).
+	 */
+	if ((f = has_later(w)) != 0) {
+		if (f < 0) {
+			seterr(w, "%s", strerror(errno));
+			return -1;
+		}
+		w->dirsync = 1;
+		return load_last(w);
+	}
+	if (load_segment(w, w->next, 1) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -1;
+	w->dirsync = 1;
+	return load_last(w);
 }
 
 /*
@@ -957,8 +1074,9 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 		*first = w->next;
 	if (b->count == 0)
 		return 0;
-	if (rotate_due(w) && rotate(w) < 0)
-		return -1;
+	while (rotate_due(w))
+		if (rotate(w) < 0)
+			return -1;
 	if ((p = sl_bb_seal(b, w->next, SL_NO_OFFSET, w->compress,
 	    &hdr)) == NULL) {
 		seterr(w, "%s", strerror(errno));
@@ -986,13 +1104,13 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 	 * its name is durable only once the directory is synced.
 	 */
 	if (!w->nosync && w->dirsync) {
-		if (sl_sync_dir(w->dir) < 0) {
+		if (sl_sync_dirfd(w->dirfd) < 0) {
 			seterr(w, "directory sync: %s", strerror(errno));
 			return -1;
 		}
 		w->dirsync = 0;
 	}
-	index_batch(w, w->segend, w->next);
+	index_batch(w, w->segend, &hdr);
 	w->segend += len;
 	if (first)
 		*first = w->next;
@@ -1307,6 +1425,8 @@ sl_writer_close(sl_writer *w)
 	close_segment(w);
 	if (w->lockfd >= 0)
 		close(w->lockfd);
+	if (w->dirfd >= 0)
+		close(w->dirfd);
 	sl_bb_free(&w->fill);
 	sl_bb_free(&w->flight);
 	sl_bb_free(&w->queued);

@@ -71,7 +71,7 @@ recovered() {
 
 @test "errors: failures creating segments and syncing the directory" {
 	error_loop "create and directory sync errors" -m "$(rel_t 24 80)" \
-	    -F 'open~.log:%d:ENOSPC' -F 'open~.index:%d:EDQUOT:forever' \
+	    -F 'open~.log:%d:ENOSPC' \
 	    -F 'fsync@dir:%d:EIO,fsync@dir:%n:EIO:forever' \
 	    L -- logappend -p -s 1K L
 	no_repeat
@@ -167,20 +167,50 @@ b") ;;
 
 @test "errors: a failing index write loses nothing; the index is a cache" {
 	seq 1 20000 >in
-	with_fault 'pwrite~.index:2:EIO:forever' ok logappend -s 64K -p L <in
-	[ "$(grep -c . fault.log)" -gt 1 ]
+	# The writer goes on without the index and says so, once.
+	with_fault 'pwrite~.index:2:EIO:forever' expect 0 logappend -s 64K \
+	    -p L <in
+	[[ $stderr =~ ^logappend:\ L:\ [0-9]{20}\.index:\ write:\ Input/output\ error\;\ appending\ without\ it\ \(logfsck\ --repair\ rebuilds\ it\)$ ]] ||
+	    { echo "stderr: $stderr" >&2; return 1; }
+	# One failure a segment (each gets a new index), said once.
+	[ "$(grep -c . fault.log)" -ge 1 ]
 	rm fault.log
+	is "$(printf '%s\n' "$output" | wc -l)" 20000
 	ok logcat -o 15000 -c 1 L
 	output_is 15001
-	# An index that cannot be opened stops the writer cleanly.
-	with_fault 'open~.index:1:EACCES:forever' fails 2 logappend L \
+	# An index that cannot be opened: the same.
+	with_fault 'open~.index:1:EACCES:forever' expect 0 logappend L \
 	    < <(seq 20001 30000)
-	stderr_has 'index: Permission denied'
-	faults_fired 1
-	ok logappend L < <(seq 20001 30000)
-	ok logcat -o 29999 L
-	output_is 30000
-	sh_ok 'logcat L | cmp - <(seq 1 30000)'
+	[[ $stderr =~ ^logappend:\ L:\ [0-9]{20}\.index:\ open:\ Permission\ denied\;\ appending\ without\ it ]] ||
+	    { echo "stderr: $stderr" >&2; return 1; }
+	is "$(grep -c . <<<"$stderr")" 1
+	[ "$(grep -c . fault.log)" -ge 1 ]
+	ok logappend L < <(seq 30001 40000)
+	ok logcat -o 39999 L
+	output_is 40000
+	sh_ok 'logcat L | cmp - <(seq 1 40000)'
+	recovered
+}
+
+@test "errors: no inode for a new segment's index: appends go on, said once (issue 20.11)" {
+	# Every index created from the second on fails, as with no free
+	# inodes while segments rotate.
+	seq 1 30000 >in
+	with_fault 'open~.index:2:ENOSPC:forever' expect 0 logappend -s 16K L <in
+	is "$(grep -c . <<<"$stderr")" 1
+	stderr_has 'index: create: No space left on device; appending without it'
+	[ "$(ls L/*.log | wc -l)" -gt 5 ]
+	# Later appends rotate and index as usual.
+	seq 30001 40000 | ok logappend -s 16K L
+	sh_ok 'logcat L | cmp - <(seq 1 40000)'
+	ok logcat -o 12345 -c 1 L
+	output_is 12346
+	# The segments left without an index are found and mended.
+	expect 1 logfsck L
+	stderr_has 'index: missing index'
+	expect 0 logfsck --repair L
+	stderr_has 'index: missing index'
+	ok logfsck L
 	recovered
 }
 

@@ -73,8 +73,9 @@ f = open(sys.argv[1], "r+b"); f.seek(60); b = f.read(1)
 f.seek(60); f.write(bytes([b[0] ^ 4]))' $seg
 	fails 1 logcat L
 	is "$output" ""
-	# A sealed segment: anything but a clean end is corruption.
-	stderr_is "logcat: L: 00000000000000000000.log: byte 0: offset 0: checksum mismatch"
+	# A sealed segment: anything but a clean end is corruption; the
+	# one verdict names the valid data after it too.
+	stderr_is "logcat: L: 00000000000000000000.log: byte 0: offset 0: checksum mismatch, followed by valid data at byte 115"
 	fails 1 logfsck L
 	stderr_has "L: 00000000000000000000.log: byte 0: offset 0: checksum mismatch"
 	# A writer does not check sealed segments; readers stop there.

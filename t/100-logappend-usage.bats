@@ -141,7 +141,7 @@ b"
 @test "logappend: a regular file where the log should be is refused" {
 	echo data > F
 	fails 2 logappend F <<<a
-	stderr_is "logappend: F/lock: Not a directory"
+	stderr_is "logappend: F: Not a directory"
 	is "$(cat F)" data
 }
 

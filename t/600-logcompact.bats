@@ -76,7 +76,10 @@ fingerprint() {
 	fails 2 logcompact -k -m 1K L
 	fails 2 logcompact -k -g soon L
 	fails 2 logcompact -k nolog
-	stderr_is "logcompact: nolog: not a synclog log (no settings file)"
+	stderr_is "logcompact: nolog: No such file or directory"
+	mkdir notlog
+	fails 2 logcompact -k notlog
+	stderr_is "logcompact: notlog: not a synclog log (no settings file)"
 	mkdir empty
 	fails 2 logcompact -k empty
 }
@@ -154,32 +157,59 @@ print(len({json.loads(l).get("key") for l in open("events.jsonl")} - {None}))' >
 3 0 e2"
 }
 
-@test "logcompact -k: tombstones are kept for the grace period, then removed" {
-	now=$(date +%s%3N)
-	old=$((now - 3 * 3600 * 1000))
+@test "logcompact -k: a tombstone's grace counts from when its segment was written (issue 20.6)" {
+	# Producer timestamps from long ago, even 1970: they have no say.
 	printf '%s\n' \
-	    "{\"key\":\"a\",\"value\":\"1\",\"timestamp\":$old}" \
-	    "{\"key\":\"a\",\"value\":null,\"timestamp\":$old}" \
-	    "{\"key\":\"b\",\"value\":\"1\",\"timestamp\":$old}" \
-	    "{\"key\":\"b\",\"value\":null,\"timestamp\":$now}" \
-	    "{\"key\":\"c\",\"value\":null,\"timestamp\":$old}" \
-	    "{\"key\":\"c\",\"value\":\"back\",\"timestamp\":$old}" |
+	    '{"key":"a","value":"1","timestamp":1000}' \
+	    '{"key":"a","value":null,"timestamp":1000}' \
+	    '{"key":"b","value":"1","timestamp":1000}' \
+	    '{"key":"b","value":null,"timestamp":1000}' \
+	    '{"key":"c","value":null,"timestamp":1000}' \
+	    '{"key":"c","value":"back","timestamp":1000}' |
 	    logappend -J -s 1K L
 	seq 1 200 | logappend -s 1K L
-	# default grace (24h): a's and b's tombstones stay, superseded ones go
+	# The segments were written just now: within the default grace
+	# (24h) and within 1h, the latest tombstones stay.
 	ok logcompact -k L
+	ok logcompact -k -g 1h L
 	ok logcat -F '%o %k %S\n' -c 3 L
 	output_is "1 a -1
 3 b -1
 5 c 4"
-	# a grace of 1h: a's tombstone (3h old) goes, b's (new) stays
-	ok logcompact -k -g 1h L
-	ok logcat -F '%o %k %S\n' -c 2 L
-	output_is "3 b -1
-5 c 4"
-	ok logcompact -k --grace 0ms L
+	# Three hours later (the segments' times, as the file system has
+	# them; a rewrite keeps them), a grace of 1h is over.
+	touch -d '3 hours ago' L/*.log
+	ok logcompact -k -g 4h L
 	ok logcat -F '%o %k\n' -c 1 L
-	output_is "5 c"
+	output_is "1 a"
+	ok logcompact -k -g 1h L
+	ok logcat -F '%o %k %S\n' -c 1 L
+	output_is "5 c 4"
+	ok logfsck L
+}
+
+@test "logcompact -k: a tombstone stays until every consumer has applied it (issue 20.6)" {
+	printf '%s\n' '{"key":"k","value":"v"}' \
+	    '{"key":"k","value":null,"timestamp":1000}' \
+	    '{"key":"j","value":"w"}' '{"key":"j","value":null}' |
+	    logappend -J -s 1K L
+	seq 1 200 | logappend -s 1K L
+	touch -d '2 days ago' L/*.log
+	# One consumer has applied k's tombstone (offset 1), another is one
+	# record behind it: it stays, or that store keeps k for ever.
+	ok logcheckpoint -s 2 L fast
+	ok logcheckpoint -s 1 L slow
+	ok logcompact -k L
+	ok logcat -F '%o %k %S\n' -c 2 L
+	output_is "1 k -1
+3 j -1"
+	# Once every consumer is past them, both go.
+	ok logcheckpoint -s 4 L slow
+	ok logcheckpoint -s 4 L fast
+	ok logcompact -k L
+	ok logcat -F '%o %k\n' -c 1 L
+	output_is "4 "
+	ok logfsck L
 }
 
 @test "logcompact -k -m: a key map too small for all keys takes several passes, same result" {

@@ -369,6 +369,27 @@ fdpath(int fd, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The path a *at call names: PATH itself when it is absolute or relative
+ * to the working directory, else DIRFD's path and PATH, so that rules and
+ * the fault log see the same paths whether a program opens files by name
+ * or, as the synclog library does, relative to a directory descriptor.
+ * Only worked out when a rule may match C.
+ */
+static const char *
+atpath(enum call c, int dirfd, const char *path, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (!inited)
+		init();
+	if (!(callmask & 1u << c) || path == NULL || path[0] == '/' ||
+	    dirfd == AT_FDCWD)
+		return path;
+	snprintf(buf, len, "%s/%s", fdpath(dirfd, dir, sizeof(dir)), path);
+	return buf;
+}
+
 static void
 logfault(const struct rule *r, uint64_t count, const char *path,
     const char *path2)
@@ -782,11 +803,13 @@ open64(const char *path, int flags, ...)
 int
 openat(int dirfd, const char *path, int flags, ...)
 {
+	char buf[PATH_MAX];
 	mode_t mode = 0;
 	enum fate f;
 
 	GETMODE(flags, mode);
-	if ((f = decide_open(path, flags)) == FAIL)
+	if ((f = decide_open(creates(flags) ? atpath(C_OPEN, dirfd, path, buf,
+	    sizeof(buf)) : path, flags)) == FAIL)
 		return -1;
 	DONE(f, NEXT(openat)(dirfd, path, flags, mode));
 }
@@ -794,11 +817,13 @@ openat(int dirfd, const char *path, int flags, ...)
 int
 openat64(int dirfd, const char *path, int flags, ...)
 {
+	char buf[PATH_MAX];
 	mode_t mode = 0;
 	enum fate f;
 
 	GETMODE(flags, mode);
-	if ((f = decide_open(path, flags)) == FAIL)
+	if ((f = decide_open(creates(flags) ? atpath(C_OPEN, dirfd, path, buf,
+	    sizeof(buf)) : path, flags)) == FAIL)
 		return -1;
 	DONE(f, NEXT(openat64)(dirfd, path, flags, mode));
 }
@@ -836,7 +861,9 @@ mkdir(const char *path, mode_t mode)
 int
 mkdirat(int dirfd, const char *path, mode_t mode)
 {
-	enum fate f = decide(C_MKDIR, -1, path, NULL);
+	char buf[PATH_MAX];
+	enum fate f = decide(C_MKDIR, -1, atpath(C_MKDIR, dirfd, path, buf,
+	    sizeof(buf)), NULL);
 
 	if (f == FAIL)
 		return -1;
@@ -856,7 +883,9 @@ rename(const char *from, const char *to)
 int
 renameat(int fromfd, const char *from, int tofd, const char *to)
 {
-	enum fate f = decide(C_RENAME, -1, from, to);
+	char b1[PATH_MAX], b2[PATH_MAX];
+	enum fate f = decide(C_RENAME, -1, atpath(C_RENAME, fromfd, from, b1,
+	    sizeof(b1)), atpath(C_RENAME, tofd, to, b2, sizeof(b2)));
 
 	if (f == FAIL)
 		return -1;
@@ -867,7 +896,9 @@ int
 renameat2(int fromfd, const char *from, int tofd, const char *to,
     unsigned int flags)
 {
-	enum fate f = decide(C_RENAME, -1, from, to);
+	char b1[PATH_MAX], b2[PATH_MAX];
+	enum fate f = decide(C_RENAME, -1, atpath(C_RENAME, fromfd, from, b1,
+	    sizeof(b1)), atpath(C_RENAME, tofd, to, b2, sizeof(b2)));
 
 	if (f == FAIL)
 		return -1;
@@ -887,7 +918,9 @@ unlink(const char *path)
 int
 unlinkat(int dirfd, const char *path, int flags)
 {
-	enum fate f = decide(C_UNLINK, -1, path, NULL);
+	char buf[PATH_MAX];
+	enum fate f = decide(C_UNLINK, -1, atpath(C_UNLINK, dirfd, path, buf,
+	    sizeof(buf)), NULL);
 
 	if (f == FAIL)
 		return -1;

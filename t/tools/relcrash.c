@@ -316,7 +316,7 @@ leave_debris(void)
 	struct stat st;
 	int fd, kind;
 
-	if (sl_segment_list(logdir, &bases, &n) < 0 || n == 0) {
+	if (sl_segment_list_path(logdir, &bases, &n) < 0 || n == 0) {
 		if (n == 0)
 			free(bases);
 		return;
@@ -499,7 +499,7 @@ last_base(void)
 	char path[PATH_MAX], name[64];
 	int fd;
 
-	if (sl_segment_list(logdir, &bases, &n) < 0) {
+	if (sl_segment_list_path(logdir, &bases, &n) < 0) {
 		if (errno == ENOENT)
 			return base;
 		err(2, "%s", logdir);

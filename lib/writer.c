@@ -2,15 +2,20 @@
  * writer.c - the append path: records are encoded into a pending batch;
  * a commit takes the log's flock, catches up with whatever other writers
  * appended, writes the batch with one pwrite at the end of the active
- * segment, fdatasyncs it, and only then reports its offsets.
+ * segment, fdatasyncs it, and only then reports its offsets.  The
+ * background commit is in commit.c, -N's machinery in writeback.c.
  *
  * Invariants kept under the lock:
  * - segend is the byte after the last valid batch of the active segment,
  *   next the offset after its last record; both are re-checked against the
  *   file at every commit, so concurrent writers interleave whole batches.
- * - An incomplete tail (torn, zeroed, garbage, with nothing valid after
- *   it) is truncated before anything is written after it; damage followed
- *   by a valid batch is corruption and is refused, never truncated.
+ * - Only the last segment of the directory is appended to, and it is
+ *   verified from its first byte when loaded, by the one verdict readers
+ *   follow (segment.c): an incomplete tail is truncated before anything is
+ *   written after it; damage anywhere else is refused, never truncated.
+ * - A segment is made only where none is: at the log's next offset, when
+ *   no later segment exists, exclusively; so no offset is given twice,
+ *   whatever other writers, compaction or salvage did meanwhile.
  * - A failed fdatasync makes the writer unusable: nothing it wrote since
  *   the last good sync may be reported durable, and no fdatasync follows
  *   it.
@@ -26,24 +31,9 @@
  *   durable writer that moves on to a segment another writer made syncs
  *   the directory before it acknowledges a batch there: the other may
  *   have used -N, which syncs no directory.
- *
- * A batch can also be committed in the background (sl_writer_submit): a
- * thread of the writer's, started at the first, takes it through the same
- * steps while the caller fills the next one, so that encoding overlaps the
- * write and the sync.  Batches are committed one at a time, in the order
- * they were handed over: one in flight and at most one queued behind it,
- * which the thread takes as soon as the one before is synced (with no
- * wake-up of the caller's in between), and never after a failure.  There
- * are two batch buffers: the caller gets the one of a finished batch back
- * when it collects that batch (sl_writer_wait).  The thread owns
- * everything but the filling batch and the settings while anything is
- * outstanding; the queue, the results and the spare buffer are under the
- * mutex.  With -N, a third thread hands the disk what the committer
- * wrote (writeback()); it shares only its own few fields, under wmu.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -55,7 +45,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "synclog.h"
@@ -65,95 +54,12 @@
 #include "segment.h"
 #include "index.h"
 #include "log.h"
+#include "writer.h"
 
-#define WRITEBACK	(4u << 20)	/* -N: hand the disk this much at once */
-#define ROTATE_LEFT	(2 * WRITEBACK)	/* -N: rotate with no more unwritten */
-#define LEFTOVER	(1u << 20)	/* allocated past the end: a reservation */
 
-struct sl_writer {
-	char		*dir;		/* as given, for messages */
-	int		 dirfd;
-	int		 lockfd;
-	void		(*warn)(void *, const char *);
-	void		*warnarg;
-	struct sl_settings set;
-	size_t		 limit;
-	int		 nosync, compress, broken;
-	int		 dirsync;	/* sync the directory before acking */
-	uint64_t	 sbase, send;	/* segment and bytes known synced */
-	uint64_t	 wbbase, wbend;	/* -N: segment and bytes handed to disk */
-	unsigned	 wbgen;		/* -N: the seggen of wbbase */
-	int		 nowb;		/* -N: the file system cannot */
-	/* -N: space reserved up to rsvend (0: not yet) in the segment of
-	 * seggen rsvgen, which this writer found at rsvfrom bytes. */
-	uint64_t	 rsvfrom, rsvend;
-	unsigned	 rsvgen;
-	/* -N: when the full segment, of seggen rgen, was last seen not
-	 * ready to close. */
-	int64_t		 rlast;
-	unsigned	 rgen;
-	long		 page;		/* the page size */
-	unsigned	 seggen;	/* segments loaded so far */
-	/*
-	 * -N's write-back thread, which hands the disk what the committer
-	 * wrote (see writeback()).  It owns its descriptor of the segment;
-	 * the committer hands it a new one in wnextfd, and the range to
-	 * write back, [0, wwant) of that segment.  All under wmu.
-	 */
-	pthread_t	 wthread;
-	int		 wrunning;	/* the thread exists (the committer's) */
-	unsigned	 wgen;		/* the seggen of the descriptor it was
-					 * handed last (the committer's) */
-	pthread_mutex_t	 wmu;
-	pthread_cond_t	 wcv;
-	int		 wnextfd;	/* a new segment's descriptor, or -1 */
-	uint64_t	 wnextbase, wbase;	/* its segment, the thread's */
-	uint64_t	 wwant;		/* bytes of it to hand over */
-	int		 werr;		/* a failure, final: its errno */
-	uint64_t	 werrbase;	/* and segment */
-	int		 wcannot;	/* the file system cannot */
-	int		 wquit;
 
-	int		 segfd, idxfd;	/* active segment and its index */
-	uint64_t	 segbase;
-	uint64_t	 segend;	/* bytes of valid batches */
-	uint64_t	 next;		/* next offset to assign */
-	int64_t		 segmax;	/* largest timestamp in the segment */
-	int64_t		 seed;		/* largest of the log before it */
-	int		 seedok;	/* seed known: index it at byte 0 */
-	struct sl_ibuild ib;		/* the index, with the writer's rule */
-	int		 idxbad;	/* the index could not be kept */
-	int		 idxwarned;	/* and that was said */
-	struct sl_segscan scan;		/* of the active segment */
-
-	struct sl_bbuild	 fill;		/* sl_writer_add's */
-	struct sl_bbuild	 flight;	/* the committer's */
-	/* The background commit: the committer thread, its queue of one
-	 * batch, the buffer it gives back, and the results, oldest at
-	 * rhead (outstanding: submitted, not yet collected). */
-	pthread_t	 thread;
-	int		 running;	/* the thread exists */
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 work, done;
-	struct sl_bbuild	 queued;	/* handed over, not yet taken (mu) */
-	int		 nqueued;	/* (mu) */
-	int		 quit;		/* (mu) */
-	int		 cfailed;	/* a background commit failed (the
-					 * thread's, or the caller's without
-					 * one) */
-	struct sl_bbuild	 spare;		/* a finished batch's buffer (mu) */
-	struct result {
-		int	 finished;	/* (mu) */
-		int	 rc, err;
-		uint64_t first;
-		size_t	 n;
-	}		 res[2];
-	unsigned	 rhead, outstanding;
-	char		 err[768];
-};
-
-static void
-seterr(sl_writer *w, const char *fmt, ...)
+void
+sl_wr_seterr(sl_writer *w, const char *fmt, ...)
 {
 	va_list ap;
 	int e = errno;
@@ -168,15 +74,15 @@ seterr(sl_writer *w, const char *fmt, ...)
  * CALL failed with errno on segment BASE, losing what it was to put on
  * disk: the writer is unusable from now on.  Always -1.
  */
-static int
-disk_failed(sl_writer *w, const char *call, uint64_t base)
+int
+sl_wr_disk_failed(sl_writer *w, const char *call, uint64_t base)
 {
 	char name[64];
 	int e = errno;
 
 	w->broken = 1;
 	sl_segment_name(name, sizeof name, base, ".log");
-	seterr(w, "%s: %s: %s", name, call, strerror(e));
+	sl_wr_seterr(w, "%s: %s: %s", name, call, strerror(e));
 	errno = e;
 	return -1;
 }
@@ -197,7 +103,7 @@ datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 	if (ifneeded && w->sbase == base && w->send >= end)
 		return 0;
 	if (sl_datasync(fd) < 0)
-		return disk_failed(w, "fdatasync", base);
+		return sl_wr_disk_failed(w, "fdatasync", base);
 	if (base > w->sbase || (base == w->sbase && end > w->send)) {
 		w->sbase = base;
 		w->send = end;
@@ -205,223 +111,11 @@ datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 	return 0;
 }
 
-/*
- * The write-back thread: it hands the disk each range the committer gives
- * it (sync_file_range WRITE), until a call fails or it is told to quit,
- * which it does only once it has made the last hand-over.  That
- * call can block, on a busy disk for milliseconds (a queue full of
- * requests, a page still being written), and it costs the CPU the file
- * system's work of mapping the pages; here it does so beside the
- * committer's writes instead of between them (in `logappend -N` of a
- * million records, 5 to 10 ms of the committer's 55 to 70, perf trace).
- */
-static void *
-writeback_thread(void *arg)
-{
-	sl_writer *w = arg;
-	uint64_t done = 0, want;
-	int fd = -1, r;
 
-	pthread_mutex_lock(&w->wmu);
-	for (;;) {
-		if (w->wnextfd >= 0) {
-			if (fd >= 0)
-				close(fd);
-			fd = w->wnextfd;
-			w->wnextfd = -1;
-			w->wbase = w->wnextbase;
-			done = 0;
-		}
-		if (w->wwant <= done) {
-			/* Told to quit, it first makes the last hand-over it
-			 * was given, so that its error is reported too. */
-			if (w->wquit)
-				break;
-			pthread_cond_wait(&w->wcv, &w->wmu);
-			continue;
-		}
-		want = w->wwant;
-		pthread_mutex_unlock(&w->wmu);
-		r = sl_writeback(fd, (off_t)done, (off_t)(want - done));
-		pthread_mutex_lock(&w->wmu);
-		if (r == 0) {
-			done = want;
-			continue;
-		}
-		if (r > 0)
-			w->wcannot = 1;
-		else {
-			w->werr = errno;
-			w->werrbase = w->wbase;
-		}
-		break;
-	}
-	pthread_mutex_unlock(&w->wmu);
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
 
-/*
- * Hand the thread the active segment's first END bytes, starting it
- * first if need be: 0, 1 when there is no thread to do it, or -1 when
- * an earlier hand-over failed.
- */
-static int
-hand_over(sl_writer *w, uint64_t end)
-{
-	int fd = -1, r = 0;
 
-	if (!w->wrunning) {
-		if (pthread_create(&w->wthread, NULL, writeback_thread, w) != 0)
-			return 1;
-		w->wrunning = 1;
-	}
-	if (w->wgen != w->seggen &&
-	    (fd = fcntl(w->segfd, F_DUPFD_CLOEXEC, 0)) < 0)
-		return 1;
-	pthread_mutex_lock(&w->wmu);
-	if (w->werr) {
-		errno = w->werr;
-		r = disk_failed(w, "sync_file_range", w->werrbase);
-	} else if (w->wcannot)
-		w->nowb = 1;
-	else {
-		if (fd >= 0) {
-			/* One not taken yet is no longer wanted. */
-			if (w->wnextfd >= 0)
-				close(w->wnextfd);
-			w->wnextfd = fd;
-			w->wnextbase = w->segbase;
-			w->wgen = w->seggen;
-			fd = -1;
-		}
-		w->wwant = end;
-		pthread_cond_signal(&w->wcv);
-	}
-	pthread_mutex_unlock(&w->wmu);
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
 
-/*
- * -N: start writing the active segment's first END bytes to disk, without
- * waiting, once WRITEBACK bytes have gathered since the last time.  The
- * segment is synced when it rotates; were all its pages still dirty then,
- * that one fdatasync would wait for the whole segment (a third of the
- * time -N took to append a million records, measured), while the disk
- * can as well write them as they come.  The thread above does it, or,
- * without one, the committer.  A trickle is left to the kernel's own
- * writeback.  Only whole pages go: a page handed over half written would
- * be written twice, and the next write to it might wait for the first.
- * An I/O error reported here is final, as a failed sync; one the thread
- * gets is reported at the next batch, or when the writer is closed.
- */
-static int
-writeback(sl_writer *w, uint64_t end)
-{
-	if (w->nowb)
-		return 0;
-	end -= end % (uint64_t)w->page;
-	if (w->wbbase != w->segbase || w->wbgen != w->seggen ||
-	    w->wbend > end) {
-		w->wbbase = w->segbase;
-		w->wbgen = w->seggen;
-		w->wbend = 0;
-	}
-	if (end - w->wbend < WRITEBACK)
-		return 0;
-	switch (hand_over(w, end)) {
-	case 0:
-		w->wbend = end;
-		return 0;
-	case -1:
-		return -1;
-	}
-	switch (sl_writeback(w->segfd, (off_t)w->wbend,
-	    (off_t)(end - w->wbend))) {
-	case 0:
-		w->wbend = end;
-		return 0;
-	case 1:
-		w->nowb = 1;
-		return 0;
-	}
-	return disk_failed(w, "sync_file_range", w->segbase);
-}
 
-/*
- * -N: reserve the rest of the active segment's space in one piece once
- * this writer has put WRITEBACK bytes in it (fallocate, the file's size
- * left as it is, so that readers see nothing of it).  The file system
- * then allocates the segment's blocks at once rather than page by page as
- * the write-back finds them: `logappend -N` of a million records took
- * 3-7 % less time (bench/README.md).  A writer of a few records does not
- * bother.  The reservation is a hint, and its failure changes nothing (a
- * file system without fallocate, a full disk: the writes will tell).  It
- * takes at most a quarter of the free space, so as never to be the cause
- * of another program's ENOSPC.  What the segment did not fill is given
- * back when the writer closes (release()) or, after a writer was killed,
- * by the next one to load the segment (cut_spare()).
- */
-static void
-reserve(sl_writer *w, size_t add)
-{
-	struct statvfs fs;
-	uint64_t len;
-
-	if (w->rsvgen != w->seggen) {
-		w->rsvgen = w->seggen;
-		w->rsvfrom = w->segend;
-		w->rsvend = 0;
-	}
-	if (w->rsvend != 0 || w->segend + add - w->rsvfrom < WRITEBACK)
-		return;
-	w->rsvend = w->segend + add;	/* tried: none past this batch */
-	if (w->segend >= w->set.segment_bytes)
-		return;
-	len = w->set.segment_bytes - w->segend;
-	if (fstatvfs(w->segfd, &fs) < 0 ||
-	    (uint64_t)fs.f_bavail * fs.f_frsize / 4 < len)
-		return;
-	if (fallocate(w->segfd, FALLOC_FL_KEEP_SIZE, (off_t)w->segend,
-	    (off_t)len) == 0)
-		w->rsvend = w->set.segment_bytes;
-}
-
-/*
- * Under the lock: a segment with more space allocated past its end than a
- * file system's rounding explains holds a reservation (reserve()), this
- * writer's, a killed writer's, or a live one's, which goes on without
- * it.  Cut the file at its size, which frees that space.  A failure costs
- * disk space, not data, and the next writer tries again.
- */
-static void
-cut_spare(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0 || st.st_blocks <= 0 ||
-	    (uint64_t)st.st_blocks * 512 <= (uint64_t)st.st_size + LEFTOVER)
-		return;
-	if (ftruncate(fd, st.st_size) < 0)
-		return;
-}
-
-/* On close: give back what of this writer's reservation the active
- * segment has not filled. */
-static void
-release(sl_writer *w)
-{
-	if (w->segfd < 0 || w->broken || w->rsvgen != w->seggen ||
-	    w->rsvend <= w->segend || sl_lock(w->lockfd, LOCK_EX) < 0)
-		return;
-	cut_spare(w->segfd);
-	/* Closing the lock's descriptor, next, unlocks it anyway. */
-	if (sl_lock(w->lockfd, LOCK_UN) < 0)
-		return;
-}
 
 static void
 close_segment(sl_writer *w)
@@ -522,28 +216,28 @@ scan_tail(sl_writer *w)
 	}
 	segname(w, name, sizeof name);
 	if (f < 0) {
-		seterr(w, "%s: read: %s", name, strerror(errno));
+		sl_wr_seterr(w, "%s: read: %s", name, strerror(errno));
 		return -1;
 	}
 	if (w->scan.end.kind == SL_END_CLEAN)
 		return 0;
 	if (w->scan.end.kind == SL_END_TORN && (f = has_later(w)) != 0) {
 		if (f < 0) {
-			seterr(w, "%s", strerror(errno));
+			sl_wr_seterr(w, "%s", strerror(errno));
 			return -1;
 		}
 		w->scan.end.kind = SL_END_CORRUPT;
 	}
 	if (w->scan.end.kind == SL_END_CORRUPT) {
 		sl_segend_fail(&w->scan.end, name);
-		seterr(w, "%s; refusing to write, run logfsck", sl_error());
+		sl_wr_seterr(w, "%s; refusing to write, run logfsck", sl_error());
 		errno = EBADMSG;
 		return -1;
 	}
 	if (ftruncate(w->segfd, (off_t)w->segend) < 0 ||
 	    (!w->nosync && datasync(w, w->segfd, w->segbase, w->segend,
 	    0) < 0)) {
-		seterr(w, "%s: truncating torn tail: %s", name,
+		sl_wr_seterr(w, "%s: truncating torn tail: %s", name,
 		    strerror(errno));
 		return -1;
 	}
@@ -615,7 +309,7 @@ load_segment(sl_writer *w, uint64_t base, int create)
 
 	sl_segment_name(name, sizeof name, base, ".log");
 	if ((r = find_seed(w, base, create)) < 0) {
-		seterr(w, "%s: seed: %s", name, strerror(errno));
+		sl_wr_seterr(w, "%s: seed: %s", name, strerror(errno));
 		return -1;
 	}
 	w->seedok = r;
@@ -623,13 +317,13 @@ load_segment(sl_writer *w, uint64_t base, int create)
 	w->segfd = create ? sl_segment_create(w->dirfd, base, ".log", O_RDWR) :
 	    sl_segment_open(w->dirfd, base, ".log", O_RDWR);
 	if (w->segfd < 0) {
-		seterr(w, "%s: %s", name, sl_open_strerror(errno));
+		sl_wr_seterr(w, "%s: %s", name, sl_open_strerror(errno));
 		return -1;
 	}
 	if (!create)
-		cut_spare(w->segfd);
+		sl_wr_cut_spare(w->segfd);
 	if (create && !w->nosync && sl_sync_dirfd(w->dirfd) < 0) {
-		seterr(w, "directory sync: %s", strerror(errno));
+		sl_wr_seterr(w, "directory sync: %s", strerror(errno));
 		return -1;
 	}
 	w->segbase = base;
@@ -663,7 +357,7 @@ load_last(sl_writer *w)
 
 	for (;;) {
 		if (sl_segment_list(w->dirfd, &bases, &n) < 0) {
-			seterr(w, "%s", strerror(errno));
+			sl_wr_seterr(w, "%s", strerror(errno));
 			return -1;
 		}
 		r = n == 0 ? load_segment(w, 0, 1) :
@@ -702,7 +396,7 @@ catch_up(sl_writer *w)
 
 	segname(w, name, sizeof name);
 	if (fstat(w->segfd, &fs) < 0) {
-		seterr(w, "%s: %s", name, strerror(errno));
+		sl_wr_seterr(w, "%s: %s", name, strerror(errno));
 		return -1;
 	}
 	if (fstatat(w->dirfd, name, &ps, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -727,7 +421,7 @@ catch_up(sl_writer *w)
 		if (fd < 0) {
 			if (errno == ENOENT)
 				break;
-			seterr(w, "%s", sl_open_strerror(errno));
+			sl_wr_seterr(w, "%s", sl_open_strerror(errno));
 			return -1;
 		}
 		close(fd);
@@ -1002,7 +696,7 @@ rotate(sl_writer *w)
 	 */
 	if ((f = has_later(w)) != 0) {
 		if (f < 0) {
-			seterr(w, "%s", strerror(errno));
+			sl_wr_seterr(w, "%s", strerror(errno));
 			return -1;
 		}
 		w->dirsync = 1;
@@ -1016,42 +710,6 @@ rotate(sl_writer *w)
 	return load_last(w);
 }
 
-/*
- * Whether the active segment is to be closed before the next batch: once
- * it is full, in the durable mode at once.  With -N, closing it waits for
- * whatever of it the disk has not written yet, and the writer can fill
- * the page cache faster than the disk empties it: a million records
- * (105 MB) took `logappend -N` 1.6 times as long with that sync at 64
- * MiB as without it (bench/README.md).  So a full segment goes on
- * growing, up to twice its size, while more than ROTATE_LEFT of it is
- * still to be written (cachestat), and is then closed with a short sync.
- * Without cachestat, or without write-back of our own, it is closed at
- * once, as in the durable mode.
- */
-static int
-rotate_due(sl_writer *w)
-{
-	struct timespec now;
-	int64_t left, t;
-
-	if (w->segend < w->set.segment_bytes)
-		return 0;
-	if (!w->nosync || w->nowb ||
-	    w->segend - w->set.segment_bytes >= w->set.segment_bytes)
-		return 1;
-	/* A look costs 40 us for 100 MB, a tenth of writing a batch: one a
-	 * millisecond at most (a tick of the coarse clock, 1 to 4 ms), the
-	 * pace of a disk catching up. */
-	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == 0) {
-		t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-		if (w->rgen == w->seggen && t - w->rlast < 1000000)
-			return 0;
-		w->rgen = w->seggen;
-		w->rlast = t;
-	}
-	left = sl_unsynced(w->segfd);
-	return left < 0 || left <= ROTATE_LEFT;
-}
 
 static int
 commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
@@ -1066,7 +724,7 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 		return -1;
 	if (expect != SL_NO_OFFSET && expect != w->next) {
 		errno = ESTALE;
-		seterr(w, "next offset is %" PRIu64 ", not %" PRIu64, w->next,
+		sl_wr_seterr(w, "next offset is %" PRIu64 ", not %" PRIu64, w->next,
 		    expect);
 		return -1;
 	}
@@ -1074,17 +732,17 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 		*first = w->next;
 	if (b->count == 0)
 		return 0;
-	while (rotate_due(w))
+	while (sl_wr_rotate_due(w))
 		if (rotate(w) < 0)
 			return -1;
 	if ((p = sl_bb_seal(b, w->next, SL_NO_OFFSET, w->compress,
 	    &hdr)) == NULL) {
-		seterr(w, "%s", strerror(errno));
+		sl_wr_seterr(w, "%s", strerror(errno));
 		return -1;
 	}
 	len = hdr.length;
 	if (w->nosync)
-		reserve(w, len);
+		sl_wr_reserve(w, len);
 	sl_segment_name(name, sizeof name, w->segbase, ".log");
 	if (sl_pwrite_full(w->segfd, p, len, (off_t)w->segend) < 0) {
 		int e = errno;
@@ -1093,10 +751,10 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 		if (ftruncate(w->segfd, (off_t)w->segend) < 0)
 			w->broken = 1;
 		errno = e;
-		seterr(w, "%s: write: %s", name, strerror(errno));
+		sl_wr_seterr(w, "%s: write: %s", name, strerror(errno));
 		return -1;
 	}
-	if (w->nosync ? writeback(w, w->segend + len) < 0 :
+	if (w->nosync ? sl_wr_writeback(w, w->segend + len) < 0 :
 	    datasync(w, w->segfd, w->segbase, w->segend + len, 0) < 0)
 		return -1;
 	/*
@@ -1105,7 +763,7 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 	 */
 	if (!w->nosync && w->dirsync) {
 		if (sl_sync_dirfd(w->dirfd) < 0) {
-			seterr(w, "directory sync: %s", strerror(errno));
+			sl_wr_seterr(w, "directory sync: %s", strerror(errno));
 			return -1;
 		}
 		w->dirsync = 0;
@@ -1122,8 +780,9 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 }
 
 /* Commit batch B under the log's lock. */
-static int
-commit(sl_writer *w, struct sl_bbuild *b, uint64_t expect, uint64_t *first)
+int
+sl_wr_commit(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
+    uint64_t *first)
 {
 	int r, e;
 
@@ -1132,208 +791,27 @@ commit(sl_writer *w, struct sl_bbuild *b, uint64_t expect, uint64_t *first)
 		return -1;
 	}
 	if (sl_lock(w->lockfd, LOCK_EX) < 0) {
-		seterr(w, "lock: %s", strerror(errno));
+		sl_wr_seterr(w, "lock: %s", strerror(errno));
 		return -1;
 	}
 	r = commit_locked(w, b, expect, first);
 	e = errno;
 	if (sl_lock(w->lockfd, LOCK_UN) < 0 && r == 0) {
-		seterr(w, "lock: %s", strerror(errno));
+		sl_wr_seterr(w, "lock: %s", strerror(errno));
 		return -1;
 	}
 	errno = e;
 	return r;
 }
 
-/* The result slot of the batch submitted after the I-th outstanding. */
-static struct result *
-slot(sl_writer *w, unsigned i)
-{
-	return &w->res[(w->rhead + i) % 2];
-}
 
-/*
- * Commit B, a batch submitted, into its result R; or, after a failure of
- * one before it, cancel it, writing nothing.
- */
-static void
-settle(sl_writer *w, struct sl_bbuild *b, struct result *r)
-{
-	if (w->cfailed) {
-		r->rc = -1;
-		r->err = ECANCELED;
-		return;
-	}
-	r->rc = commit(w, b, SL_NO_OFFSET, &r->first);
-	r->err = errno;
-	w->cfailed = r->rc < 0;
-}
 
-/*
- * The committer thread: it commits the queued batch, records the result
- * in the oldest unfinished slot, gives the buffer back, and takes the
- * next one at once if it is queued already.  After a failure it takes
- * nothing more: a batch queued then is reported cancelled (ECANCELED),
- * nothing of it written, so no batch is ever written after one that
- * failed.
- */
-static void *
-committer(void *arg)
-{
-	sl_writer *w = arg;
-	struct result *r;
 
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (!w->nqueued && !w->quit)
-			pthread_cond_wait(&w->work, &w->mu);
-		if (!w->nqueued)
-			break;
-		w->flight = w->queued;
-		memset(&w->queued, 0, sizeof w->queued);
-		w->nqueued = 0;
-		pthread_cond_signal(&w->done);
-		/* The slot: the first unfinished one. */
-		r = w->res[w->rhead].finished ? &w->res[(w->rhead + 1) % 2] :
-		    &w->res[w->rhead];
-		pthread_mutex_unlock(&w->mu);
-		settle(w, &w->flight, r);
-		pthread_mutex_lock(&w->mu);
-		r->finished = 1;
-		/* The buffer goes back to the caller, emptied. */
-		sl_bb_reset(&w->flight);
-		if (w->spare.buf == NULL)
-			w->spare = w->flight;
-		else
-			free(w->flight.buf);
-		memset(&w->flight, 0, sizeof w->flight);
-		pthread_cond_signal(&w->done);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
 
-/*
- * Give back to the system the buffer of B if a batch of a huge record
- * made it huge, unless B still holds records.
- */
-static void
-shrink(struct sl_bbuild *b)
-{
-	if (b->count == 0 && b->cap > 4 * (SL_BATCH_HDR + SL_BATCH_TARGET))
-		sl_bb_free(b);
-}
 
-/* With the mutex held and no buffer to fill: take the spare one. */
-static void
-take_spare(sl_writer *w)
-{
-	shrink(&w->spare);
-	w->fill = w->spare;
-	memset(&w->spare, 0, sizeof w->spare);
-}
 
-int
-sl_writer_wait(sl_writer *w, uint64_t *first, size_t *n)
-{
-	struct result r;
 
-	*n = 0;
-	if (w->outstanding == 0)
-		return 0;
-	pthread_mutex_lock(&w->mu);
-	while (!w->res[w->rhead].finished)
-		pthread_cond_wait(&w->done, &w->mu);
-	r = w->res[w->rhead];
-	w->res[w->rhead].finished = 0;
-	w->rhead = (w->rhead + 1) % 2;
-	w->outstanding--;
-	if (w->fill.buf == NULL)
-		take_spare(w);
-	pthread_mutex_unlock(&w->mu);
-	shrink(&w->fill);
-	if (r.rc < 0) {
-		errno = r.err;
-		if (r.err == ECANCELED)
-			seterr(w, "a batch before failed");
-		return -1;
-	}
-	*first = r.first;
-	*n = r.n;
-	return 0;
-}
 
-/* Start the committer thread, unless it runs already; 0 or an errno. */
-static int
-start_committer(sl_writer *w)
-{
-	int e;
-
-	if (w->running)
-		return 0;
-	if ((e = pthread_create(&w->thread, NULL, committer, w)) != 0)
-		return e;
-	w->running = 1;
-	return 0;
-}
-
-size_t
-sl_writer_outstanding(const sl_writer *w)
-{
-	return w->outstanding;
-}
-
-int
-sl_writer_submit(sl_writer *w)
-{
-	struct result *r;
-
-	if (w->outstanding > 1) {
-		errno = EBUSY;
-		return -1;
-	}
-	if (w->broken) {
-		errno = EIO;
-		return -1;
-	}
-	if (w->fill.count == 0)
-		return 0;
-	r = slot(w, w->outstanding);
-	r->n = w->fill.count;
-	/* Without a thread (out of processes, say), commit it here: slower,
-	 * the same result, collected the same way. */
-	if (start_committer(w) != 0) {
-		settle(w, &w->fill, r);
-		r->finished = 1;
-		sl_bb_reset(&w->fill);
-		w->outstanding++;
-		return 0;
-	}
-	/*
-	 * The payload's CRC here, the header's in the committer (the first
-	 * offset is known only there), the two combined: the committer's
-	 * is the thread that writes (and syncs) every byte, the slower of
-	 * the two when the input is ready, and a CRC of the payload was a
-	 * fifth of its time (perf, -N).  A batch to deflate has its CRC
-	 * over what deflate makes, there.
-	 */
-	if (!w->compress) {
-		sl_bb_crc(&w->fill);
-	}
-	/* Hand the batch over; the next is filled in the buffer the
-	 * committer gives back, or a new one. */
-	pthread_mutex_lock(&w->mu);
-	/* The one before may not be taken yet. */
-	while (w->nqueued)
-		pthread_cond_wait(&w->done, &w->mu);
-	w->queued = w->fill;
-	w->nqueued = 1;
-	w->outstanding++;
-	take_spare(w);
-	pthread_cond_signal(&w->work);
-	pthread_mutex_unlock(&w->mu);
-	return 0;
-}
 
 int
 sl_writer_commit(sl_writer *w, uint64_t expect, uint64_t *first)
@@ -1351,7 +829,7 @@ sl_writer_commit(sl_writer *w, uint64_t expect, uint64_t *first)
 		errno = e;
 		return -1;
 	}
-	return commit(w, &w->fill, expect, first);
+	return sl_wr_commit(w, &w->fill, expect, first);
 }
 
 uint64_t
@@ -1372,17 +850,6 @@ sl_writer_error(const sl_writer *w)
 	return w->err;
 }
 
-/* Set the thread's QUIT under MU, wake it on CV, and wait for its end. */
-static void
-stop_thread(pthread_mutex_t *mu, pthread_cond_t *cv, int *quit,
-    pthread_t th)
-{
-	pthread_mutex_lock(mu);
-	*quit = 1;
-	pthread_cond_signal(cv);
-	pthread_mutex_unlock(mu);
-	pthread_join(th, NULL);
-}
 
 int
 sl_writer_finish(sl_writer *w)
@@ -1393,18 +860,18 @@ sl_writer_finish(sl_writer *w)
 	while (w->outstanding > 0)
 		sl_writer_wait(w, &f, &n);
 	if (w->running) {
-		stop_thread(&w->mu, &w->work, &w->quit, w->thread);
+		sl_wr_stop_thread(&w->mu, &w->work, &w->quit, w->thread);
 		w->running = 0;
 	}
 	if (w->wrunning) {
-		stop_thread(&w->wmu, &w->wcv, &w->wquit, w->wthread);
+		sl_wr_stop_thread(&w->wmu, &w->wcv, &w->wquit, w->wthread);
 		w->wrunning = 0;
 		if (w->wnextfd >= 0)
 			close(w->wnextfd);
 		w->wnextfd = -1;
 		if (w->werr && !w->broken) {
 			errno = w->werr;
-			return disk_failed(w, "sync_file_range", w->werrbase);
+			return sl_wr_disk_failed(w, "sync_file_range", w->werrbase);
 		}
 	}
 	return 0;
@@ -1416,7 +883,7 @@ sl_writer_close(sl_writer *w)
 	if (w == NULL)
 		return 0;
 	sl_writer_finish(w);
-	release(w);
+	sl_wr_release(w);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->done);
 	pthread_mutex_destroy(&w->mu);

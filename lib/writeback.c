@@ -237,6 +237,7 @@ sl_wr_release(sl_writer *w)
 	    w->rsvend <= w->segend || sl_lock(w->lockfd, LOCK_EX) < 0)
 		return;
 	sl_wr_cut_spare(w->segfd);
+	sl_wr_mark(w);
 	/* Closing the lock's descriptor, next, unlocks it anyway. */
 	if (sl_lock(w->lockfd, LOCK_UN) < 0)
 		return;

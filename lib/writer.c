@@ -251,11 +251,12 @@ scan_tail(sl_writer *w)
  * worked out from the segments before.  1 known, 0 not, -1 error.
  */
 static int
-find_seed(sl_writer *w, uint64_t base, int create)
+find_seed(sl_writer *w, uint64_t base, int create, int *fromidx)
 {
 	struct sl_ikey k;
 	int fd, r;
 
+	*fromidx = 0;
 	if (create && w->segfd < 0) {
 		w->seed = INT64_MIN;
 		return 1;
@@ -269,8 +270,10 @@ find_seed(sl_writer *w, uint64_t base, int create)
 	if ((fd = sl_segment_open(w->dirfd, base, ".index", O_RDONLY)) >= 0) {
 		r = sl_index_seed(fd, &k, &w->seed);
 		close(fd);
-		if (r != 0)
+		if (r != 0) {
+			*fromidx = r > 0;
 			return r;
+		}
 	}
 	return sl_log_seed(w->dirfd, w->set.id, w->limit, base, &w->seed);
 }
@@ -294,6 +297,110 @@ open_index(sl_writer *w, uint64_t base, int create)
 }
 
 /*
+ * The verification mark, in the lock file: the state (device, inode,
+ * size, change and modification times) of the last segment when a writer
+ * last verified it or wrote to it, under the lock.  Every writer writes
+ * it after each batch, so a segment in the state its mark names has been
+ * changed by writers alone since it was verified, and its verified bytes
+ * need not be read again: opening a log whose last segment is large stays
+ * as cheap as opening a small one.  Any other change (a byte flipped with
+ * dd, a truncation, a crash between a write and the mark) leaves the
+ * segment in another state, and the writer verifies it from its first
+ * byte before it writes.  A mark is a hint: one that cannot be read or
+ * written only costs that verification.
+ */
+#define MARK_MAGIC	0x4d56534cu	/* "LSVM" */
+#define MARK_BYTES	64
+
+/* Fill in the mark for the active segment as ST shows it. */
+static void
+mark_encode(unsigned char *m, const sl_writer *w, const struct stat *st)
+{
+	memset(m, 0, MARK_BYTES);
+	sl_put32(m, MARK_MAGIC);
+	sl_put32(m + 4, 1);
+	sl_put64(m + 8, w->segbase);
+	sl_put64(m + 16, (uint64_t)st->st_dev);
+	sl_put64(m + 24, (uint64_t)st->st_ino);
+	sl_put64(m + 32, (uint64_t)st->st_size);
+	sl_put64(m + 40, (uint64_t)st->st_ctim.tv_sec * 1000000000u +
+	    (uint64_t)st->st_ctim.tv_nsec);
+	sl_put64(m + 48, (uint64_t)st->st_mtim.tv_sec * 1000000000u +
+	    (uint64_t)st->st_mtim.tv_nsec);
+	sl_put32(m + 56, sl_crc32(0, m, 56));
+}
+
+/*
+ * Whether the active segment, now in state ST, is as writers left it: as
+ * this writer last saw it after its own verification or write, or as the
+ * mark in the lock file says another writer did.
+ */
+static int
+mark_vouches(sl_writer *w, const struct stat *st)
+{
+	unsigned char have[MARK_BYTES], want[MARK_BYTES];
+
+	mark_encode(want, w, st);
+	if (memcmp(w->known, want, sizeof want) == 0)
+		return 1;
+	if (sl_pread_full(w->lockfd, have, sizeof have, 0) !=
+	    (ssize_t)sizeof have)
+		return 0;
+	return memcmp(have, want, sizeof have) == 0;
+}
+
+/* Remember the active segment's state as this writer leaves it. */
+static void
+know(sl_writer *w)
+{
+	struct stat st;
+
+	if (w->segfd >= 0 && fstat(w->segfd, &st) == 0)
+		mark_encode(w->known, w, &st);
+	else
+		memset(w->known, 0, sizeof w->known);
+}
+
+void
+sl_wr_mark(sl_writer *w)
+{
+	know(w);
+	if (w->segfd < 0 || w->broken || sl_get32(w->known) == 0)
+		return;
+	if (sl_pwrite_full(w->lockfd, w->known, MARK_BYTES, 0) < 0)
+		return;		/* the next writer verifies the segment */
+}
+
+/*
+ * Where to start the scan of segment BASE, which the mark vouches for:
+ * its last index entry that names a valid batch (the bytes before it are
+ * as they were when verified), and the index state up to it.  0 from the
+ * start (no such entry), 1 set, -1 error.
+ */
+static int
+resume_at_entry(sl_writer *w)
+{
+	struct sl_ientry e;
+	int r;
+
+	if (w->idxfd < 0)
+		return 0;
+	if ((r = sl_index_find_offset(w->idxfd, w->segfd, &w->ib.key,
+	    w->limit, UINT64_MAX, &e)) <= 0)
+		return r;
+	w->segend = e.pos;
+	w->next = e.offset;
+	w->segmax = e.pos == 0 ? INT64_MIN : e.maxts;
+	/* The batch at e.pos is indexed already: the scan takes up from
+	 * it with the index as it stands up to that entry. */
+	w->ib.n = e.index + 1;
+	w->ib.lastpos = e.pos;
+	w->ib.maxts = w->segmax;
+	w->ib.seeded = 0;
+	return 1;
+}
+
+/*
  * Open segment BASE (making it, exclusively, when CREATE: -1 with EEXIST
  * when it exists) and verify it to its end from byte 0, as a reader
  * would read it: damage anywhere in it stops the writer, whose batches
@@ -304,11 +411,12 @@ static int
 load_segment(sl_writer *w, uint64_t base, int create)
 {
 	struct sl_ikey k;
+	struct stat st;
 	char name[64];
-	int r;
+	int r, fromidx, vouched = 0;
 
 	sl_segment_name(name, sizeof name, base, ".log");
-	if ((r = find_seed(w, base, create)) < 0) {
+	if ((r = find_seed(w, base, create, &fromidx)) < 0) {
 		sl_wr_seterr(w, "%s: seed: %s", name, strerror(errno));
 		return -1;
 	}
@@ -339,11 +447,22 @@ load_segment(sl_writer *w, uint64_t base, int create)
 	sl_ibuild_update(&w->ib);
 	if (w->seedok)
 		sl_ibuild_seed(&w->ib, w->seed);
-	sl_segscan_init(&w->scan, w->segfd, 0, base, w->limit);
+	/* The whole segment, unless the mark vouches for it (and its index
+	 * has the seed it should have). */
+	if (!create && (!w->seedok || fromidx) && fstat(w->segfd, &st) == 0 &&
+	    mark_vouches(w, &st) && (vouched = resume_at_entry(w)) < 0) {
+		sl_wr_seterr(w, "%s: index: %s", name, strerror(errno));
+		return -1;
+	}
+	sl_segscan_init(&w->scan, w->segfd, w->segend, w->next, w->limit);
 	if (scan_tail(w) < 0)
 		return -1;
 	if (!w->idxbad && sl_ibuild_finish(&w->ib) < 0)
 		index_failed(w, "write", errno);
+	if (create)
+		know(w);	/* a new segment is marked by its batch */
+	else
+		sl_wr_mark(w);
 	return 0;
 }
 
@@ -405,6 +524,11 @@ catch_up(sl_writer *w)
 		if (load_last(w) < 0)
 			return -1;
 		w->dirsync = moved = 1;
+	} else if (!mark_vouches(w, &fs)) {
+		/* Changed by something else than a writer since this one
+		 * wrote: verified again from its first byte. */
+		if (load_segment(w, w->segbase, 0) < 0)
+			return -1;
 	} else if ((uint64_t)fs.st_size > w->segend) {
 		/* Another writer appended; its index entries are checked as
 		 * the scan goes, with the same rule. */
@@ -776,6 +900,7 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 	if (hdr.max_ts > w->segmax)
 		w->segmax = hdr.max_ts;
 	sl_bb_reset(b);
+	sl_wr_mark(w);
 	return 0;
 }
 

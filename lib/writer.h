@@ -97,6 +97,8 @@ struct sl_writer {
 		size_t	 n;
 	}		 res[2];
 	unsigned	 rhead, outstanding;
+	unsigned char	 known[64];	/* the mark of the active segment as
+					 * this writer left it (writer.c) */
 	char		 err[768];
 };
 
@@ -107,6 +109,10 @@ void	sl_wr_seterr(sl_writer *, const char *fmt, ...)
 int	sl_wr_disk_failed(sl_writer *, const char *call, uint64_t base);
 int	sl_wr_commit(sl_writer *, struct sl_bbuild *b, uint64_t expect,
 	    uint64_t *first);
+/* Under the lock, after a verification or a write: mark the active
+ * segment as the writers left it (the verification mark, in the lock
+ * file, see writer.c). */
+void	sl_wr_mark(sl_writer *);
 
 /* writeback.c: -N's write-back of the first END bytes of the active
  * segment, its reservation, and whether a full segment is to be closed

@@ -241,6 +241,40 @@ open(p, "r+b").write(b"\xff" * n)' "${segs[1]}"
 	[ "$output" -eq 20000 ]
 }
 
+# read_bytes TRACE: the bytes the traced program read with pread.
+read_bytes() {
+	awk -F' = ' '/pread64\(/ && $NF ~ /^[0-9]+$/ { n += $NF } END { printf "%.0f\n", n }' "$1"
+}
+
+@test "the writers' mark spares reading a large segment again, and only then (issue 20.4)" {
+	require strace
+	seq -f '%099g' 1 90000 | ok logappend -N -s 64M L
+	ok logappend -N L <<<one
+	# Left by writers only since the last one verified it: the next
+	# one reads about one index interval and a batch, not 9 MB.
+	strace -f -e trace=pread64 -o trace logappend -N L <<<two
+	[ "$(read_bytes trace)" -lt 2000000 ]
+	# Written in place (same size): verified again, and refused.
+	seg=L/00000000000000000000.log
+	printf 'X' | dd of=$seg bs=1 seek=5000 conv=notrunc status=none
+	fails 1 logappend L <<<three
+	stderr_has 'refusing to write, run logfsck'
+	printf '0' | dd of=$seg bs=1 seek=5000 conv=notrunc status=none
+	# A mark that is garbage, or that cannot be written, costs a full
+	# read and nothing else.
+	printf 'garbage' | dd of=L/lock conv=notrunc status=none
+	strace -f -e trace=pread64 -o trace logappend -N L <<<four
+	[ "$(read_bytes trace)" -gt 9000000 ]
+	with_fault 'pwrite~lock:1:EIO:forever' ok logappend -N L <<<five
+	faults_fired 2	# the mark after loading, and after the batch
+	ok logcat -o 90000 L
+	output_is "one
+two
+four
+five"
+	ok logfsck L
+}
+
 # ---- 8. what is not a log is not read as one ---------------------------
 
 @test "a plain file is not read as an empty log (issue 20.8)" {

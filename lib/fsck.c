@@ -62,6 +62,7 @@ struct fsck {
 /* What one walk over a segment found. */
 struct segwalk {
 	const char	*name;		/* segment file name */
+	const char	*iname;		/* its index's */
 	int		 fd;
 	uint64_t	 base, upper;	/* upper: next segment's base or NONE */
 	int		 quiet;		/* salvage copy: no events */
@@ -264,20 +265,92 @@ lost(struct fsck *f, struct segwalk *w, uint64_t pos, uint64_t from,
 		    "damaged bytes dropped, no offset lost");
 }
 
+/* A batch at POS whose checksum held: check its records, index it, copy
+ * it for a rebuild or salvage.  0, or -1 on a system error. */
+static int
+good_batch(struct fsck *f, struct segwalk *w, uint64_t pos,
+    const struct sl_batch *b, const unsigned char *p, int64_t *maxts)
+{
+	struct sl_batch_info bi;
+	const char *bad;
+
+	if (f->o->dump && !w->quiet) {
+		batch_info(&bi, pos, b, p, 1);
+		event(f, SL_FSCK_BATCH, w->name, pos, b->base, &bi, NULL);
+	}
+	if ((bad = records_ok(f, p, b)) != NULL) {
+		w->damaged++;
+		if (!w->quiet)
+			event(f, SL_FSCK_PROBLEM, w->name, pos, b->base, NULL,
+			    "%s", bad);
+		lost(f, w, pos, b->base, sl_batch_end(b));
+		return 0;
+	}
+	if (index_batch(w, pos, b->base, *maxts) < 0 ||
+	    (w->ns != NULL && sl_newseg_batch(w->ns, p, b) < 0))
+		return sysfail(f, w->name);
+	w->batches++;
+	w->records += b->count;
+	if (b->max_ts > *maxts)
+		*maxts = b->max_ts;
+	w->maxts = *maxts;
+	return 0;
+}
+
+/*
+ * No valid batch at *POS (S, WHY): the one verdict (segment.c), reported.
+ * fsck goes on past damage followed by valid data (*POS moves there: 1);
+ * else the walk ends (0), at an incomplete tail or a sealed segment
+ * damaged to its end.  -1 on a system error.
+ */
+static int
+bad_batch(struct fsck *f, struct segwalk *w, struct sl_window *win,
+    uint64_t *pos, enum sl_scan s, const char *why, int last)
+{
+	struct sl_segend end;
+
+	dump_bad(f, w, win, *pos);
+	sl_window_drop(win);
+	if (sl_segend_judge(w->fd, s, why, *pos, w->next, f->limit, last,
+	    &end) < 0)
+		return sysfail(f, w->name);
+	if (end.found != NONE) {
+		w->damaged++;
+		if (!w->quiet)
+			event(f, SL_FSCK_PROBLEM, w->name, *pos, w->next, NULL,
+			    "%s, followed by valid data at byte %" PRIu64, why,
+			    end.found);
+		lost(f, w, *pos, w->next, base_at(f, w->fd, end.found));
+		*pos = end.found;
+		return 1;
+	}
+	if (end.kind == SL_END_TORN) {
+		w->tail = *pos;
+		if (!w->quiet)
+			event(f, SL_FSCK_PROBLEM, w->name, *pos, w->next, NULL,
+			    "incomplete tail (%s)", why);
+		return 0;
+	}
+	w->damaged++;
+	if (!w->quiet)
+		event(f, SL_FSCK_PROBLEM, w->name, *pos, w->next, NULL,
+		    "%s; the sealed segment is damaged to its end", why);
+	lost(f, w, *pos, w->next, w->upper);
+	return 0;
+}
+
 /* Walk segment W->fd from its start, verifying and reporting. */
 static int
 walk(struct fsck *f, struct segwalk *w, int last)
 {
 	struct sl_window win = { 0 };
-	struct sl_batch_info bi;
-	struct sl_segend end;
 	struct sl_batch b;
 	const unsigned char *p;
-	const char *why, *bad;
-	uint64_t pos = 0, fbase;
+	const char *why;
+	uint64_t pos = 0;
 	int64_t maxts = INT64_MIN;
 	enum sl_scan s;
-	int r = -1;
+	int r = -1, f2;
 
 	w->next = f->next > w->base ? f->next : w->base;
 	w->tail = NONE;
@@ -292,71 +365,16 @@ walk(struct fsck *f, struct segwalk *w, int last)
 		if (s == SL_SCAN_EOF)
 			break;
 		if (s == SL_SCAN_OK) {
-			if (f->o->dump && !w->quiet) {
-				batch_info(&bi, pos, &b, p, 1);
-				event(f, SL_FSCK_BATCH, w->name, pos, b.base, &bi,
-				    NULL);
-			}
-			if ((bad = records_ok(f, p, &b)) != NULL) {
-				w->damaged++;
-				if (!w->quiet)
-					event(f, SL_FSCK_PROBLEM, w->name, pos,
-					    b.base, NULL, "%s", bad);
-				lost(f, w, pos, b.base, b.base + b.last_delta +
-				    1);
-			} else {
-				if (index_batch(w, pos, b.base, maxts) < 0) {
-					sysfail(f, w->name);
-					goto out;
-				}
-				if (w->ns != NULL &&
-				    sl_newseg_batch(w->ns, p, &b) < 0) {
-					sysfail(f, w->name);
-					goto out;
-				}
-				w->batches++;
-				w->records += b.count;
-				if (b.max_ts > maxts)
-					maxts = b.max_ts;
-				w->maxts = maxts;
-			}
+			if (good_batch(f, w, pos, &b, p, &maxts) < 0)
+				goto out;
 			pos += b.length;
-			w->next = b.base + b.last_delta + 1;
+			w->next = sl_batch_end(&b);
 			continue;
 		}
-		dump_bad(f, w, &win, pos);
-		sl_window_drop(&win);
-		/* The one verdict (segment.c); fsck goes on past damage. */
-		if (sl_segend_judge(w->fd, s, why, pos, w->next, f->limit, last,
-		    &end) < 0) {
-			sysfail(f, w->name);
+		if ((f2 = bad_batch(f, w, &win, &pos, s, why, last)) < 0)
 			goto out;
-		}
-		if (end.found != NONE) {
-			w->damaged++;
-			fbase = base_at(f, w->fd, end.found);
-			if (!w->quiet)
-				event(f, SL_FSCK_PROBLEM, w->name, pos, w->next,
-				    NULL, "%s, followed by valid data at byte %"
-				    PRIu64, why, end.found);
-			lost(f, w, pos, w->next, fbase);
-			pos = end.found;
-			continue;
-		}
-		if (end.kind == SL_END_TORN) {
-			w->tail = pos;
-			if (!w->quiet)
-				event(f, SL_FSCK_PROBLEM, w->name, pos, w->next,
-				    NULL, "incomplete tail (%s)", why);
-		} else {
-			w->damaged++;
-			if (!w->quiet)
-				event(f, SL_FSCK_PROBLEM, w->name, pos, w->next,
-				    NULL, "%s; the sealed segment is damaged to "
-				    "its end", why);
-			lost(f, w, pos, w->next, w->upper);
-		}
-		break;
+		if (f2 == 0)
+			break;
 	}
 	/* Entries past the last valid batch. */
 	if (index_batch(w, UINT64_MAX - 1, NONE, 0) < 0) {
@@ -468,18 +486,100 @@ salvage(struct fsck *f, struct segwalk *w, int last, uint64_t problems)
 	return 0;
 }
 
+/*
+ * Open segment W->base and its index (W->ifd -1 when there is none, and
+ * *IERR why it could not be read when that was not its absence).  1
+ * opened, 0 gone (retention), -1 error.
+ */
+static int
+open_segment(struct fsck *f, struct segwalk *w, int rw, off_t *size,
+    off_t *isize, int *ierr)
+{
+	struct stat st;
+
+	w->ifd = -1;
+	w->fd = f->file != NULL ? fcntl(f->filefd, F_DUPFD_CLOEXEC, 0) :
+	    sl_segment_open(f->dirfd, w->base, ".log", rw ? O_RDWR : O_RDONLY);
+	if (w->fd < 0) {
+		if (errno == ENOENT && f->file == NULL)
+			return 0;	/* removed by retention meanwhile */
+		return sysfail(f, w->name);
+	}
+	if (fstat(w->fd, &st) < 0)
+		return sysfail(f, w->name);
+	*size = st.st_size;
+	if (f->file != NULL)
+		return 1;
+	if ((w->ifd = sl_segment_open(f->dirfd, w->base, ".index",
+	    O_RDONLY)) >= 0) {
+		if (fstat(w->ifd, &st) < 0)
+			return sysfail(f, w->iname);
+		*isize = st.st_size;
+		w->nent = *isize / SL_INDEX_ENTRY;
+	} else if (errno == ELOOP || errno == EINVAL) {
+		/* Not followed, never read: reported with a missing one,
+		 * and replaced by a repair (a rename replaces a link, not
+		 * what it points to). */
+		*ierr = errno;
+	} else if (errno != ENOENT)
+		return sysfail(f, w->iname);
+	return 1;
+}
+
+/* Report what is wrong with W's index: the problems counted. */
+static uint64_t
+check_index(struct fsck *f, struct segwalk *w, off_t isize, int ierr)
+{
+	uint64_t before = f->res->problems;
+
+	if (f->o->dump && w->ifd >= 0)
+		dump_index(f, w, w->iname);
+	if (f->file == NULL && w->ifd < 0)
+		event(f, SL_FSCK_PROBLEM, w->iname, NONE, NONE, NULL, "%s",
+		    ierr != 0 ? sl_open_strerror(ierr) : "missing index");
+	else
+		index_report(f, w, w->iname, isize);
+	return f->res->problems - before;
+}
+
+/* --repair (or --salvage, when nothing is damaged): cut W's incomplete
+ * tail, put the index NS rebuilt in place when it differs. */
+static int
+repair(struct fsck *f, struct segwalk *w, struct sl_newseg *ns,
+    off_t size, uint64_t idxprob)
+{
+	if (w->tail != NONE) {
+		if (ftruncate(w->fd, (off_t)w->tail) < 0 || fsync(w->fd) < 0) {
+			sl_newseg_abort(ns);
+			return sysfail(f, w->name);
+		}
+		f->res->fixed++;
+		event(f, SL_FSCK_FIXED, w->name, w->tail, w->next, NULL,
+		    "incomplete tail of %" PRIu64 " bytes truncated",
+		    (uint64_t)size - w->tail);
+	}
+	switch (sl_newseg_commit(ns, 1)) {
+	case -1:
+		return sysfail(f, w->iname);
+	case 1:
+		f->res->fixed += idxprob;
+		event(f, SL_FSCK_FIXED, w->iname, NONE, NONE, NULL,
+		    "index rebuilt (%zu entries)", ns->ib.n);
+		break;
+	}
+	return 0;
+}
+
 static int
 check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 {
 	struct segwalk w = { 0 };
 	struct sl_newseg ns;
-	struct stat st;
 	char name[256], iname[64];
-	off_t isize = 0;
+	off_t size = 0, isize = 0;
 	int64_t seed;
 	uint64_t before = f->res->problems, idxprob;
-	int rw = f->o->mode != SL_FSCK_CHECK && last, r = -1, nsok = 0;
-	int ierr = 0;
+	int rw = f->o->mode != SL_FSCK_CHECK && last, r = -1, ierr = 0;
 	const char *slash;
 
 	if (f->file != NULL) {
@@ -489,46 +589,17 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 		sl_segment_name(name, sizeof name, base, ".log");
 	sl_segment_name(iname, sizeof iname, base, ".index");
 	w.name = name;
+	w.iname = iname;
 	w.base = base;
 	w.upper = upper;
-	w.ifd = -1;
 	sl_ikey_init(&w.key, base, f->set.id);
 	w.floor = w.seed = f->seeded ? f->floor : INT64_MIN;
-	w.fd = f->file != NULL ? fcntl(f->filefd, F_DUPFD_CLOEXEC, 0) :
-	    sl_segment_open(f->dirfd, base, ".log", rw ? O_RDWR : O_RDONLY);
-	if (w.fd < 0) {
-		if (errno == ENOENT && f->file == NULL)
-			return 0;	/* removed by retention meanwhile */
-		return sysfail(f, name);
-	}
-	if (fstat(w.fd, &st) < 0) {
-		sysfail(f, name);
+	if ((r = open_segment(f, &w, rw, &size, &isize, &ierr)) <= 0)
 		goto out;
-	}
+	r = -1;
 	f->res->segments++;
 	if (f->o->dump)
-		event(f, SL_FSCK_SEGMENT, name, st.st_size, base, NULL, NULL);
-	if (f->file == NULL) {
-		if ((w.ifd = sl_segment_open(f->dirfd, base, ".index",
-		    O_RDONLY)) >= 0) {
-			struct stat ist;
-
-			if (fstat(w.ifd, &ist) < 0) {
-				sysfail(f, iname);
-				goto out;
-			}
-			isize = ist.st_size;
-			w.nent = isize / SL_INDEX_ENTRY;
-		} else if (errno == ELOOP || errno == EINVAL) {
-			/* Not followed, never read: reported with a missing
-			 * one, and replaced by a repair (a rename replaces a
-			 * link, not what it points to). */
-			ierr = errno;
-		} else if (errno != ENOENT) {
-			sysfail(f, iname);
-			goto out;
-		}
-	}
+		event(f, SL_FSCK_SEGMENT, name, size, base, NULL, NULL);
 	/* A seed at least the floor stays; any other is replaced by it. */
 	if (w.ifd >= 0 && sl_index_seed(w.ifd, &w.key, &seed) > 0 &&
 	    seed >= w.floor)
@@ -539,65 +610,33 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 			goto out;
 		}
 		sl_newseg_seed(&ns, w.seed);
-		nsok = 1;
 		w.ns = &ns;
 	}
 	if (walk(f, &w, last) < 0)
 		goto out;
 	f->seeded = 1;
 	f->floor = w.maxts > w.seed ? w.maxts : w.seed;
-	if (f->o->dump && w.ifd >= 0)
-		dump_index(f, &w, iname);
-	idxprob = f->res->problems;
-	if (f->file == NULL && w.ifd < 0)
-		event(f, SL_FSCK_PROBLEM, iname, NONE, NONE, NULL, "%s",
-		    ierr != 0 ? sl_open_strerror(ierr) : "missing index");
-	else
-		index_report(f, &w, iname, isize);
-	idxprob = f->res->problems - idxprob;
+	idxprob = check_index(f, &w, isize, ierr);
 	f->res->batches += w.batches;
 	f->res->records += w.records;
-
-	if (f->o->mode == SL_FSCK_SALVAGE && w.damaged > 0) {
-		sl_newseg_abort(&ns);
-		nsok = 0;
-		if (salvage(f, &w, last, f->res->problems - before) < 0)
+	if (w.ns != NULL) {
+		w.ns = NULL;
+		if (f->o->mode == SL_FSCK_SALVAGE && w.damaged > 0) {
+			sl_newseg_abort(&ns);
+			if (salvage(f, &w, last, f->res->problems - before) < 0)
+				goto out;
+		} else if (repair(f, &w, &ns, size, idxprob) < 0)
 			goto out;
-		f->next = w.next;
-		r = 0;
-		goto out;
-	}
-	if (f->o->mode != SL_FSCK_CHECK && w.tail != NONE) {
-		if (ftruncate(w.fd, (off_t)w.tail) < 0 || fsync(w.fd) < 0) {
-			sysfail(f, name);
-			goto out;
-		}
-		f->res->fixed++;
-		event(f, SL_FSCK_FIXED, name, w.tail, w.next, NULL,
-		    "incomplete tail of %" PRIu64 " bytes truncated",
-		    (uint64_t)st.st_size - w.tail);
-	}
-	if (nsok) {
-		nsok = 0;
-		switch (sl_newseg_commit(&ns, 1)) {
-		case -1:
-			sysfail(f, iname);
-			goto out;
-		case 1:
-			f->res->fixed += idxprob;
-			event(f, SL_FSCK_FIXED, iname, NONE, NONE, NULL,
-			    "index rebuilt (%zu entries)", ns.ib.n);
-			break;
-		}
 	}
 	f->next = w.next;
 	r = 0;
 out:
-	if (nsok)
-		sl_newseg_abort(&ns);
+	if (w.ns != NULL)
+		sl_newseg_abort(w.ns);
 	if (w.ifd >= 0)
 		close(w.ifd);
-	close(w.fd);
+	if (w.fd >= 0)
+		close(w.fd);
 	return r;
 }
 

@@ -735,6 +735,38 @@ start_at(sl_reader *r, int ifd, int sfd, uint64_t base,
 }
 
 /*
+ * The first record for LK in the verified batch B at POS, whose bytes are
+ * P: 1 found (*W filled), 0 none, -1 malformed (*WHY says how).
+ */
+static int
+find_in_batch(sl_reader *r, struct sl_cursor *c, const unsigned char *p,
+    const struct sl_batch *b, uint64_t pos, const struct look *lk,
+    struct sl_where *w, const char **why)
+{
+	struct sl_record rec;
+	int f;
+
+	if (lk->bytime ? b->max_ts < lk->ms :
+	    b->base + b->last_delta < lk->off)
+		return 0;
+	if (sl_cursor_start(c, p, b, &r->scratch, &r->scap) < 0) {
+		*why = "bad compressed payload";
+		return -1;
+	}
+	while ((f = sl_cursor_next(c, &rec)) > 0)
+		if (lk->bytime ? rec.timestamp >= lk->ms :
+		    rec.offset >= lk->off) {
+			w->offset = rec.offset;
+			w->timestamp = rec.timestamp;
+			w->pos = pos;
+			return 1;
+		}
+	if (f < 0)
+		*why = "malformed record";
+	return f;
+}
+
+/*
  * The first record for LK in segment BASE: 1 found (*W filled), 0 none,
  * -1 error.  In a sealed segment (LAST 0) anything but a clean end is
  * corruption.
@@ -747,7 +779,6 @@ look_in_segment(sl_reader *r, uint64_t base, int last,
 	struct sl_cursor c = { 0 };
 	struct sl_ientry e;
 	struct sl_batch b;
-	struct sl_record rec;
 	const unsigned char *p;
 	const char *why = NULL;
 	char name[64];
@@ -776,52 +807,44 @@ again:
 		}
 		if (s != SL_SCAN_OK)
 			break;
-		if (lk->bytime ? b.max_ts >= lk->ms :
-		    b.base + b.last_delta >= lk->off) {
-			if (sl_cursor_start(&c, p, &b, &r->scratch, &r->scap) < 0) {
-				why = "bad compressed payload";
-				s = SL_SCAN_BAD;
-				break;
-			}
-			while ((f = sl_cursor_next(&c, &rec)) > 0)
-				if (lk->bytime ? rec.timestamp >= lk->ms :
-				    rec.offset >= lk->off) {
-					w->offset = rec.offset;
-					w->timestamp = rec.timestamp;
-					w->pos = pos;
-					found = 1;
-					break;
-				}
-			if (f < 0) {
-				why = "malformed record";
-				s = SL_SCAN_BAD;
-				break;
-			}
+		if ((found = find_in_batch(r, &c, p, &b, pos, lk, w,
+		    &why)) < 0) {
+			found = 0;
+			s = SL_SCAN_BAD;
+			break;
 		}
 		if (!found) {
 			pos += b.length;
-			next = b.base + b.last_delta + 1;
+			next = sl_batch_end(&b);
 		}
 	}
 	if (!found && s == SL_SCAN_ERROR)
 		goto fail;
+	if (r->file == NULL)
+		sl_segment_name(name, sizeof name, base, ".log");
+	else
+		segname(r, name, sizeof name);
+	/* A sealed segment must end cleanly (the one verdict). */
+	if (!found && !last && s != SL_SCAN_EOF) {
+		struct sl_segend end;
+
+		sl_window_drop(&win);
+		if (sl_segend_judge(fd, s, why, pos, next, r->limit, 0,
+		    &end) < 0)
+			goto fail;
+		sl_segend_fail(&end, name);
+		seterr(r, "%s", sl_error());
+		found = -1;
+	}
 	sl_cursor_free(&c);
 	sl_window_free(&win);
 	if (ifd >= 0)
 		close(ifd);
 	close(fd);
-	if (r->file == NULL)
-		sl_segment_name(name, sizeof name, base, ".log");
-	else
-		segname(r, name, sizeof name);
-	if (found)
+	if (found > 0)
 		snprintf(w->segment, sizeof w->segment, "%s", name);
-	if (!found && !last && s != SL_SCAN_EOF) {
+	if (found < 0)
 		errno = EBADMSG;
-		seterr(r, "%s: byte %" PRIu64 ": offset %" PRIu64 ": %s", name,
-		    pos, next, why);
-		return -1;
-	}
 	return found;
 fail:
 	f = errno;

@@ -652,11 +652,12 @@ make_log(sl_writer *w, const char *dir, const struct sl_writer_opts *o)
 	return 0;
 }
 
-sl_writer *
-sl_writer_open(const char *dir, const struct sl_writer_opts *o)
+/* A writer of DIR with nothing open yet, or NULL (sl_open_error). */
+static sl_writer *
+new_writer(const char *dir)
 {
 	sl_writer *w;
-	int created = 0, e;
+	int e;
 
 	if ((w = calloc(1, sizeof *w)) == NULL ||
 	    (w->dir = strdup(dir)) == NULL) {
@@ -676,6 +677,17 @@ sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 		return NULL;
 	}
 	w->segfd = w->idxfd = w->lockfd = w->wnextfd = w->dirfd = -1;
+	return w;
+}
+
+sl_writer *
+sl_writer_open(const char *dir, const struct sl_writer_opts *o)
+{
+	sl_writer *w;
+	int created = 0, e;
+
+	if ((w = new_writer(dir)) == NULL)
+		return NULL;
 	if ((w->page = sysconf(_SC_PAGESIZE)) <= 0)
 		w->page = 4096;
 	w->nosync = o ? o->nosync : 0;

@@ -344,9 +344,10 @@ mark_vouches(sl_writer *w, const struct stat *st)
 	if (memcmp(w->known, want, sizeof want) == 0)
 		return 1;
 	if (sl_pread_full(w->lockfd, have, sizeof have, 0) !=
-	    (ssize_t)sizeof have)
+	    (ssize_t)sizeof have || memcmp(have, want, sizeof have) != 0)
 		return 0;
-	return memcmp(have, want, sizeof have) == 0;
+	memcpy(w->marked, have, sizeof have);
+	return 1;
 }
 
 /* Remember the active segment's state as this writer leaves it. */
@@ -365,10 +366,14 @@ void
 sl_wr_mark(sl_writer *w)
 {
 	know(w);
-	if (w->segfd < 0 || w->broken || sl_get32(w->known) == 0)
+	/* Written only when it changes: a run that writes no batch leaves
+	 * the lock file, and so the log, exactly as it was. */
+	if (w->segfd < 0 || w->broken || sl_get32(w->known) == 0 ||
+	    memcmp(w->known, w->marked, MARK_BYTES) == 0)
 		return;
 	if (sl_pwrite_full(w->lockfd, w->known, MARK_BYTES, 0) < 0)
 		return;		/* the next writer verifies the segment */
+	memcpy(w->marked, w->known, MARK_BYTES);
 }
 
 /*

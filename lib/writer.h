@@ -99,6 +99,8 @@ struct sl_writer {
 	unsigned	 rhead, outstanding;
 	unsigned char	 known[64];	/* the mark of the active segment as
 					 * this writer left it (writer.c) */
+	unsigned char	 marked[64];	/* the mark in the lock file, as this
+					 * writer last read or wrote it */
 	char		 err[768];
 };
 

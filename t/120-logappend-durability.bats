@@ -822,7 +822,9 @@ require_keep_size() {
 	diff -r before L
 	# The offsets cannot be printed (exit 2), but go nowhere else.
 	expect 2 bash -c 'seq 4 6 | logappend -p L >&- 2>&-'
-	is "$(stat -c %s L/lock)" 0
+	# The lock file holds the writers' mark (synclog(5)), and only it.
+	is "$(stat -c %s L/lock)" 64
+	is "$(head -c 4 L/lock)" LSVM
 	ok logcat L
 	output_is "$(seq 1 6)"
 	# stdin closed: no input.

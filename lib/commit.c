@@ -83,7 +83,7 @@ committer(void *arg)
 		if (w->spare.buf == NULL)
 			w->spare = w->flight;
 		else
-			free(w->flight.buf);
+			sl_bb_free(&w->flight);
 		memset(&w->flight, 0, sizeof w->flight);
 		pthread_cond_signal(&w->done);
 	}

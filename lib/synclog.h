@@ -103,10 +103,30 @@ int	sl_parse_u64(const char *s, int suffixes, uint64_t *v);
 
 /* Milliseconds since the epoch, from the real-time clock. */
 int64_t	sl_now_ms(void);
-/* Parse TIME: ms since epoch, ISO 8601, or relative (-10m).  -1/EINVAL. */
+/*
+ * Parse TIME into ms since the epoch: `now`; a number of milliseconds,
+ * signed; ISO 8601 (2026-11-20T10:00:00.123+01:00, the year signed and
+ * longer outside 0000-9999); or a duration (sl_duration_parse, its unit
+ * required) after - or +, relative to NOW_MS.  -1/EINVAL when bad or out
+ * of range.
+ */
 int	sl_time_parse(const char *s, int64_t now_ms, int64_t *ms);
-/* Format MS as 2026-11-20T10:00:00.123Z into BUF (at least 32 bytes). */
+/* Bytes sl_time_format writes at most, the NUL included. */
+#define SL_TIME_MAX	32
+/*
+ * Format MS as 2026-11-20T10:00:00.123Z into BUF, the year outside
+ * 0000-9999 signed (+10000-01-01T..., -0001-12-31T...), as sl_time_parse
+ * reads it back.  NULL/ERANGE when LEN is below what it needs.
+ */
 char   *sl_time_format(int64_t ms, char *buf, size_t len);
+/*
+ * Parse a duration: a number, a fraction of it if wanted (1.5), and a
+ * unit (ms s m h d w), into *MS (truncated to whole milliseconds).
+ * Without a unit the number counts UNIT milliseconds (1000: seconds);
+ * UNIT 0 requires one.  -1/EINVAL when bad or beyond int64_t.  What every
+ * option taking a time span accepts.
+ */
+int	sl_duration_parse(const char *s, int64_t unit, int64_t *ms);
 
 /* ---- offset specifications ----------------------------------------- */
 

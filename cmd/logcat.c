@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@ static struct sl_fmt fmt;
 static struct sl_spec startspec = { SL_SPEC_BEGINNING, 0, 0 };
 static struct sl_spec endspec;
 static int hasend;			/* -o given an end */
+static int64_t deadline = INT64_MAX;	/* -f: e@TIME by the clock */
 static uint64_t count = UINT64_MAX;	/* -c */
 static int fflag;			/* -f */
 static const char *gname;		/* -g */
@@ -189,11 +191,14 @@ static int
 follow(int n)
 {
 	struct pollfd *pfd;
-	int live, r;
+	int64_t now;
+	int live, ms, r;
 
 	if ((pfd = calloc(n, sizeof *pfd)) == NULL)
 		die(2, "%s", strerror(errno));
 	for (;;) {
+		/* Read before the drain: what was written by then is seen. */
+		now = sl_now_ms();
 		live = 0;
 		for (int i = 0; i < n; i++) {
 			if (srcs[i].done)
@@ -209,14 +214,16 @@ follow(int n)
 		}
 		if (sl_out_flush(out) < 0)
 			die(2, "stdout: %s", strerror(errno));
-		if (live == 0 || printed >= count)
+		if (live == 0 || printed >= count || now >= deadline)
 			break;
 		for (int i = 0; i < n; i++) {
 			pfd[i].fd = srcs[i].done ? -1 : sl_reader_fd(srcs[i].r);
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		if (poll(pfd, n, -1) < 0 && errno != EINTR)
+		ms = deadline == INT64_MAX ? -1 : deadline - now > INT_MAX ?
+		    INT_MAX : (int)(deadline - now);
+		if (poll(pfd, n, ms) < 0 && errno != EINTR)
 			die(2, "poll: %s", strerror(errno));
 		for (int i = 0; i < n; i++)
 			if (pfd[i].revents & POLLIN)
@@ -294,6 +301,10 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	/* An end time still to come is also a time to stop following. */
+	if (hasend && endspec.kind == SL_SPEC_TIME_END &&
+	    endspec.time > sl_now_ms())
+		deadline = endspec.time;
 	if (startspec.kind == SL_SPEC_TIME_END)
 		die(2, "-o: e@TIME is an end, not a start");
 	if (gname != NULL && nspec > hasend)

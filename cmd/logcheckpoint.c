@@ -461,6 +461,7 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	char *ep;
+	int64_t ms;
 	int ch, rval, i;
 
 	if (sl_guard_stdio() < 0)
@@ -480,11 +481,10 @@ main(int argc, char *argv[])
 				errx(2, "%s: invalid shift", optarg);
 			break;
 		case 'T':
-			errno = 0;
-			timeout = strtod(optarg, &ep);
-			if (*optarg == '\0' || *ep != '\0' || errno != 0 ||
-			    !(timeout >= 0) || timeout > 1e9)
+			if (sl_duration_parse(optarg, 1000, &ms) < 0 ||
+			    ms > 1000000000000LL)
 				errx(2, "%s: invalid timeout", optarg);
+			timeout = ms / 1000.0;
 			break;
 		case 'V':
 			printf("logcheckpoint synclog %s\n", SL_VERSION);

@@ -676,6 +676,7 @@ jobject(struct jp *j, struct sl_record *r)
 	struct jstr k, v;
 	int seen_off = 0, seen_ts = 0, seen_h = 0, c;
 	int64_t ts = SL_NO_TIMESTAMP;
+	const unsigned char *at;
 	size_t nh = 0;
 
 	if (expect(j, '{') < 0)
@@ -697,9 +698,16 @@ jobject(struct jp *j, struct sl_record *r)
 			} else if (is(&f, "timestamp")) {
 				if (dupcheck(j, &f, &seen_ts) < 0)
 					return -1;
+				at = j->p;
 				if (!literal(j, "null") &&
 				    jnumber(j, &ts, "timestamp") < 0)
 					return -1;
+				/* The one value that would read as none. */
+				if (ts == SL_NO_TIMESTAMP && at[0] == '-') {
+					j->p = at;
+					return jerr(j, "timestamp "
+					    "-9223372036854775808 is reserved");
+				}
 			} else if (is(&f, "headers")) {
 				if (dupcheck(j, &f, &seen_h) < 0 ||
 				    jheaders(j, &nh) < 0)

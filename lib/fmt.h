@@ -29,7 +29,8 @@
 /* A compiled -F template: literal runs and tokens. */
 enum {
 	TOK_LIT, TOK_VALUE, TOK_VALUESIZE, TOK_KEY, TOK_KEYSIZE, TOK_OFFSET,
-	TOK_TIME, TOK_ISOTIME, TOK_HEADERS, TOK_LOGNAME, TOK_PARTITION
+	TOK_TIME, TOK_ISOTIME, TOK_HEADERS, TOK_LOGNAME, TOK_PARTITION,
+	TOK_VALUELEN32
 };
 
 struct sl_rf_item {
@@ -80,6 +81,9 @@ struct sl_in {
 
 /* Make room for N more bytes in the output buffer (flushing first). */
 int	sl_rf_reserve(struct sl_out *, size_t n);
+/* sl_rf_text with -Z: an absent key or value printed as NULL. */
+int	sl_rf_text_null(struct sl_out *, const unsigned char *key, size_t kl,
+	    const unsigned char *value, size_t vl);
 
 /*
  * One record in the text format: [key keydelim] value delim.  Inline, the
@@ -95,6 +99,8 @@ sl_rf_text(struct sl_out *o, const unsigned char *key, size_t kl,
 	size_t need = kl + vl + 2 * SL_DELIM_MAX;
 	unsigned char *p;
 
+	if ((key == NULL || value == NULL) && f->shownull)
+		return sl_rf_text_null(o, key, kl, value, vl);
 	/* Both are lengths of bytes in memory: the sum cannot wrap. */
 	if (o->cap - o->len < need && sl_rf_reserve(o, need) < 0)
 		return -1;

@@ -1,6 +1,6 @@
 /*
  * fmtopt.c - the format options every program shares (-0 -B -D -F -J -K
- * -Y): one parser, so that a delimiter or a template means the same to
+ * -Y, and -Z on output): one parser, so that a delimiter or a template means the same to
  * logcat, logappend and logapply.
  *
  * Invariants: an option is checked whole when it is given (a template is
@@ -76,6 +76,9 @@ sl_fmt_option(struct sl_fmt *f, int ch, const char *arg)
 		return set_delim(f->keydelim, &f->keydelimlen, arg);
 	case 'Y':
 		f->kind = SL_FMT_YAML;
+		return 0;
+	case 'Z':
+		f->shownull = 1;
 		return 0;
 	}
 	errno = EINVAL;

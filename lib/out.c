@@ -183,6 +183,12 @@ sl_out_record(sl_out *o, const struct sl_record *r)
 	return -1;
 }
 
+void
+sl_out_logname(sl_out *o, const char *name)
+{
+	o->fmt.logname = name;
+}
+
 int
 sl_out_close(sl_out *o)
 {

@@ -320,6 +320,7 @@ struct sl_fmt {
 	size_t		 keydelimlen;
 	const char	*template;		/* -F */
 	const char	*logname;		/* %t in templates */
+	int		 shownull;		/* -Z: absent key, value as NULL */
 };
 
 /*
@@ -343,7 +344,9 @@ void	sl_fmt_init(struct sl_fmt *);
 
 /*
  * Apply one format option (CH is the short option letter, ARG its argument
- * or NULL).  0 on success; -1 with errno EINVAL for a bad delimiter.
+ * or NULL): those of SL_FMT_OPTSTRING, and Z (output only: text and
+ * templates print an absent key or a tombstone as NULL, as kcat -Z does).
+ * 0 on success; -1 with errno EINVAL for a bad delimiter or template.
  */
 int	sl_fmt_option(struct sl_fmt *, int ch, const char *arg);
 
@@ -359,6 +362,8 @@ typedef struct sl_out sl_out;
  */
 sl_out	*sl_out_open(int fd, const struct sl_fmt *);
 int	 sl_out_record(sl_out *, const struct sl_record *);
+/* The log name %t prints from the next record on (NAME is not copied). */
+void	 sl_out_logname(sl_out *, const char *name);
 int	 sl_out_flush(sl_out *);
 /* Flush and free; the descriptor is left open. */
 int	 sl_out_close(sl_out *);

@@ -22,10 +22,10 @@ int
 sl_rf_tpl_compile(const char *t, struct sl_rf_item **itemsp, size_t *np,
     unsigned char **litp)
 {
-	static const char toks[] = "sSkKoTIhtp";
-	static const int tokv[] = { TOK_VALUE, TOK_VALUESIZE, TOK_KEY,
-	    TOK_KEYSIZE, TOK_OFFSET, TOK_TIME, TOK_ISOTIME, TOK_HEADERS,
-	    TOK_LOGNAME, TOK_PARTITION };
+	static const char toks[] = "sSRkKoTIhtp";
+	static const int tokv[] = { TOK_VALUE, TOK_VALUESIZE, TOK_VALUELEN32,
+	    TOK_KEY, TOK_KEYSIZE, TOK_OFFSET, TOK_TIME, TOK_ISOTIME,
+	    TOK_HEADERS, TOK_LOGNAME, TOK_PARTITION };
 	struct sl_rf_item *items;
 	unsigned char *lit;
 	size_t n = 0, nlit = 0, len = strlen(t);
@@ -76,42 +76,87 @@ fail:
 	return -1;
 }
 
-int
-sl_rf_tpl_out(sl_out *o, const struct sl_record *r)
+/* Bytes the template's tokens take for R at most. */
+static size_t
+tpl_need(const sl_out *o, const struct sl_record *r, size_t nl)
 {
-	size_t kl = r->key != NULL ? r->keylen : 0;
-	size_t vl = r->value != NULL ? r->valuelen : 0;
-	size_t need = 0, hl = 0;
-	const char *name = o->fmt.logname != NULL ? o->fmt.logname : "";
-	size_t nl = strlen(name);
-	unsigned char *p;
+	size_t need = 0, n;
 
-	for (size_t i = 0; i < r->nheaders; i++)
-		hl = sl_rf_addsz(hl, sl_rf_addsz(r->headers[i].namelen,
-		    r->headers[i].valuelen + 2));
 	for (size_t i = 0; i < o->ntpl; i++) {
 		switch (o->tpl[i].tok) {
 		case TOK_LIT:
-			need = sl_rf_addsz(need, o->tpl[i].len);
+			n = o->tpl[i].len;
 			break;
 		case TOK_VALUE:
-			need = sl_rf_addsz(need, vl);
+			n = r->value != NULL ? r->valuelen : 4;
 			break;
 		case TOK_KEY:
-			need = sl_rf_addsz(need, kl);
+			n = r->key != NULL ? r->keylen : 4;
 			break;
 		case TOK_HEADERS:
-			need = sl_rf_addsz(need, hl);
+			n = 0;
+			for (size_t j = 0; j < r->nheaders; j++)
+				n = sl_rf_addsz(n, sl_rf_addsz(
+				    r->headers[j].namelen,
+				    r->headers[j].valuelen + 2));
 			break;
 		case TOK_LOGNAME:
-			need = sl_rf_addsz(need, nl);
+			n = nl;
 			break;
 		default:
-			need = sl_rf_addsz(need, 48);
+			n = SL_TIME_MAX + 20;
 			break;
 		}
+		need = sl_rf_addsz(need, n);
 	}
-	if (sl_rf_reserve(o, need) < 0)
+	return need;
+}
+
+/* The bytes of %s or %k: S, or NULL when absent with -Z. */
+static unsigned char *
+tpl_bytes(unsigned char *p, const unsigned char *s, size_t n, int shownull)
+{
+	if (s == NULL) {
+		if (shownull) {
+			memcpy(p, "NULL", 4);
+			p += 4;
+		}
+		return p;
+	}
+	if (n > 0)
+		memcpy(p, s, n);
+	return p + n;
+}
+
+static unsigned char *
+tpl_headers(unsigned char *p, const struct sl_record *r)
+{
+	for (size_t j = 0; j < r->nheaders; j++) {
+		const struct sl_header *h = &r->headers[j];
+
+		if (j > 0)
+			*p++ = ',';
+		if (h->namelen > 0)
+			memcpy(p, h->name, h->namelen);
+		p += h->namelen;
+		*p++ = '=';
+		if (h->valuelen > 0)
+			memcpy(p, h->value, h->valuelen);
+		p += h->valuelen;
+	}
+	return p;
+}
+
+int
+sl_rf_tpl_out(sl_out *o, const struct sl_record *r)
+{
+	const char *name = o->fmt.logname != NULL ? o->fmt.logname : "";
+	size_t nl = strlen(name);
+	int z = o->fmt.shownull;
+	unsigned char *p;
+	uint32_t v;
+
+	if (sl_rf_reserve(o, tpl_need(o, r, nl)) < 0)
 		return -1;
 	p = o->buf + o->len;
 	for (size_t i = 0; i < o->ntpl; i++) {
@@ -121,21 +166,26 @@ sl_rf_tpl_out(sl_out *o, const struct sl_record *r)
 			p += o->tpl[i].len;
 			break;
 		case TOK_VALUE:
-			if (vl > 0)
-				memcpy(p, r->value, vl);
-			p += vl;
+			p = tpl_bytes(p, r->value, r->valuelen, z);
 			break;
 		case TOK_VALUESIZE:
-			p = r->value != NULL ? sl_rf_u64(p, vl) :
+			p = r->value != NULL ? sl_rf_u64(p, r->valuelen) :
 			    sl_rf_i64(p, -1);
 			break;
+		case TOK_VALUELEN32:
+			/* kcat's %R: big-endian, -1 for a tombstone. */
+			v = r->value != NULL ? (uint32_t)r->valuelen :
+			    UINT32_MAX;
+			*p++ = v >> 24;
+			*p++ = v >> 16;
+			*p++ = v >> 8;
+			*p++ = v;
+			break;
 		case TOK_KEY:
-			if (kl > 0)
-				memcpy(p, r->key, kl);
-			p += kl;
+			p = tpl_bytes(p, r->key, r->keylen, z);
 			break;
 		case TOK_KEYSIZE:
-			p = r->key != NULL ? sl_rf_u64(p, kl) :
+			p = r->key != NULL ? sl_rf_u64(p, r->keylen) :
 			    sl_rf_i64(p, -1);
 			break;
 		case TOK_OFFSET:
@@ -148,19 +198,7 @@ sl_rf_tpl_out(sl_out *o, const struct sl_record *r)
 			p += sl_rf_isotime(r->timestamp, (char *)p);
 			break;
 		case TOK_HEADERS:
-			for (size_t j = 0; j < r->nheaders; j++) {
-				const struct sl_header *h = &r->headers[j];
-
-				if (j > 0)
-					*p++ = ',';
-				if (h->namelen > 0)
-					memcpy(p, h->name, h->namelen);
-				p += h->namelen;
-				*p++ = '=';
-				if (h->valuelen > 0)
-					memcpy(p, h->value, h->valuelen);
-				p += h->valuelen;
-			}
+			p = tpl_headers(p, r);
 			break;
 		case TOK_LOGNAME:
 			memcpy(p, name, nl);
@@ -175,6 +213,28 @@ sl_rf_tpl_out(sl_out *o, const struct sl_record *r)
 	return 0;
 }
 
+/* ---- text output with -Z -------------------------------------------- */
+
+int
+sl_rf_text_null(sl_out *o, const unsigned char *key, size_t kl,
+    const unsigned char *value, size_t vl)
+{
+	const struct sl_fmt *f = &o->fmt;
+	unsigned char *p;
+
+	if (sl_rf_reserve(o, sl_rf_addsz(kl, vl) + 8 + 2 * SL_DELIM_MAX) < 0)
+		return -1;
+	p = o->buf + o->len;
+	if (f->keydelimlen > 0) {
+		p = tpl_bytes(p, key, kl, 1);
+		memcpy(p, f->keydelim, f->keydelimlen);
+		p += f->keydelimlen;
+	}
+	p = tpl_bytes(p, value, vl, 1);
+	memcpy(p, f->delim, f->delimlen);
+	o->len = p + f->delimlen - o->buf;
+	return 0;
+}
 
 /* ---- text input ---------------------------------------------------- */
 

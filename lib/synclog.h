@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define SL_VERSION		"0.1.0"
 
@@ -443,6 +444,43 @@ int	 sl_in_lines(const sl_in *, const unsigned char **p, size_t *n,
 /* Mark BYTES of those, holding RECORDS whole lines, as parsed. */
 void	 sl_in_skip(sl_in *, size_t bytes, uint64_t records);
 void	 sl_in_close(sl_in *);
+
+/* ---- machine output of what is not a record (lib/emit.c) ----------- */
+
+/*
+ * -J and -Y output of figures and lists (logstat, logcheckpoint) in the
+ * vocabulary of synclog(7): an object is a JSON line or a YAML document;
+ * inside it, fields and lists of objects.  Strings are for showing (bytes
+ * that are not UTF-8 become U+FFFD).  Output goes to F; its errors are
+ * F's (ferror, fclose).
+ */
+typedef struct sl_emit sl_emit;
+
+enum sl_emit_style { SL_EMIT_JSON, SL_EMIT_YAML };
+
+sl_emit	*sl_emit_open(FILE *f, enum sl_emit_style);
+/* Free the emitter: -1/EINVAL when an object or list was left open. */
+int	 sl_emit_close(sl_emit *);
+/*
+ * Open an object: at the top a new line or document (NAME unused), in a
+ * list an item (NAME unused), in an object the field NAME.  -1/EINVAL
+ * beyond 8 levels.
+ */
+int	 sl_emit_object(sl_emit *, const char *name);
+/* Open a list of objects, the field NAME. */
+int	 sl_emit_list(sl_emit *, const char *name);
+/* Close the innermost object or list. */
+int	 sl_emit_end(sl_emit *);
+/* Fields: a string (NULL: null), numbers, null. */
+void	 sl_emit_str(sl_emit *, const char *name, const char *s);
+void	 sl_emit_u64(sl_emit *, const char *name, uint64_t v);
+void	 sl_emit_i64(sl_emit *, const char *name, int64_t v);
+void	 sl_emit_null(sl_emit *, const char *name);
+/* A time: NAME in ms since the epoch and NAME_iso as sl_time_format
+ * writes it, both null for SL_NO_TIMESTAMP. */
+void	 sl_emit_time(sl_emit *, const char *name, int64_t ms);
+/* S as a Prometheus label value (quoted, escaped, UTF-8) on F. */
+void	 sl_emit_label(FILE *f, const char *s);
 
 /* ---- consumer checkpoints (lib/checkpoint.c) ----------------------- */
 

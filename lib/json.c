@@ -343,6 +343,26 @@ uescape(struct jp *j, unsigned char **dp)
 	return 0;
 }
 
+/* The escape at j->p, after its backslash, decoded at *DP. */
+static int
+jescape(struct jp *j, unsigned char **dp)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *q;
+
+	if (*j->p == 'u') {
+		j->p++;
+		return uescape(j, dp);
+	}
+	if (*j->p == '\0' || (q = strchr(from, *j->p)) == NULL) {
+		j->p--;
+		return jerr(j, "invalid escape in string");
+	}
+	j->p++;
+	*(*dp)++ = to[q - from];
+	return 0;
+}
+
 /* A string at j->p (its opening quote); decoded into the arena if needed. */
 static int
 jstring(struct jp *j, struct jstr *out)
@@ -386,39 +406,8 @@ jstring(struct jp *j, struct jstr *out)
 		if (*j->p == '\\') {
 			if (++j->p == j->e)
 				break;
-			switch (*j->p++) {
-			case '"':
-				*d++ = '"';
-				break;
-			case '\\':
-				*d++ = '\\';
-				break;
-			case '/':
-				*d++ = '/';
-				break;
-			case 'b':
-				*d++ = '\b';
-				break;
-			case 'f':
-				*d++ = '\f';
-				break;
-			case 'n':
-				*d++ = '\n';
-				break;
-			case 'r':
-				*d++ = '\r';
-				break;
-			case 't':
-				*d++ = '\t';
-				break;
-			case 'u':
-				if (uescape(j, &d) < 0)
-					return -1;
-				break;
-			default:
-				j->p -= 2;
-				return jerr(j, "invalid escape in string");
-			}
+			if (jescape(j, &d) < 0)
+				return -1;
 		} else if (*j->p < 0x20)
 			return jerr(j, "control character in string");
 		else if (*j->p >= 0x80) {

@@ -567,7 +567,7 @@ pick(struct jp *j, struct jstr *plain, struct jstr *b64, const char *name,
  * After a member of an object or array: 0 a comma (another follows), 1
  * CLOSE (the end), -1 anything else.
  */
-static int
+static inline __attribute__((always_inline)) int
 jnext(struct jp *j, int close)
 {
 	char what[32];
@@ -806,27 +806,29 @@ enum {
 };
 enum { BOTH, OURS, KCAT };
 
+#define JF(name, kind, who)	{ name, sizeof(name) - 1, kind, who }
 static const struct {
 	const char	*name;
+	size_t		 len;
 	int		 kind, who;
 } jfields[] = {
-	{ "offset",		F_OFFSET,	BOTH },
-	{ "timestamp",		F_TIMESTAMP,	OURS },
-	{ "key",		F_KEY,		BOTH },
-	{ "key_base64",		F_KEYB64,	OURS },
-	{ "value",		F_VALUE,	OURS },
-	{ "value_base64",	F_VALUEB64,	OURS },
-	{ "headers",		F_HEADERS,	BOTH },
-	{ "ts",			F_TS,		KCAT },
-	{ "payload",		F_PAYLOAD,	KCAT },
-	{ "topic",		F_IGNORE,	KCAT },
-	{ "partition",		F_IGNORE,	KCAT },
-	{ "tstype",		F_IGNORE,	KCAT },
-	{ "broker",		F_IGNORE,	KCAT },
-	{ "key_schema_id",	F_IGNORE,	KCAT },
-	{ "value_schema_id",	F_IGNORE,	KCAT },
-	{ "key_error",		F_ERROR,	KCAT },
-	{ "payload_error",	F_ERROR,	KCAT },
+	JF("offset",		F_OFFSET,	BOTH),
+	JF("timestamp",		F_TIMESTAMP,	OURS),
+	JF("key",		F_KEY,		BOTH),
+	JF("key_base64",	F_KEYB64,	OURS),
+	JF("value",		F_VALUE,	OURS),
+	JF("value_base64",	F_VALUEB64,	OURS),
+	JF("headers",		F_HEADERS,	BOTH),
+	JF("ts",		F_TS,		KCAT),
+	JF("payload",		F_PAYLOAD,	KCAT),
+	JF("topic",		F_IGNORE,	KCAT),
+	JF("partition",		F_IGNORE,	KCAT),
+	JF("tstype",		F_IGNORE,	KCAT),
+	JF("broker",		F_IGNORE,	KCAT),
+	JF("key_schema_id",	F_IGNORE,	KCAT),
+	JF("value_schema_id",	F_IGNORE,	KCAT),
+	JF("key_error",		F_ERROR,	KCAT),
+	JF("payload_error",	F_ERROR,	KCAT),
 };
 #define NFIELDS	(sizeof(jfields) / sizeof(jfields[0]))
 
@@ -834,7 +836,7 @@ struct jrec {
 	struct jstr	 key, keyb, val, valb;
 	int64_t		 ts;
 	size_t		 nh;
-	int		 seen[NFIELDS];
+	uint32_t	 seen;		/* a bit per field of jfields */
 	int		 ours, kcat;	/* fields only one envelope has */
 	const unsigned char *json;	/* a key or payload that is not a
 					   string (kcat -s): where */
@@ -928,12 +930,17 @@ jfields_(struct jp *j, struct jrec *jr)
 	do {
 		if (jstring(j, &f) < 0 || expect(j, ':') < 0)
 			return -1;
-		for (i = 0; i < NFIELDS && !is(&f, jfields[i].name); i++)
+		/* Length and first byte first: this runs for every field
+		 * of every line. */
+		for (i = 0; i < NFIELDS && (f.n != jfields[i].len ||
+		    f.p[0] != jfields[i].name[0] ||
+		    memcmp(f.p, jfields[i].name, f.n) != 0); i++)
 			;
 		if (i == NFIELDS)
 			return jfielderr(j, "unknown field \"%s\"", &f);
-		if (jr->seen[i]++)
+		if (jr->seen & (uint32_t)1 << i)
 			return jfielderr(j, "duplicate field \"%s\"", &f);
+		jr->seen |= (uint32_t)1 << i;
 		ws(j);
 		if (jfield(j, jr, i, &f) < 0)
 			return -1;

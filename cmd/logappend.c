@@ -229,7 +229,7 @@ append(sl_writer *w, sl_in *in)
 	static size_t hcap;
 	int64_t now = 0;
 	unsigned unstamped = 0;
-	int r, fast, acks;
+	int r, fast, acks, fresh = 0;
 
 	/* Plain lines go the fast way, in bulk, whatever is read of them
 	 * (with -x they would have to stay one batch). */
@@ -248,6 +248,7 @@ append(sl_writer *w, sl_in *in)
 		    (n = sl_writer_add_lines(w, lines, n, delim,
 		    now = sl_now_ms(), batch_target, &k)) > 0) {
 			unstamped = 0;
+			fresh = 1;
 			sl_in_skip(in, n, k);
 			if (sl_writer_pending_bytes(w) >= batch_target)
 				submit(w);
@@ -280,12 +281,17 @@ append(sl_writer *w, sl_in *in)
 		 * in the writer: a clock read can cost as much as the rest of
 		 * a record's work (50 ns on a virtual machine), so it is read
 		 * once per STAMP_EVERY records that arrive back to back, and
-		 * afresh whenever sl_in_next may have waited for input.
+		 * afresh whenever sl_in_next may have waited for input, or the
+		 * clock was not read since (records that carried their own
+		 * time do not read it).
 		 */
+		if (block)
+			fresh = 0;
 		if (rec.timestamp == SL_NO_TIMESTAMP) {
-			if (block || ++unstamped >= STAMP_EVERY) {
+			if (!fresh || ++unstamped >= STAMP_EVERY) {
 				now = sl_now_ms();
 				unstamped = 0;
+				fresh = 1;
 			}
 			rec.timestamp = now;
 		}

@@ -1383,6 +1383,7 @@ main(int argc, char *argv[])
 	struct consumer c;
 	struct sl_spec spec;
 	const char *cfg = NULL;
+	int64_t delay;
 	int ch, quiet = 0, fmtset = 0;
 
 	sigprocmask(SIG_SETMASK, NULL, &origmask);
@@ -1411,8 +1412,10 @@ main(int argc, char *argv[])
 			c.batch = 1;
 			break;
 		case 'R':
-			c.delay = (unsigned)number_arg(optarg, "delay", 0,
-			    BACKOFF_MAX);
+			if (sl_duration_parse(optarg, 1, &delay) < 0 ||
+			    delay > BACKOFF_MAX)
+				errx(2, "%s: invalid delay", optarg);
+			c.delay = (unsigned)delay;
 			break;
 		case 'V':
 			printf("logapply synclog %s\n", SL_VERSION);

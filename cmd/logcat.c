@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@ static struct sl_fmt fmt;
 static struct sl_spec startspec = { SL_SPEC_BEGINNING, 0, 0 };
 static struct sl_spec endspec;
 static int hasend;			/* -o given an end */
+static int64_t deadline = INT64_MAX;	/* -f: e@TIME by the clock */
 static uint64_t count = UINT64_MAX;	/* -c */
 static int fflag;			/* -f */
 static const char *gname;		/* -g */
@@ -37,7 +39,7 @@ static sl_out *out;
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-0BJYf] [-c count] [-D delim] [-F template] "
+	fprintf(f, "usage: %s [-0BJYZf] [-c count] [-D delim] [-F template] "
 	    "[-g name] [-K delim]\n"
 	    "              [-k key] [-o spec [-o spec]] log ...\n", progname);
 }
@@ -76,6 +78,7 @@ parse_spec(const char *arg, int nth)
 /* One log being printed. */
 struct src {
 	const char	*path;
+	char		*name;		/* %t: its last component */
 	sl_reader	*r;
 	uint64_t	 end;		/* stop before this offset */
 	int		 timed;		/* or before a timestamp >= endspec's */
@@ -92,6 +95,7 @@ drain(struct src *s)
 	struct sl_record rec;
 	int r;
 
+	sl_out_logname(out, s->name);
 	if (keyfilter == NULL && !s->timed) {
 		/* Nothing to look at per record: the library's loop, which
 		 * formats text straight from each batch. */
@@ -153,12 +157,29 @@ consumer_start(struct src *s)
 	return ck.offset;
 }
 
+/* %t: the last component of PATH, trailing slashes aside. */
+static char *
+logname(const char *path)
+{
+	size_t len = strlen(path);
+	char *name, *slash;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if ((name = strndup(path, len)) == NULL)
+		die(2, "%s", strerror(errno));
+	if ((slash = strrchr(name, '/')) != NULL && slash[1] != '\0')
+		memmove(name, slash + 1, strlen(slash));
+	return name;
+}
+
 static void
 open_src(struct src *s, const char *path)
 {
 	uint64_t start, now;
 
 	s->path = path;
+	s->name = logname(path);
 	s->end = UINT64_MAX;
 	if ((s->r = sl_reader_open(path)) == NULL)
 		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());
@@ -189,11 +210,14 @@ static int
 follow(int n)
 {
 	struct pollfd *pfd;
-	int live, r;
+	int64_t now;
+	int live, ms, r;
 
 	if ((pfd = calloc(n, sizeof *pfd)) == NULL)
 		die(2, "%s", strerror(errno));
 	for (;;) {
+		/* Read before the drain: what was written by then is seen. */
+		now = sl_now_ms();
 		live = 0;
 		for (int i = 0; i < n; i++) {
 			if (srcs[i].done)
@@ -209,14 +233,16 @@ follow(int n)
 		}
 		if (sl_out_flush(out) < 0)
 			die(2, "stdout: %s", strerror(errno));
-		if (live == 0 || printed >= count)
+		if (live == 0 || printed >= count || now >= deadline)
 			break;
 		for (int i = 0; i < n; i++) {
 			pfd[i].fd = srcs[i].done ? -1 : sl_reader_fd(srcs[i].r);
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		if (poll(pfd, n, -1) < 0 && errno != EINTR)
+		ms = deadline == INT64_MAX ? -1 : deadline - now > INT_MAX ?
+		    INT_MAX : (int)(deadline - now);
+		if (poll(pfd, n, ms) < 0 && errno != EINTR)
 			die(2, "poll: %s", strerror(errno));
 		for (int i = 0; i < n; i++)
 			if (pfd[i].revents & POLLIN)
@@ -232,6 +258,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		SL_FMT_LONGOPTS,
 		{ "version",	no_argument,		NULL, 'V' },
+		{ "show-null",	no_argument,		NULL, 'Z' },
 		{ "count",	required_argument,	NULL, 'c' },
 		{ "follow",	no_argument,		NULL, 'f' },
 		{ "consumer",	required_argument,	NULL, 'g' },
@@ -246,11 +273,11 @@ main(int argc, char *argv[])
 	sl_fmt_init(&fmt);
 	if (sl_guard_stdio() < 0)
 		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "0BD:F:JK:VYc:fg:hk:o:",
+	while ((ch = getopt_long(argc, argv, "0BD:F:JK:VYZc:fg:hk:o:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case '0': case 'B': case 'D': case 'F': case 'J': case 'K':
-		case 'Y':
+		case 'Y': case 'Z':
 			if (sl_fmt_option(&fmt, ch, optarg) < 0)
 				die(2, "-%c: invalid argument: %s", ch, optarg);
 			break;
@@ -294,6 +321,10 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	/* An end time still to come is also a time to stop following. */
+	if (hasend && endspec.kind == SL_SPEC_TIME_END &&
+	    endspec.time > sl_now_ms())
+		deadline = endspec.time;
 	if (startspec.kind == SL_SPEC_TIME_END)
 		die(2, "-o: e@TIME is an end, not a start");
 	if (gname != NULL && nspec > hasend)
@@ -302,21 +333,8 @@ main(int argc, char *argv[])
 
 	if ((srcs = calloc(argc, sizeof *srcs)) == NULL)
 		die(2, "%s", strerror(errno));
-	for (int i = 0; i < argc; i++) {
-		if (argc == 1) {
-			/* %t: the last component, trailing slashes aside. */
-			size_t len = strlen(argv[i]);
-			char *name, *slash;
-
-			while (len > 1 && argv[i][len - 1] == '/')
-				len--;
-			if ((name = strndup(argv[i], len)) == NULL)
-				die(2, "%s", strerror(errno));
-			slash = strrchr(name, '/');
-			fmt.logname = slash && slash[1] ? slash + 1 : name;
-		}
+	for (int i = 0; i < argc; i++)
 		open_src(&srcs[i], argv[i]);
-	}
 	if ((out = sl_out_open(STDOUT_FILENO, &fmt)) == NULL)
 		die(2, "-F: invalid template: %s", fmt.template ?
 		    fmt.template : "");
@@ -341,8 +359,10 @@ main(int argc, char *argv[])
 		die(2, "stdout: %s", strerror(errno));
 	}
 	out = NULL;
-	for (int i = 0; i < argc; i++)
+	for (int i = 0; i < argc; i++) {
 		sl_reader_close(srcs[i].r);
+		free(srcs[i].name);
+	}
 	free(srcs);
 	if (keyfilter != NULL && matched == 0)
 		status = 1;

@@ -22,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "synclog.h"
 
@@ -91,78 +90,32 @@ getck(const char *name, struct sl_checkpoint *ck, uint64_t end)
 	return 0;
 }
 
-static void
-yscalar(yaml_emitter_t *em, const char *s, int plain)
-{
-	yaml_event_t ev;
-
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
-	    strlen(s), plain, !plain, plain ? YAML_PLAIN_SCALAR_STYLE :
-	    YAML_DOUBLE_QUOTED_SCALAR_STYLE);
-	if (!yaml_emitter_emit(em, &ev))
-		errx(2, "yaml: %s", em->problem ? em->problem : "emit failed");
-}
-
-static void
-yevent(yaml_emitter_t *em, yaml_event_t *ev)
-{
-	if (!yaml_emitter_emit(em, ev))
-		errx(2, "yaml: %s", em->problem ? em->problem : "emit failed");
-}
-
-static int
-ywrite(void *data, unsigned char *buf, size_t len)
-{
-	(void)data;
-	return fwrite(buf, 1, len, stdout) == len;
-}
-
 /*
- * One consumer: text, a JSON line, or a YAML document.  END UINT64_MAX:
- * the log's end is unknown, and so is the lag (null, or - in text).
+ * One consumer: text, or an object of the emitter E (a JSON line, a YAML
+ * document).  END UINT64_MAX: the log's end is unknown, and so is the
+ * lag (null, or - in text).
  */
 static void
-show(yaml_emitter_t *em, const char *name, const struct sl_checkpoint *ck,
+show(sl_emit *e, const char *name, const struct sl_checkpoint *ck,
     uint64_t end, int full)
 {
-	char tbuf[40], num[3][24];
-	yaml_event_t ev;
+	char tbuf[SL_TIME_MAX], lag[24] = "-";
 
-	sl_time_format(ck->updated, tbuf, sizeof tbuf);
-	if (end == UINT64_MAX)
-		snprintf(num[1], sizeof num[1], "%s", json || yaml ? "null" :
-		    "-");
-	else
-		snprintf(num[1], sizeof num[1], "%" PRIu64, end - ck->offset);
-	if (json) {
-		printf("{\"name\":\"%s\",\"offset\":%" PRIu64 ",\"lag\":%s"
-		    ",\"updated\":%" PRId64 ",\"updated_iso\":\"%s\"}\n",
-		    name, ck->offset, num[1], ck->updated, tbuf);
-	} else if (yaml) {
-		snprintf(num[0], sizeof num[0], "%" PRIu64, ck->offset);
-		snprintf(num[2], sizeof num[2], "%" PRId64, ck->updated);
-		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0);
-		yevent(em, &ev);
-		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-		    YAML_BLOCK_MAPPING_STYLE);
-		yevent(em, &ev);
-		yscalar(em, "name", 1);
-		yscalar(em, name, 0);
-		yscalar(em, "offset", 1);
-		yscalar(em, num[0], 1);
-		yscalar(em, "lag", 1);
-		yscalar(em, num[1], 1);
-		yscalar(em, "updated", 1);
-		yscalar(em, num[2], 1);
-		yscalar(em, "updated_iso", 1);
-		yscalar(em, tbuf, 0);
-		yaml_mapping_end_event_initialize(&ev);
-		yevent(em, &ev);
-		yaml_document_end_event_initialize(&ev, 1);
-		yevent(em, &ev);
+	if (e != NULL) {
+		sl_emit_object(e, NULL);
+		sl_emit_str(e, "consumer", name);
+		sl_emit_u64(e, "offset", ck->offset);
+		if (end == UINT64_MAX)
+			sl_emit_null(e, "lag");
+		else
+			sl_emit_u64(e, "lag", end - ck->offset);
+		sl_emit_time(e, "updated", ck->updated);
+		sl_emit_end(e);
 	} else if (full) {
-		printf("%s %" PRIu64 " %s %s\n", name, ck->offset, num[1],
-		    tbuf);
+		if (end != UINT64_MAX)
+			snprintf(lag, sizeof lag, "%" PRIu64, end - ck->offset);
+		printf("%s %" PRIu64 " %s %s\n", name, ck->offset, lag,
+		    sl_time_format(ck->updated, tbuf, sizeof tbuf));
 	} else
 		printf("%" PRIu64 "\n", ck->offset);
 }
@@ -172,8 +125,7 @@ static int
 cmd_show(char **names)
 {
 	struct sl_checkpoint ck;
-	yaml_emitter_t em;
-	yaml_event_t ev;
+	sl_emit *e = NULL;
 	char **list = NULL;
 	uint64_t end;
 	int rval = 0;
@@ -195,26 +147,17 @@ cmd_show(char **names)
 			err(2, "%s", logdir);
 		names = list;
 	}
-	if (yaml) {
-		if (!yaml_emitter_initialize(&em))
-			errx(2, "yaml: out of memory");
-		yaml_emitter_set_output(&em, ywrite, NULL);
-		yaml_emitter_set_unicode(&em, 1);
-		yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-		yevent(&em, &ev);
-	}
+	if ((json || yaml) && (e = sl_emit_open(stdout, json ? SL_EMIT_JSON :
+	    SL_EMIT_YAML)) == NULL)
+		err(2, NULL);
 	for (; *names != NULL; names++) {
 		if (getck(*names, &ck, end) == -1) {
 			rval = 1;
 			continue;
 		}
-		show(&em, *names, &ck, end, list != NULL);
+		show(e, *names, &ck, end, list != NULL);
 	}
-	if (yaml) {
-		yaml_stream_end_event_initialize(&ev);
-		yevent(&em, &ev);
-		yaml_emitter_delete(&em);
-	}
+	sl_emit_close(e);
 	sl_checkpoint_list_free(list);
 	return rval;
 }
@@ -461,6 +404,7 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	char *ep;
+	int64_t ms;
 	int ch, rval, i;
 
 	if (sl_guard_stdio() < 0)
@@ -480,11 +424,10 @@ main(int argc, char *argv[])
 				errx(2, "%s: invalid shift", optarg);
 			break;
 		case 'T':
-			errno = 0;
-			timeout = strtod(optarg, &ep);
-			if (*optarg == '\0' || *ep != '\0' || errno != 0 ||
-			    !(timeout >= 0) || timeout > 1e9)
+			if (sl_duration_parse(optarg, 1000, &ms) < 0 ||
+			    ms > 1000000000000LL)
 				errx(2, "%s: invalid timeout", optarg);
+			timeout = ms / 1000.0;
 			break;
 		case 'V':
 			printf("logcheckpoint synclog %s\n", SL_VERSION);

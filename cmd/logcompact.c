@@ -41,18 +41,16 @@ die(int status, const char *fmt, ...)
 	exit(status);
 }
 
-/* An age: N followed by ms, s, m, h, d or w, as in relative times. */
+/* An age: a duration, seconds without a unit. */
 static int64_t
 parse_age(int opt, const char *s)
 {
-	char buf[64];
 	int64_t ms;
 
-	if (snprintf(buf, sizeof buf, "-%s", s) >= (int)sizeof buf ||
-	    sl_time_parse(buf, 0, &ms) < 0)
-		die(2, "-%c: invalid age (N followed by ms, s, m, h, d or w): "
-		    "%s", opt, s);
-	return -ms;
+	if (sl_duration_parse(s, 1000, &ms) < 0)
+		die(2, "-%c: invalid age (seconds, or N followed by ms, s, m, "
+		    "h, d or w): %s", opt, s);
+	return ms;
 }
 
 /* A count, or with SIZE a byte count with an optional K, M or G suffix. */

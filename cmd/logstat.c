@@ -2,10 +2,13 @@
  * logstat - show the bounds, size, time range and consumers of logs.
  *
  * Text output is one "name value" line per figure, a blank line between
- * logs; -J prints one JSON object per log per line, -Y one YAML document
- * per log.  Every log is reported even when an earlier one failed (the
- * rval pattern); a log that cannot be read, or a damaged checkpoint,
- * makes the exit status non-zero.
+ * logs; -J prints one JSON object per log per line and -Y one YAML
+ * document per log, both through the library's emitter, in the names of
+ * synclog(7); -P prints every log in the Prometheus text format, each
+ * metric's samples together, for node_exporter's textfile collector.
+ * Every log is reported even when an earlier one failed (the rval
+ * pattern); a log that cannot be read, or a damaged checkpoint, makes the
+ * exit status non-zero.
  */
 #include <err.h>
 #include <errno.h>
@@ -19,16 +22,35 @@
 
 #include "synclog.h"
 
-enum { TEXT, JSON, YAML };
+enum { TEXT, JSON, YAML, PROM };
 
 static const char *progname = "logstat";
 static int style = TEXT;
 static int nprinted;
 
+/* What is shown of a consumer. */
+struct consumer {
+	char			*name;
+	int			 ok;	/* its checkpoint could be read */
+	const char		*why;	/* when not */
+	struct sl_checkpoint	 ck;
+};
+
+/* What is shown of a log. */
+struct log {
+	const char	*path;
+	struct sl_stat	 s;
+	int		 failed;	/* it could not be read at all */
+	int		 isdir;
+	char		**names;	/* its consumers, NULL when none */
+	struct consumer	*c;
+	size_t		 nc;
+};
+
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-J | -Y] log ...\n", progname);
+	fprintf(f, "usage: %s [-J | -P | -Y] log ...\n", progname);
 }
 
 static void
@@ -44,275 +66,284 @@ warnmsg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Length of the UTF-8 sequence at P (strictly valid), or 0. */
-static size_t
-utf8len(const unsigned char *p, size_t len)
+static uint64_t
+lag(const struct log *l, const struct consumer *c)
 {
-	size_t n;
-	uint32_t c;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, c = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, c = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, c = p[0] & 0x07;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	return n;
+	return c->ck.offset < l->s.end ? l->s.end - c->ck.offset : 0;
 }
 
-/*
- * A JSON string (also a valid YAML double-quoted scalar).  Bytes that are
- * not UTF-8 become U+FFFD: paths are shown, not round-tripped.
- */
-static void
-putstr(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n, len = strlen(s);
-
-	putchar('"');
-	while (len > 0) {
-		if (*p == '"' || *p == '\\') {
-			printf("\\%c", *p);
-			n = 1;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			printf("\\u%04x", *p);
-			n = 1;
-		} else if (*p < 0x80) {
-			putchar(*p);
-			n = 1;
-		} else if ((n = utf8len(p, len)) > 0)
-			fwrite(p, 1, n, stdout);
-		else {
-			fputs("\\ufffd", stdout);
-			n = 1;
-		}
-		p += n;
-		len -= n;
-	}
-	putchar('"');
-}
-
-/* One "name value" pair in the current style; LAST ends a JSON object. */
-static void
-key(const char *k)
-{
-	switch (style) {
-	case TEXT:
-		printf("%-12s ", k);
-		break;
-	case JSON:
-		printf(",\"%s\":", k);
-		break;
-	case YAML:
-		printf("%s: ", k);
-		break;
-	}
-}
-
-static void
-end_line(void)
-{
-	if (style != JSON)
-		putchar('\n');
-}
-
-static void
-num(const char *k, uint64_t v)
-{
-	key(k);
-	printf("%" PRIu64, v);
-	end_line();
-}
-
-/* A time as text "ISO MS", or two JSON/YAML fields NAME_time, NAME_timestamp. */
-static void
-when(const char *name, int64_t ms)
-{
-	char iso[40], k[64];
-
-	if (style == TEXT) {
-		snprintf(k, sizeof k, "%s-time", name);
-		key(k);
-		if (ms == SL_NO_TIMESTAMP)
-			printf("- -");
-		else
-			printf("%s %" PRId64, sl_time_format(ms, iso, sizeof iso),
-			    ms);
-		end_line();
-		return;
-	}
-	snprintf(k, sizeof k, "%s_timestamp", name);
-	key(k);
-	if (ms == SL_NO_TIMESTAMP)
-		printf("null");
-	else
-		printf("%" PRId64, ms);
-	end_line();
-	snprintf(k, sizeof k, "%s_time", name);
-	key(k);
-	if (ms == SL_NO_TIMESTAMP)
-		printf("null");
-	else
-		putstr(sl_time_format(ms, iso, sizeof iso));
-	end_line();
-}
-
-/* The consumers of DIR and their lag behind END; 1 if one is damaged. */
+/* Read the consumers of L; 0, 1 when one is damaged, 2 when none could
+ * be listed. */
 static int
-consumers(const char *dir, const struct sl_stat *s)
+consumers(struct log *l)
 {
-	struct sl_checkpoint ck;
-	char **names, iso[40];
-	size_t n;
+	struct consumer *c;
 	int rval = 0;
 
-	if ((names = sl_checkpoint_list(dir)) == NULL) {
-		warnmsg("%s: consumers: %s", dir, strerror(errno));
+	if ((l->names = sl_checkpoint_list(l->path)) == NULL) {
+		warnmsg("%s: consumers: %s", l->path, strerror(errno));
 		return 2;
 	}
-	for (n = 0; names[n] != NULL; n++)
+	for (l->nc = 0; l->names[l->nc] != NULL; l->nc++)
 		;
-	if (style == TEXT)
-		num("consumers", n);
-	else {
-		key("consumers");
-		printf(style == JSON ? "[" : n ? "\n" : "[]\n");
-	}
-	for (size_t i = 0; i < n; i++) {
-		int ok = sl_checkpoint_read(dir, names[i], s->id, &ck) == 0;
-		const char *why = ok ? NULL : sl_checkpoint_strerror(errno);
-
-		if (!ok) {
-			warnmsg("%s: consumer %s: %s", dir, names[i], why);
+	if ((l->c = calloc(l->nc + 1, sizeof(*l->c))) == NULL)
+		err(2, NULL);
+	for (size_t i = 0; i < l->nc; i++) {
+		c = &l->c[i];
+		c->name = l->names[i];
+		c->ok = sl_checkpoint_read(l->path, c->name, l->s.id,
+		    &c->ck) == 0;
+		if (!c->ok) {
+			c->why = sl_checkpoint_strerror(errno);
+			warnmsg("%s: consumer %s: %s", l->path, c->name, c->why);
 			rval = 1;
-		}
-		if (ok && ck.offset > s->end) {
+		} else if (c->ck.offset > l->s.end) {
 			warnmsg("%s: consumer %s: checkpoint %" PRIu64
-			    " is past the end of the log (%" PRIu64 ")", dir,
-			    names[i], ck.offset, s->end);
+			    " is past the end of the log (%" PRIu64 ")",
+			    l->path, c->name, c->ck.offset, l->s.end);
 			rval = 1;
 		}
-		if (style == TEXT) {
-			key("consumer");
-			if (ok)
-				printf("%s %" PRIu64 " %" PRIu64 " %s\n",
-				    names[i], ck.offset, ck.offset < s->end ?
-				    s->end - ck.offset : 0,
-				    sl_time_format(ck.updated, iso, sizeof iso));
-			else
-				printf("%s - - -\n", names[i]);
-			continue;
-		}
-		printf(style == JSON ? "%s{\"name\":" : "  - name: ",
-		    i ? "," : "");
-		putstr(names[i]);
-		if (style == YAML)
-			printf("\n   ");
-		if (!ok) {
-			printf(style == JSON ? ",\"error\":" : " error: ");
-			putstr(why);
-		} else {
-			printf(style == JSON ? ",\"offset\":%" PRIu64
-			    ",\"lag\":%" PRIu64 ",\"updated\":%" PRId64
-			    ",\"updated_time\":" : " offset: %" PRIu64
-			    "\n    lag: %" PRIu64 "\n    updated: %" PRId64
-			    "\n    updated_time: ", ck.offset,
-			    ck.offset < s->end ? s->end - ck.offset : 0,
-			    ck.updated);
-			putstr(sl_time_format(ck.updated, iso, sizeof iso));
-		}
-		printf(style == JSON ? "}" : "\n");
 	}
-	if (style == JSON)
-		printf("]");
-	sl_checkpoint_list_free(names);
 	return rval;
 }
 
+/* Gather what is shown of PATH into L: 0, or the exit status. */
 static int
-stat1(const char *path)
+gather(const char *path, struct log *l)
 {
-	struct sl_stat s;
 	struct stat st;
-	int rval = 0;
 
-	if (sl_stat(path, &s) < 0) {
-		warnmsg("%s: %s", path, s.err);
-		return errno == EBADMSG ? 1 : 2;
+	memset(l, 0, sizeof(*l));
+	l->path = path;
+	if (sl_stat(path, &l->s) < 0) {
+		warnmsg("%s: %s", path, l->s.err);
+		l->failed = 1;
+		return sl_exit_status(errno);
 	}
-	if (style == TEXT && nprinted++ > 0)
-		putchar('\n');
-	switch (style) {
-	case TEXT:
-		key("log");
-		break;
-	case JSON:
-		printf("{\"log\":");
-		break;
-	case YAML:
-		printf("---\nlog: ");
-		break;
-	}
-	if (style == TEXT)
-		fputs(path, stdout);
-	else
-		putstr(path);
-	end_line();
-	key("id");
-	if (style == TEXT)
-		fputs(s.id[0] ? s.id : "-", stdout);
-	else if (s.id[0])
-		putstr(s.id);
-	else
-		printf("null");
-	end_line();
-	num("segments", s.segments);
-	num("bytes", s.bytes);
-	num(style == TEXT ? "index-bytes" : "index_bytes", s.index_bytes);
-	num("begin", s.begin);
-	num("end", s.end);
-	num("records", s.records);
-	when("first", s.first_ts);
-	when("last", s.last_ts);
-	when("max", s.max_ts);
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		rval = consumers(path, &s);
-	if (style == JSON)
-		printf("}\n");
-	return rval;
+	l->isdir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return l->isdir ? consumers(l) : 0;
 }
+
+static void
+release(struct log *l)
+{
+	sl_checkpoint_list_free(l->names);
+	free(l->c);
+}
+
+/* ---- text ----------------------------------------------------------- */
+
+/* A time as "ISO MS", or "- -" when there is none. */
+static void
+text_time(const char *name, int64_t ms)
+{
+	char iso[SL_TIME_MAX];
+
+	if (ms == SL_NO_TIMESTAMP)
+		printf("%-12s - -\n", name);
+	else
+		printf("%-12s %s %" PRId64 "\n", name,
+		    sl_time_format(ms, iso, sizeof iso), ms);
+}
+
+static void
+text(const struct log *l)
+{
+	char iso[SL_TIME_MAX];
+
+	if (nprinted++ > 0)
+		putchar('\n');
+	printf("%-12s %s\n", "log", l->path);
+	printf("%-12s %s\n", "id", l->s.id[0] ? l->s.id : "-");
+	printf("%-12s %" PRIu64 "\n", "segments", l->s.segments);
+	printf("%-12s %" PRIu64 "\n", "bytes", l->s.bytes);
+	printf("%-12s %" PRIu64 "\n", "index-bytes", l->s.index_bytes);
+	printf("%-12s %" PRIu64 "\n", "begin", l->s.begin);
+	printf("%-12s %" PRIu64 "\n", "end", l->s.end);
+	printf("%-12s %" PRIu64 "\n", "records", l->s.records);
+	text_time("first-time", l->s.first_ts);
+	text_time("last-time", l->s.last_ts);
+	text_time("max-time", l->s.max_ts);
+	if (!l->isdir || l->names == NULL)
+		return;
+	printf("%-12s %zu\n", "consumers", l->nc);
+	for (size_t i = 0; i < l->nc; i++) {
+		const struct consumer *c = &l->c[i];
+
+		if (c->ok)
+			printf("%-12s %s %" PRIu64 " %" PRIu64 " %s\n",
+			    "consumer", c->name, c->ck.offset, lag(l, c),
+			    sl_time_format(c->ck.updated, iso, sizeof iso));
+		else
+			printf("%-12s %s - - -\n", "consumer", c->name);
+	}
+}
+
+/* ---- JSON and YAML -------------------------------------------------- */
+
+static void
+emit(sl_emit *e, const struct log *l)
+{
+	sl_emit_object(e, NULL);
+	sl_emit_str(e, "log", l->path);
+	sl_emit_str(e, "id", l->s.id[0] ? l->s.id : NULL);
+	sl_emit_u64(e, "segments", l->s.segments);
+	sl_emit_u64(e, "bytes", l->s.bytes);
+	sl_emit_u64(e, "index_bytes", l->s.index_bytes);
+	sl_emit_u64(e, "begin", l->s.begin);
+	sl_emit_u64(e, "end", l->s.end);
+	sl_emit_u64(e, "records", l->s.records);
+	sl_emit_time(e, "first_timestamp", l->s.first_ts);
+	sl_emit_time(e, "last_timestamp", l->s.last_ts);
+	sl_emit_time(e, "max_timestamp", l->s.max_ts);
+	if (l->isdir && l->names != NULL) {
+		sl_emit_list(e, "consumers");
+		for (size_t i = 0; i < l->nc; i++) {
+			const struct consumer *c = &l->c[i];
+
+			sl_emit_object(e, NULL);
+			sl_emit_str(e, "consumer", c->name);
+			if (c->ok) {
+				sl_emit_u64(e, "offset", c->ck.offset);
+				sl_emit_u64(e, "lag", lag(l, c));
+				sl_emit_time(e, "updated", c->ck.updated);
+			} else
+				sl_emit_str(e, "error", c->why);
+			sl_emit_end(e);
+		}
+		sl_emit_end(e);
+	}
+	sl_emit_end(e);
+}
+
+/* ---- Prometheus ----------------------------------------------------- */
+
+/* Milliseconds as decimal seconds, exactly. */
+static void
+seconds(int64_t ms)
+{
+	uint64_t a = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+
+	printf("%s%" PRIu64 ".%03u\n", ms < 0 ? "-" : "", a / 1000,
+	    (unsigned)(a % 1000));
+}
+
+/* One family's HELP and TYPE lines. */
+static void
+family(const char *name, const char *help)
+{
+	printf("# HELP synclog_%s %s\n# TYPE synclog_%s gauge\n", name, help,
+	    name);
+}
+
+/* The start of a sample: its name and labels, up to the value. */
+static void
+sample(const char *name, const struct log *l, const struct consumer *c)
+{
+	printf("synclog_%s{log=", name);
+	sl_emit_label(stdout, l->path);
+	if (c != NULL) {
+		printf(",consumer=");
+		sl_emit_label(stdout, c->name);
+	}
+	printf("} ");
+}
+
+/* The log-wide figures: a table, so that each is one family. */
+static const struct {
+	const char	*name, *help;
+	size_t		 off;
+} figures[] = {
+	{ "begin_offset", "The offset of the log's first record.",
+	    offsetof(struct sl_stat, begin) },
+	{ "end_offset", "The offset the log's next record will get.",
+	    offsetof(struct sl_stat, end) },
+	{ "records", "The records in the log.",
+	    offsetof(struct sl_stat, records) },
+	{ "segments", "The segment files of the log.",
+	    offsetof(struct sl_stat, segments) },
+	{ "bytes", "The size of the log's segment files.",
+	    offsetof(struct sl_stat, bytes) },
+	{ "index_bytes", "The size of the log's index files.",
+	    offsetof(struct sl_stat, index_bytes) },
+};
+
+static void
+prometheus(const struct log *logs, size_t n, int64_t now)
+{
+	size_t i, j, k;
+
+	for (k = 0; k < sizeof(figures) / sizeof(figures[0]); k++) {
+		family(figures[k].name, figures[k].help);
+		for (i = 0; i < n; i++)
+			if (!logs[i].failed) {
+				sample(figures[k].name, &logs[i], NULL);
+				printf("%" PRIu64 "\n", *(const uint64_t *)
+				    ((const char *)&logs[i].s + figures[k].off));
+			}
+	}
+	family("max_timestamp_seconds", "The newest (largest) timestamp "
+	    "of a record in the log, in seconds since the epoch.");
+	for (i = 0; i < n; i++)
+		if (!logs[i].failed &&
+		    logs[i].s.max_ts != SL_NO_TIMESTAMP) {
+			sample("max_timestamp_seconds", &logs[i], NULL);
+			seconds(logs[i].s.max_ts);
+		}
+	family("consumer_offset", "The consumer's checkpoint: the next "
+	    "offset it will apply.");
+	for (i = 0; i < n; i++)
+		for (j = 0; j < logs[i].nc; j++)
+			if (logs[i].c[j].ok) {
+				sample("consumer_offset", &logs[i], &logs[i].c[j]);
+				printf("%" PRIu64 "\n", logs[i].c[j].ck.offset);
+			}
+	family("consumer_lag", "The records between the consumer's "
+	    "checkpoint and the log's end.");
+	for (i = 0; i < n; i++)
+		for (j = 0; j < logs[i].nc; j++)
+			if (logs[i].c[j].ok) {
+				sample("consumer_lag", &logs[i], &logs[i].c[j]);
+				printf("%" PRIu64 "\n", lag(&logs[i],
+				    &logs[i].c[j]));
+			}
+	family("consumer_update_age_seconds", "Seconds since the "
+	    "consumer's checkpoint was last written.");
+	for (i = 0; i < n; i++)
+		for (j = 0; j < logs[i].nc; j++)
+			if (logs[i].c[j].ok) {
+				sample("consumer_update_age_seconds", &logs[i],
+				    &logs[i].c[j]);
+				seconds(now - logs[i].c[j].ck.updated);
+			}
+}
+
+/* ---- main ----------------------------------------------------------- */
 
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "json",	no_argument,	NULL, 'J' },
+		{ "prometheus",	no_argument,	NULL, 'P' },
 		{ "version",	no_argument,	NULL, 'V' },
 		{ "yaml",	no_argument,	NULL, 'Y' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct log *logs;
+	sl_emit *e = NULL;
 	int ch, rval = 0, r;
 
 	if (sl_guard_stdio() < 0)
 		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "JVYh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "JPVYh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'J':
 			style = JSON;
+			break;
+		case 'P':
+			style = PROM;
 			break;
 		case 'V':
 			printf("%s synclog %s\n", progname, SL_VERSION);
@@ -334,9 +365,34 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	for (int i = 0; i < argc; i++)
-		if ((r = stat1(argv[i])) > rval)
+	if ((logs = calloc(argc, sizeof(*logs))) == NULL)
+		err(2, NULL);
+	if ((style == JSON || style == YAML) && (e = sl_emit_open(stdout,
+	    style == JSON ? SL_EMIT_JSON : SL_EMIT_YAML)) == NULL)
+		err(2, NULL);
+	/* Prometheus wants each metric's samples together: all logs are
+	 * gathered first.  The others print each log as it comes. */
+	for (int i = 0; i < argc; i++) {
+		if ((r = gather(argv[i], &logs[i])) > rval)
 			rval = r;
+		if (logs[i].failed)
+			continue;
+		if (style == TEXT)
+			text(&logs[i]);
+		else if (e != NULL)
+			emit(e, &logs[i]);
+		if (style != PROM) {
+			release(&logs[i]);
+			memset(&logs[i], 0, sizeof(logs[i]));
+			logs[i].failed = 1;
+		}
+	}
+	if (style == PROM)
+		prometheus(logs, argc, sl_now_ms());
+	for (int i = 0; i < argc; i++)
+		release(&logs[i]);
+	free(logs);
+	sl_emit_close(e);
 	if (fclose(stdout) == EOF) {
 		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
 		return 2;

@@ -5,8 +5,9 @@
  *
  * Input: one byte choosing "now" (a fixed time, the extremes or 0) and
  * which parsers run, then the string.  Invariants: every parser either
- * fails with EINVAL or returns a well-formed result; a time that formats
- * as a four-digit year parses back to the same millisecond; a parsed
+ * fails with EINVAL or returns a well-formed result; every time formats
+ * and parses back to the same millisecond; a duration is never negative;
+ * a parsed
  * specification of a time keeps it; an unescaped delimiter fits its
  * buffer.
  */
@@ -49,13 +50,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(errno == EINVAL, "EINVAL");
 
 	if (sl_time_parse(s, now, &ms) == 0) {
-		if (sl_time_format(ms, tbuf, sizeof tbuf) != NULL &&
-		    tbuf[0] != '+' && tbuf[0] != '-') {
-			FUZZ_ASSERT(sl_time_parse(tbuf, now, &back) == 0,
-			    "a formatted time parses");
-			FUZZ_ASSERT(back == ms, "format and parse round trip");
-		}
+		FUZZ_ASSERT(sl_time_format(ms, tbuf, sizeof tbuf) != NULL,
+		    "every time formats");
+		FUZZ_ASSERT(sl_time_parse(tbuf, now, &back) == 0,
+		    "a formatted time parses");
+		FUZZ_ASSERT(back == ms, "format and parse round trip");
 	} else
+		FUZZ_ASSERT(errno == EINVAL, "EINVAL");
+
+	if (sl_duration_parse(s, data[0] & 8 ? 1000 : 0, &ms) == 0)
+		FUZZ_ASSERT(ms >= 0, "a duration is not negative");
+	else
 		FUZZ_ASSERT(errno == EINVAL, "EINVAL");
 
 	if (sl_unescape(s, buf, sizeof buf, &len) == 0)

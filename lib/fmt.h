@@ -1,7 +1,18 @@
 /*
- * fmt.h - recfmt.c, json.c, yaml.c: the record formats, in and out.  The
- * private parts of sl_out and sl_in, and what the formats share.  Nothing
- * below this layer (batch, segment, index) includes it.
+ * fmt.h - the record formats, in and out: the private parts of sl_out and
+ * sl_in, and what the format files share.  Nothing below this layer
+ * (batch, segment, index) includes it.
+ *
+ *	fmtopt.c	the format options (-0 -B -D -F -J -K -Y)
+ *	codec.c		decimal, UTF-8, base64, backslash escapes
+ *	time.c		ISO 8601 times and durations (public, and %I)
+ *	out.c		the output buffer and the dispatch to the formats
+ *	in.c		the input buffer (read, mmap, poll) and its dispatch
+ *	text.c		text in and out, -F templates out
+ *	frame.c		-B frames in and out
+ *	json.c		-J JSON Lines in and out
+ *	yaml.c		-Y YAML documents in and out
+ *	emit.c		-J and -Y of what is not a record (logstat, ...)
  */
 #ifndef SL_FMT_H
 #define SL_FMT_H
@@ -14,6 +25,18 @@
 
 #include "synclog.h"
 #include "bytes.h"
+
+/* A compiled -F template: literal runs and tokens. */
+enum {
+	TOK_LIT, TOK_VALUE, TOK_VALUESIZE, TOK_KEY, TOK_KEYSIZE, TOK_OFFSET,
+	TOK_TIME, TOK_ISOTIME, TOK_HEADERS, TOK_LOGNAME, TOK_PARTITION,
+	TOK_VALUELEN32
+};
+
+struct sl_rf_item {
+	int	tok;
+	size_t	off, len;	/* TOK_LIT: bytes in sl_out.lit */
+};
 
 /* Output: one buffer that every format appends to. */
 struct sl_out {
@@ -58,6 +81,9 @@ struct sl_in {
 
 /* Make room for N more bytes in the output buffer (flushing first). */
 int	sl_rf_reserve(struct sl_out *, size_t n);
+/* sl_rf_text with -Z: an absent key or value printed as NULL. */
+int	sl_rf_text_null(struct sl_out *, const unsigned char *key, size_t kl,
+	    const unsigned char *value, size_t vl);
 
 /*
  * One record in the text format: [key keydelim] value delim.  Inline, the
@@ -73,6 +99,8 @@ sl_rf_text(struct sl_out *o, const unsigned char *key, size_t kl,
 	size_t need = kl + vl + 2 * SL_DELIM_MAX;
 	unsigned char *p;
 
+	if ((key == NULL || value == NULL) && f->shownull)
+		return sl_rf_text_null(o, key, kl, value, vl);
 	/* Both are lengths of bytes in memory: the sum cannot wrap. */
 	if (o->cap - o->len < need && sl_rf_reserve(o, need) < 0)
 		return -1;
@@ -96,6 +124,15 @@ sl_rf_text(struct sl_out *o, const unsigned char *key, size_t kl,
 	o->len = p - o->buf;
 	return 0;
 }
+/* Sum of A and B, or SIZE_MAX when it does not fit. */
+static inline size_t
+sl_rf_addsz(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+/* ---- codec.c -------------------------------------------------------- */
+
 /* Append a decimal number; the caller reserved 20 bytes. */
 unsigned char *sl_rf_u64(unsigned char *p, uint64_t v);
 unsigned char *sl_rf_i64(unsigned char *p, int64_t v);
@@ -111,6 +148,18 @@ size_t	sl_rf_b64_encode(unsigned char *dst, const unsigned char *src,
 ssize_t	sl_rf_b64_decode(unsigned char *dst, const unsigned char *src,
 	    size_t n, int ws);
 
+/* Decode the escape after the backslash at *S (n t r 0 \\ xHH), advance
+ * *S past it: the byte, or -1 when there is no such escape. */
+int	sl_rf_unescape1(const char **s);
+
+/* ---- time.c --------------------------------------------------------- */
+
+/* Write MS as sl_time_format does into BUF (SL_TIME_MAX bytes), without
+ * the NUL; returns its length. */
+size_t	sl_rf_isotime(int64_t ms, char *buf);
+
+/* ---- in.c: what the input formats share ---------------------------- */
+
 /* Set the input's message (printf-like) and sticky errno; returns -1. */
 int	sl_rf_fail(struct sl_in *, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
@@ -120,6 +169,29 @@ int	sl_rf_toolarge(struct sl_in *, const char *where, uint64_t n);
 int	sl_rf_arena(struct sl_in *, size_t n);
 int	sl_rf_headers(struct sl_in *, size_t n);
 
+/* -1 and the "exceeds" failure when R is larger than the maximum. */
+int	sl_rf_check_size(struct sl_in *, const struct sl_record *r,
+	    const char *where, uint64_t n);
+
+/* Mark N bytes of the input as parsed. */
+static inline void
+sl_rf_consume(struct sl_in *in, size_t n)
+{
+	in->start += n;
+	in->scan = 0;
+	if (in->start == in->end && !in->mapped)
+		in->start = in->end = 0;
+}
+
+/* ---- the formats: one record out (0 or -1 and errno), one record in
+ * (1 record, 0 need more input or the end at eof, -1 failed) -------- */
+
+int	sl_rf_tpl_compile(const char *t, struct sl_rf_item **items,
+	    size_t *nitems, unsigned char **lit);
+int	sl_rf_tpl_out(struct sl_out *, const struct sl_record *);
+int	sl_rf_text_next(struct sl_in *, struct sl_record *);
+int	sl_rf_frame_out(struct sl_out *, const struct sl_record *);
+int	sl_rf_frame_next(struct sl_in *, struct sl_record *);
 int	sl_rf_json_out(struct sl_out *, const struct sl_record *);
 int	sl_rf_json_next(struct sl_in *, struct sl_record *);
 int	sl_rf_yaml_out_open(struct sl_out *);

@@ -7,10 +7,16 @@
  * valid JSON for every record and reads back byte for byte.
  *
  * Input is parsed by a small strict parser of our own: one object per
- * line, no nesting beyond the headers array, so its recursion is bounded
- * and it keeps no state outside the sl_in it is given.  Decoded strings
- * never outgrow their source text, so one arena of the line's length holds
- * them all; strings without escapes point into the read buffer.
+ * line, and it keeps no state outside the sl_in it is given.  Decoded
+ * strings never outgrow their source text, so one arena of the line's
+ * length holds them all; strings without escapes point into the read
+ * buffer.  A line is synclog's object, or kcat -J's envelope (ts,
+ * payload, headers as a flat array or a map, the rest ignored), told
+ * apart by the fields only one of them has; a line that mixes them is
+ * refused.  kcat writes bytes that are not UTF-8 raw, and a deserialized
+ * key or payload as any JSON value: both are taken from its lines only
+ * (the value's text as the bytes), and the skipping of a JSON value
+ * stops at 64 levels, so the recursion is bounded.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -204,6 +210,8 @@ struct jp {
 	const unsigned char	*s, *p, *e;	/* line, cursor, end */
 	unsigned char		*arena;
 	size_t			 alen;
+	const unsigned char	*raw;	/* the first byte in a string that is
+					   not UTF-8: kcat's lines only */
 };
 
 /* A string as parsed: its decoded bytes, or null. */
@@ -335,6 +343,26 @@ uescape(struct jp *j, unsigned char **dp)
 	return 0;
 }
 
+/* The escape at j->p, after its backslash, decoded at *DP. */
+static int
+jescape(struct jp *j, unsigned char **dp)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *q;
+
+	if (*j->p == 'u') {
+		j->p++;
+		return uescape(j, dp);
+	}
+	if (*j->p == '\0' || (q = strchr(from, *j->p)) == NULL) {
+		j->p--;
+		return jerr(j, "invalid escape in string");
+	}
+	j->p++;
+	*(*dp)++ = to[q - from];
+	return 0;
+}
+
 /* A string at j->p (its opening quote); decoded into the arena if needed. */
 static int
 jstring(struct jp *j, struct jstr *out)
@@ -353,8 +381,11 @@ jstring(struct jp *j, struct jstr *out)
 		if (*j->p < 0x20)
 			return jerr(j, "control character in string");
 		if (*j->p >= 0x80) {
-			if ((k = sl_rf_utf8_seq(j->p, j->e - j->p)) == 0)
-				return jerr(j, "invalid UTF-8 in string");
+			if ((k = sl_rf_utf8_seq(j->p, j->e - j->p)) == 0) {
+				if (j->raw == NULL)
+					j->raw = j->p;
+				k = 1;
+			}
 			j->p += k;
 		} else
 			j->p++;
@@ -375,44 +406,16 @@ jstring(struct jp *j, struct jstr *out)
 		if (*j->p == '\\') {
 			if (++j->p == j->e)
 				break;
-			switch (*j->p++) {
-			case '"':
-				*d++ = '"';
-				break;
-			case '\\':
-				*d++ = '\\';
-				break;
-			case '/':
-				*d++ = '/';
-				break;
-			case 'b':
-				*d++ = '\b';
-				break;
-			case 'f':
-				*d++ = '\f';
-				break;
-			case 'n':
-				*d++ = '\n';
-				break;
-			case 'r':
-				*d++ = '\r';
-				break;
-			case 't':
-				*d++ = '\t';
-				break;
-			case 'u':
-				if (uescape(j, &d) < 0)
-					return -1;
-				break;
-			default:
-				j->p -= 2;
-				return jerr(j, "invalid escape in string");
-			}
+			if (jescape(j, &d) < 0)
+				return -1;
 		} else if (*j->p < 0x20)
 			return jerr(j, "control character in string");
 		else if (*j->p >= 0x80) {
-			if ((k = sl_rf_utf8_seq(j->p, j->e - j->p)) == 0)
-				return jerr(j, "invalid UTF-8 in string");
+			if ((k = sl_rf_utf8_seq(j->p, j->e - j->p)) == 0) {
+				if (j->raw == NULL)
+					j->raw = j->p;
+				k = 1;
+			}
 			memcpy(d, j->p, k);
 			d += k;
 			j->p += k;
@@ -560,31 +563,96 @@ pick(struct jp *j, struct jstr *plain, struct jstr *b64, const char *name,
 	return 0;
 }
 
-static int
-dupcheck(struct jp *j, const struct jstr *f, int *seen)
+/*
+ * After a member of an object or array: 0 a comma (another follows), 1
+ * CLOSE (the end), -1 anything else.
+ */
+static inline __attribute__((always_inline)) int
+jnext(struct jp *j, int close)
 {
-	if (*seen)
-		return jfielderr(j, "duplicate field \"%s\"", f);
-	*seen = 1;
+	char what[32];
+	int c;
+
+	ws(j);
+	if (j->p == j->e)
+		return jerr(j, "unexpected end of line");
+	c = *j->p++;
+	if (c == close)
+		return 1;
+	if (c == ',')
+		return 0;
+	j->p--;
+	snprintf(what, sizeof(what), "expected ',' or '%c'", close);
+	return jerr(j, what);
+}
+
+/* Whether the object or array just opened is empty (and so closed). */
+static int
+jempty(struct jp *j, int close)
+{
+	ws(j);
+	if (j->p < j->e && *j->p == close) {
+		j->p++;
+		return 1;
+	}
 	return 0;
 }
 
-/* One {"name":...,"value":...} of the headers array. */
+/*
+ * Any JSON value, checked and skipped: *START and *END its text.  Nesting
+ * deeper than 64 is refused, so the recursion is bounded.
+ */
+static int
+jskip(struct jp *j, int depth, const unsigned char **start)
+{
+	struct jstr t;
+	int r, close;
+
+	ws(j);
+	*start = j->p;
+	if (depth > 64)
+		return jerr(j, "nested too deeply");
+	if (j->p == j->e)
+		return jerr(j, "unexpected end of line");
+	switch (*j->p) {
+	case '"':
+		return jstring(j, &t);
+	case '{':
+	case '[':
+		close = *j->p++ == '{' ? '}' : ']';
+		if (jempty(j, close))
+			return 0;
+		do {
+			const unsigned char *q;
+
+			if (close == '}' && (jstring(j, &t) < 0 ||
+			    expect(j, ':') < 0))
+				return -1;
+			if (jskip(j, depth + 1, &q) < 0)
+				return -1;
+		} while ((r = jnext(j, close)) == 0);
+		return r < 0 ? -1 : 0;
+	}
+	if (literal(j, "true") || literal(j, "false") || literal(j, "null"))
+		return 0;
+	if (*j->p != '-' && !isdigit_(*j->p))
+		return jerr(j, "expected a value");
+	return jnumber(j, NULL, "value");
+}
+
+/* One {"name":...,"value":...} of synclog's headers array. */
 static int
 jheader(struct jp *j, struct sl_header *h, size_t idx)
 {
 	struct jstr f, name = {0}, nameb = {0}, val = {0}, valb = {0}, *t;
 	struct jstr n, v;
 	char where[40];
-	int c;
+	int r = 1;
 
 	if (expect(j, '{') < 0)
 		return -1;
-	ws(j);
-	if (j->p < j->e && *j->p == '}')
-		j->p++;
-	else
-		for (;;) {
+	if (!jempty(j, '}'))
+		do {
 			if (jstring(j, &f) < 0)
 				return -1;
 			if (is(&f, "name"))
@@ -604,17 +672,9 @@ jheader(struct jp *j, struct sl_header *h, size_t idx)
 			if (expect(j, ':') < 0 || jstring(j, t) < 0)
 				return -1;
 			t->set = 1;
-			ws(j);
-			if (j->p == j->e)
-				return jerr(j, "unexpected end of line");
-			c = *j->p++;
-			if (c == '}')
-				break;
-			if (c != ',') {
-				j->p--;
-				return jerr(j, "expected ',' or '}'");
-			}
-		}
+		} while ((r = jnext(j, '}')) == 0);
+	if (r < 0)
+		return -1;
 	snprintf(where, sizeof(where), "header %zu: ", idx + 1);
 	if (pick(j, &name, &nameb, "name", where, &n) < 0 ||
 	    pick(j, &val, &valb, "value", where, &v) < 0)
@@ -630,128 +690,307 @@ jheader(struct jp *j, struct sl_header *h, size_t idx)
 	return 0;
 }
 
+/* Add header NAME (a string) = V (a string, or null: empty). */
 static int
-jheaders(struct jp *j, size_t *nh)
+jaddheader(struct jp *j, size_t *nh, const struct jstr *name,
+    const struct jstr *v)
 {
-	size_t n = 0;
-	int c;
+	struct sl_header *h;
 
-	ws(j);
-	if (literal(j, "null")) {
-		*nh = 0;
+	if (sl_rf_headers(j->in, *nh + 1) < 0)
+		return -1;
+	h = &j->in->hdrs[(*nh)++];
+	h->name = name->p;
+	h->namelen = name->n;
+	h->value = v->p != NULL ? v->p : (const unsigned char *)"";
+	h->valuelen = v->n;
+	return 0;
+}
+
+/* kcat's headers as a map: {"name": "value" | null | [values], ...}. */
+static int
+jheadermap(struct jp *j, size_t *nh)
+{
+	struct jstr name, v;
+	int r;
+
+	if (jempty(j, '}'))
 		return 0;
+	do {
+		if (jstring(j, &name) < 0 || expect(j, ':') < 0)
+			return -1;
+		ws(j);
+		if (j->p < j->e && *j->p == '[') {
+			j->p++;
+			if (jempty(j, ']'))
+				continue;
+			do {
+				if (jstring_or_null(j, &v) < 0 ||
+				    jaddheader(j, nh, &name, &v) < 0)
+					return -1;
+			} while ((r = jnext(j, ']')) == 0);
+			if (r < 0)
+				return -1;
+		} else if (jstring_or_null(j, &v) < 0 ||
+		    jaddheader(j, nh, &name, &v) < 0)
+			return -1;
+	} while ((r = jnext(j, '}')) == 0);
+	return r < 0 ? -1 : 0;
+}
+
+/* kcat's headers as a flat array: ["name", "value" | null, ...]. */
+static int
+jheaderflat(struct jp *j, size_t *nh)
+{
+	struct jstr name, v;
+	int r;
+
+	do {
+		if (jstring(j, &name) < 0)
+			return -1;
+		if (jnext(j, ']') != 0)
+			return j->in->err != 0 ? -1 :
+			    jerr(j, "a header name without a value");
+		if (jstring_or_null(j, &v) < 0 ||
+		    jaddheader(j, nh, &name, &v) < 0)
+			return -1;
+	} while ((r = jnext(j, ']')) == 0);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * The headers in any of their forms: synclog's array of objects, kcat's
+ * flat array or its map, or null.  *KCAT is set for kcat's forms.
+ */
+static int
+jheaders(struct jp *j, size_t *nh, int *kcat)
+{
+	int r;
+
+	*nh = 0;
+	ws(j);
+	if (literal(j, "null"))
+		return 0;
+	if (j->p < j->e && *j->p == '{') {
+		j->p++;
+		*kcat = 1;
+		return jheadermap(j, nh);
 	}
 	if (expect(j, '[') < 0)
 		return -1;
+	if (jempty(j, ']'))
+		return 0;
+	if (j->p < j->e && *j->p == '"') {
+		*kcat = 1;
+		return jheaderflat(j, nh);
+	}
+	do {
+		if (sl_rf_headers(j->in, *nh + 1) < 0 ||
+		    jheader(j, &j->in->hdrs[*nh], *nh) < 0)
+			return -1;
+		++*nh;
+	} while ((r = jnext(j, ']')) == 0);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * The fields of a record's line.  Two envelopes are read: synclog's own
+ * (offset, timestamp, key, value, headers, and the *_base64 forms) and
+ * kcat -J's (topic, partition, offset, tstype, ts, broker, headers, key,
+ * payload, and what kcat's deserializers add), told apart by the fields
+ * only one of them has.
+ */
+enum {
+	F_OFFSET, F_TIMESTAMP, F_KEY, F_KEYB64, F_VALUE, F_VALUEB64,
+	F_HEADERS, F_TS, F_PAYLOAD, F_IGNORE, F_ERROR
+};
+enum { BOTH, OURS, KCAT };
+
+#define JF(name, kind, who)	{ name, sizeof(name) - 1, kind, who }
+static const struct {
+	const char	*name;
+	size_t		 len;
+	int		 kind, who;
+} jfields[] = {
+	JF("offset",		F_OFFSET,	BOTH),
+	JF("timestamp",		F_TIMESTAMP,	OURS),
+	JF("key",		F_KEY,		BOTH),
+	JF("key_base64",	F_KEYB64,	OURS),
+	JF("value",		F_VALUE,	OURS),
+	JF("value_base64",	F_VALUEB64,	OURS),
+	JF("headers",		F_HEADERS,	BOTH),
+	JF("ts",		F_TS,		KCAT),
+	JF("payload",		F_PAYLOAD,	KCAT),
+	JF("topic",		F_IGNORE,	KCAT),
+	JF("partition",		F_IGNORE,	KCAT),
+	JF("tstype",		F_IGNORE,	KCAT),
+	JF("broker",		F_IGNORE,	KCAT),
+	JF("key_schema_id",	F_IGNORE,	KCAT),
+	JF("value_schema_id",	F_IGNORE,	KCAT),
+	JF("key_error",		F_ERROR,	KCAT),
+	JF("payload_error",	F_ERROR,	KCAT),
+};
+#define NFIELDS	(sizeof(jfields) / sizeof(jfields[0]))
+
+struct jrec {
+	struct jstr	 key, keyb, val, valb;
+	int64_t		 ts;
+	size_t		 nh;
+	uint32_t	 seen;		/* a bit per field of jfields */
+	int		 ours, kcat;	/* fields only one envelope has */
+	const unsigned char *json;	/* a key or payload that is not a
+					   string (kcat -s): where */
+};
+
+/* A timestamp: an integer, or null for none; the one reserved value
+ * that means none is refused. */
+static int
+jtimestamp(struct jp *j, const char *name, int64_t *ts)
+{
+	const unsigned char *at;
+
 	ws(j);
-	if (j->p < j->e && *j->p == ']') {
-		j->p++;
-		*nh = 0;
+	at = j->p;
+	if (literal(j, "null")) {
+		*ts = SL_NO_TIMESTAMP;
 		return 0;
 	}
-	for (;;) {
-		if (sl_rf_headers(j->in, n + 1) < 0 ||
-		    jheader(j, &j->in->hdrs[n], n) < 0)
-			return -1;
-		n++;
-		ws(j);
-		if (j->p == j->e)
-			return jerr(j, "unexpected end of line");
-		c = *j->p++;
-		if (c == ']')
-			break;
-		if (c != ',') {
-			j->p--;
-			return jerr(j, "expected ',' or ']'");
-		}
+	if (jnumber(j, ts, name) < 0)
+		return -1;
+	if (*ts == SL_NO_TIMESTAMP) {
+		j->p = at;
+		return jerr(j, "timestamp -9223372036854775808 is reserved");
 	}
-	*nh = n;
 	return 0;
+}
+
+/* kcat's key or payload: a string, null, or (from a deserializer) any
+ * JSON value, taken as its text. */
+static int
+jkcatbytes(struct jp *j, struct jrec *jr, struct jstr *out)
+{
+	const unsigned char *start;
+
+	ws(j);
+	if (j->p < j->e && (*j->p == '"' || *j->p == 'n'))
+		return jstring_or_null(j, out);
+	if (jskip(j, 0, &start) < 0)
+		return -1;
+	if (jr->json == NULL)
+		jr->json = start;
+	out->set = 1;
+	out->p = start;
+	out->n = j->p - start;
+	return 0;
+}
+
+/* The value of the field at index I. */
+static int
+jfield(struct jp *j, struct jrec *jr, size_t i, const struct jstr *f)
+{
+	const unsigned char *start;
+
+	switch (jfields[i].kind) {
+	case F_OFFSET:
+		return literal(j, "null") ? 0 : jnumber(j, NULL, "offset");
+	case F_TIMESTAMP:
+	case F_TS:
+		return jtimestamp(j, jfields[i].name, &jr->ts);
+	case F_KEY:
+		return jkcatbytes(j, jr, &jr->key);
+	case F_KEYB64:
+		return jstring_or_null(j, &jr->keyb);
+	case F_VALUE:
+		return jstring_or_null(j, &jr->val);
+	case F_VALUEB64:
+		return jstring_or_null(j, &jr->valb);
+	case F_PAYLOAD:
+		return jkcatbytes(j, jr, &jr->val);
+	case F_HEADERS:
+		return jheaders(j, &jr->nh, &jr->kcat);
+	case F_ERROR:
+		return jfielderr(j, "kcat could not deserialize this record "
+		    "(it says \"%s\")", f);
+	}
+	return jskip(j, 0, &start);
+}
+
+/* The object's fields into JR, and which envelope they make. */
+static int
+jfields_(struct jp *j, struct jrec *jr)
+{
+	struct jstr f;
+	size_t i;
+	int r;
+
+	if (expect(j, '{') < 0)
+		return -1;
+	if (jempty(j, '}'))
+		return 0;
+	do {
+		if (jstring(j, &f) < 0 || expect(j, ':') < 0)
+			return -1;
+		/* Length and first byte first: this runs for every field
+		 * of every line. */
+		for (i = 0; i < NFIELDS && (f.n != jfields[i].len ||
+		    f.p[0] != jfields[i].name[0] ||
+		    memcmp(f.p, jfields[i].name, f.n) != 0); i++)
+			;
+		if (i == NFIELDS)
+			return jfielderr(j, "unknown field \"%s\"", &f);
+		if (jr->seen & (uint32_t)1 << i)
+			return jfielderr(j, "duplicate field \"%s\"", &f);
+		jr->seen |= (uint32_t)1 << i;
+		ws(j);
+		if (jfield(j, jr, i, &f) < 0)
+			return -1;
+		if (jfields[i].who == OURS)
+			jr->ours = 1;
+		else if (jfields[i].who == KCAT)
+			jr->kcat = 1;
+	} while ((r = jnext(j, '}')) == 0);
+	return r < 0 ? -1 : 0;
 }
 
 static int
 jobject(struct jp *j, struct sl_record *r)
 {
-	struct jstr f, key = {0}, keyb = {0}, val = {0}, valb = {0};
+	struct jrec jr;
 	struct jstr k, v;
-	int seen_off = 0, seen_ts = 0, seen_h = 0, c;
-	int64_t ts = SL_NO_TIMESTAMP;
-	size_t nh = 0;
 
-	if (expect(j, '{') < 0)
+	memset(&jr, 0, sizeof(jr));
+	jr.ts = SL_NO_TIMESTAMP;
+	if (jfields_(j, &jr) < 0)
 		return -1;
-	ws(j);
-	if (j->p < j->e && *j->p == '}')
-		j->p++;
-	else
-		for (;;) {
-			if (jstring(j, &f) < 0 || expect(j, ':') < 0)
-				return -1;
-			ws(j);
-			if (is(&f, "offset")) {
-				if (dupcheck(j, &f, &seen_off) < 0)
-					return -1;
-				if (!literal(j, "null") &&
-				    jnumber(j, NULL, "offset") < 0)
-					return -1;
-			} else if (is(&f, "timestamp")) {
-				if (dupcheck(j, &f, &seen_ts) < 0)
-					return -1;
-				if (!literal(j, "null") &&
-				    jnumber(j, &ts, "timestamp") < 0)
-					return -1;
-			} else if (is(&f, "headers")) {
-				if (dupcheck(j, &f, &seen_h) < 0 ||
-				    jheaders(j, &nh) < 0)
-					return -1;
-			} else {
-				struct jstr *t;
-
-				if (is(&f, "key"))
-					t = &key;
-				else if (is(&f, "key_base64"))
-					t = &keyb;
-				else if (is(&f, "value"))
-					t = &val;
-				else if (is(&f, "value_base64"))
-					t = &valb;
-				else
-					return jfielderr(j,
-					    "unknown field \"%s\"", &f);
-				if (t->set)
-					return jfielderr(j,
-					    "duplicate field \"%s\"", &f);
-				if (jstring_or_null(j, t) < 0)
-					return -1;
-			}
-			ws(j);
-			if (j->p == j->e)
-				return jerr(j, "unexpected end of line");
-			c = *j->p++;
-			if (c == '}')
-				break;
-			if (c != ',') {
-				j->p--;
-				return jerr(j, "expected ',' or '}'");
-			}
-		}
 	ws(j);
 	if (j->p != j->e)
 		return jerr(j, "trailing characters after the object");
-	if (pick(j, &key, &keyb, "key", "", &k) < 0 ||
-	    pick(j, &val, &valb, "value", "", &v) < 0)
+	if (jr.ours && jr.kcat)
+		return sl_rf_fail(j->in, EINVAL, "line %llu: synclog's and "
+		    "kcat's fields mixed in one record",
+		    (unsigned long long)j->in->lineno);
+	/* Only kcat writes bytes that are not UTF-8, and other JSON as
+	 * a key. */
+	if (!jr.kcat && (j->raw != NULL || jr.json != NULL)) {
+		j->p = j->raw != NULL ? j->raw : jr.json;
+		return jerr(j, j->raw != NULL ? "invalid UTF-8 in string" :
+		    "expected a string");
+	}
+	if (pick(j, &jr.key, &jr.keyb, "key", "", &k) < 0 ||
+	    pick(j, &jr.val, &jr.valb, "value", "", &v) < 0)
 		return -1;
 	if (!v.set)
-		return sl_rf_fail(j->in, EINVAL, "line %llu: missing value",
-		    (unsigned long long)j->in->lineno);
+		return sl_rf_fail(j->in, EINVAL, "line %llu: missing %s",
+		    (unsigned long long)j->in->lineno, jr.kcat ? "payload" :
+		    "value");
 	memset(r, 0, sizeof(*r));
-	r->timestamp = ts;
+	r->timestamp = jr.ts;
 	r->key = k.p;
 	r->keylen = k.n;
 	r->value = v.p;
 	r->valuelen = v.n;
-	r->headers = nh > 0 ? j->in->hdrs : NULL;
-	r->nheaders = nh;
+	r->headers = jr.nh > 0 ? j->in->hdrs : NULL;
+	r->nheaders = jr.nh;
 	return 0;
 }
 
@@ -768,6 +1007,7 @@ jline(sl_in *in, unsigned char *p, size_t n, struct sl_record *r)
 	j.e = p + n;
 	j.arena = in->arena;
 	j.alen = 0;
+	j.raw = NULL;
 	return jobject(&j, r);
 }
 

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define SL_VERSION		"0.1.0"
 
@@ -103,10 +104,30 @@ int	sl_parse_u64(const char *s, int suffixes, uint64_t *v);
 
 /* Milliseconds since the epoch, from the real-time clock. */
 int64_t	sl_now_ms(void);
-/* Parse TIME: ms since epoch, ISO 8601, or relative (-10m).  -1/EINVAL. */
+/*
+ * Parse TIME into ms since the epoch: `now`; a number of milliseconds,
+ * signed; ISO 8601 (2026-11-20T10:00:00.123+01:00, the year signed and
+ * longer outside 0000-9999); or a duration (sl_duration_parse, its unit
+ * required) after - or +, relative to NOW_MS.  -1/EINVAL when bad or out
+ * of range.
+ */
 int	sl_time_parse(const char *s, int64_t now_ms, int64_t *ms);
-/* Format MS as 2026-11-20T10:00:00.123Z into BUF (at least 32 bytes). */
+/* Bytes sl_time_format writes at most, the NUL included. */
+#define SL_TIME_MAX	32
+/*
+ * Format MS as 2026-11-20T10:00:00.123Z into BUF, the year outside
+ * 0000-9999 signed (+10000-01-01T..., -0001-12-31T...), as sl_time_parse
+ * reads it back.  NULL/ERANGE when LEN is below what it needs.
+ */
 char   *sl_time_format(int64_t ms, char *buf, size_t len);
+/*
+ * Parse a duration: a number, a fraction of it if wanted (1.5), and a
+ * unit (ms s m h d w), into *MS (truncated to whole milliseconds).
+ * Without a unit the number counts UNIT milliseconds (1000: seconds);
+ * UNIT 0 requires one.  -1/EINVAL when bad or beyond int64_t.  What every
+ * option taking a time span accepts.
+ */
+int	sl_duration_parse(const char *s, int64_t unit, int64_t *ms);
 
 /* ---- offset specifications ----------------------------------------- */
 
@@ -305,6 +326,7 @@ struct sl_fmt {
 	size_t		 keydelimlen;
 	const char	*template;		/* -F */
 	const char	*logname;		/* %t in templates */
+	int		 shownull;		/* -Z: absent key, value as NULL */
 };
 
 /*
@@ -328,7 +350,9 @@ void	sl_fmt_init(struct sl_fmt *);
 
 /*
  * Apply one format option (CH is the short option letter, ARG its argument
- * or NULL).  0 on success; -1 with errno EINVAL for a bad delimiter.
+ * or NULL): those of SL_FMT_OPTSTRING, and Z (output only: text and
+ * templates print an absent key or a tombstone as NULL, as kcat -Z does).
+ * 0 on success; -1 with errno EINVAL for a bad delimiter or template.
  */
 int	sl_fmt_option(struct sl_fmt *, int ch, const char *arg);
 
@@ -344,6 +368,8 @@ typedef struct sl_out sl_out;
  */
 sl_out	*sl_out_open(int fd, const struct sl_fmt *);
 int	 sl_out_record(sl_out *, const struct sl_record *);
+/* The log name %t prints from the next record on (NAME is not copied). */
+void	 sl_out_logname(sl_out *, const char *name);
 int	 sl_out_flush(sl_out *);
 /* Flush and free; the descriptor is left open. */
 int	 sl_out_close(sl_out *);
@@ -423,6 +449,43 @@ int	 sl_in_lines(const sl_in *, const unsigned char **p, size_t *n,
 /* Mark BYTES of those, holding RECORDS whole lines, as parsed. */
 void	 sl_in_skip(sl_in *, size_t bytes, uint64_t records);
 void	 sl_in_close(sl_in *);
+
+/* ---- machine output of what is not a record (lib/emit.c) ----------- */
+
+/*
+ * -J and -Y output of figures and lists (logstat, logcheckpoint) in the
+ * vocabulary of synclog(7): an object is a JSON line or a YAML document;
+ * inside it, fields and lists of objects.  Strings are for showing (bytes
+ * that are not UTF-8 become U+FFFD).  Output goes to F; its errors are
+ * F's (ferror, fclose).
+ */
+typedef struct sl_emit sl_emit;
+
+enum sl_emit_style { SL_EMIT_JSON, SL_EMIT_YAML };
+
+sl_emit	*sl_emit_open(FILE *f, enum sl_emit_style);
+/* Free the emitter: -1/EINVAL when an object or list was left open. */
+int	 sl_emit_close(sl_emit *);
+/*
+ * Open an object: at the top a new line or document (NAME unused), in a
+ * list an item (NAME unused), in an object the field NAME.  -1/EINVAL
+ * beyond 8 levels.
+ */
+int	 sl_emit_object(sl_emit *, const char *name);
+/* Open a list of objects, the field NAME. */
+int	 sl_emit_list(sl_emit *, const char *name);
+/* Close the innermost object or list. */
+int	 sl_emit_end(sl_emit *);
+/* Fields: a string (NULL: null), numbers, null. */
+void	 sl_emit_str(sl_emit *, const char *name, const char *s);
+void	 sl_emit_u64(sl_emit *, const char *name, uint64_t v);
+void	 sl_emit_i64(sl_emit *, const char *name, int64_t v);
+void	 sl_emit_null(sl_emit *, const char *name);
+/* A time: NAME in ms since the epoch and NAME_iso as sl_time_format
+ * writes it, both null for SL_NO_TIMESTAMP. */
+void	 sl_emit_time(sl_emit *, const char *name, int64_t ms);
+/* S as a Prometheus label value (quoted, escaped, UTF-8) on F. */
+void	 sl_emit_label(FILE *f, const char *s);
 
 /* ---- consumer checkpoints (lib/checkpoint.c) ----------------------- */
 

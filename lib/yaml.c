@@ -473,6 +473,10 @@ ytimestamp(struct yp *y, int64_t *ts)
 		x = x * 10 + (s[i] - '0');
 	}
 	*ts = neg ? (int64_t)(0 - x) : (int64_t)x;
+	/* The one value that would read as none. */
+	if (*ts == SL_NO_TIMESTAMP)
+		return yerr_at(y, ev->start_mark,
+		    "timestamp -9223372036854775808 is reserved");
 	return 0;
 bad:
 	return yerr_at(y, ev->start_mark, "timestamp is not an integer");

@@ -99,7 +99,8 @@ json() {
 	try '{"value":"x","headers":[{"name":"a","value":"b","x":1}]}' 'unknown header field "x"'
 	try '{"value":"x","headers":[{"name":"a","value":null}]}' 'expected a string at column 45'
 	try '{"value":"x","headers":[{"name":"a","value":"b"},]}' "expected '{' at column 50"
-	try '{"value":"x","headers":{}}' "expected '[' at column 24"
+	try '{"value":"x","headers":{}}' "synclog's and kcat's fields mixed in one record"
+	try '{"value":"x","headers":"a"}' "expected '[' at column 24"
 	try '[1]' "expected '{' at column 1"
 	try 'null' "expected '{' at column 1"
 }

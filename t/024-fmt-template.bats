@@ -31,6 +31,30 @@ F=$TTOOLS/fmtcopy
 9999-12-31T23:59:59.999Z'
 }
 
+@test "template: %I writes years outside 0000-9999 as logseek -v does" {
+	local ms=(253402300800000 -62167219200001 -62198841600000
+	    9223372036854775807 -9223372036854775807) iso off=0 t
+	for t in "${ms[@]}"; do
+		# a batch each: logseek -v shows a batch's time
+		printf '{"value":"x","timestamp":%s}\n' $t | logappend -J L
+	done
+	ok logcat -F '%I\n' L
+	output_is '+10000-01-01T00:00:00.000Z
+-0001-12-31T23:59:59.999Z
+-0002-12-31T00:00:00.000Z
++292278994-08-17T07:12:55.807Z
+-292275055-05-16T16:47:04.193Z'
+	local isos=("${lines[@]}")
+	for iso in "${isos[@]}"; do
+		ok logseek -v L $off
+		is "$(cut -d' ' -f3 <<<"$output")" "$iso"
+		# and each parses back to its own time
+		ok "$TTOOLS/spectool" time "$iso"
+		is "${output%% *}" "${ms[off]}"
+		off=$((off + 1))
+	done
+}
+
 @test "template: escapes \\n \\r \\t \\\\ \\0 \\xHH" {
 	printf 'v\n' > in
 	export tpl='%s\t|\r|\\|\0|\x41\x25s\n'

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# Offset specifications and times (lib/spec.c), through t/tools/spectool.
+# Offset specifications, times and durations (lib/spec.c, lib/time.c),
+# through t/tools/spectool.
 # Relative times are computed from a fixed NOW: 2026-11-20T10:00:00Z.
 load helpers
 
@@ -79,6 +80,7 @@ format_is() {
 
 @test "spec: a bad time inside s@ and e@ is refused" {
 	bad_spec s@9223372036854775808
+	bad_spec s@-9223372036854775809
 	bad_spec e@-1y
 	bad_spec s@2025-02-29
 }
@@ -202,7 +204,8 @@ format_is() {
 	    2026/11/20 2026-11-20T 2026-11-20T10 2026-11-20T10:0 \
 	    2026-11-20T1:00:00Z 2026-11-20X10:00:00Z 2026-11-20T10:00:00Zjunk \
 	    '2026-11-20T10:00:00Z ' ' 2026-11-20' 2026-11-20T10:00:00ZZ \
-	    '2026-11-20  10:00:00Z' 2026-11-20T10-00-00Z x 1.5 +10m now; do
+	    '2026-11-20  10:00:00Z' 2026-11-20T10-00-00Z x 1.5 Now NOW now+1s \
+	    -2026-1-20 +123456789012345-01-01 ++2026-11-20 +202-11-20; do
 		bad_time "$s"
 	done
 }
@@ -231,10 +234,79 @@ format_is() {
 
 @test "time: relative times without a known unit are refused" {
 	local s
-	for s in -10 - -m -10y -10M -10H -10min -10mss -10S '-10 m' -1.5h \
-	    --10m -10m5s -h10 +10m; do
+	for s in - -m -10y -10M -10H -10min -10mss -10S '-10 m' -1.h -.5h \
+	    --10m -10m5s -h10 +m + +10y -1.1234567890s; do
 		bad_time "$s"
 	done
+}
+
+@test "time: now, and +DURATION after now" {
+	time_is now "1795168800000 2026-11-20T10:00:00.000Z"
+	time_is +10m "1795169400000 2026-11-20T10:10:00.000Z"
+	time_is +1h "1795172400000 2026-11-20T11:00:00.000Z"
+	time_is +0s "1795168800000 2026-11-20T10:00:00.000Z"
+	time_is +500ms "1795168800500 2026-11-20T10:00:00.500Z"
+	time_is -1.5h "1795163400000 2026-11-20T08:30:00.000Z"
+	time_is +0.25s "1795168800250 2026-11-20T10:00:00.250Z"
+	# counting on from the latest representable time overflows
+	fails 1 "$TTOOLS/spectool" time +1ms 9223372036854775807
+	stderr_is "spectool: +1ms: invalid time"
+}
+
+@test "time: a signed number without a unit is milliseconds, before 1970 too" {
+	time_is -10 "-10 1969-12-31T23:59:59.990Z"
+	time_is -1000 "-1000 1969-12-31T23:59:59.000Z"
+	time_is +1000 "1000 1970-01-01T00:00:01.000Z"
+	time_is -9223372036854775808 \
+	    "-9223372036854775808 -292275055-05-16T16:47:04.192Z"
+	bad_time -9223372036854775809
+	bad_time +9223372036854775808
+	spec_is s@-5000 "time_start -5000 1969-12-31T23:59:55.000Z"
+	spec_is e@-1 "time_end -1 1969-12-31T23:59:59.999Z"
+}
+
+@test "time: years outside 0000-9999 parse as they are formatted" {
+	time_is +10000-01-01T00:00:00.000Z \
+	    "253402300800000 +10000-01-01T00:00:00.000Z"
+	time_is -0001-12-31T23:59:59.999Z \
+	    "-62167219200001 -0001-12-31T23:59:59.999Z"
+	time_is -0002-12-31 "-62198841600000 -0002-12-31T00:00:00.000Z"
+	time_is +292278994-08-17T07:12:55.807Z \
+	    "9223372036854775807 +292278994-08-17T07:12:55.807Z"
+	time_is -292275055-05-16T16:47:04.192Z \
+	    "-9223372036854775808 -292275055-05-16T16:47:04.192Z"
+	# a millisecond beyond either end is refused, not wrapped
+	bad_time +292278994-08-17T07:12:55.808Z
+	bad_time -292275055-05-16T16:47:04.191Z
+	bad_time +999999999999-01-01
+	# the sign's year 0000 and four-digit years are the plain ones
+	time_is +2026-11-20T10:00:00Z "1795168800000 2026-11-20T10:00:00.000Z"
+	time_is -0000-01-01 "-62167219200000 0000-01-01T00:00:00.000Z"
+}
+
+@test "duration: a number, a fraction, a unit; bare numbers count the unit given" {
+	local d
+	d() { ok "$TTOOLS/spectool" duration "$1" "$2" && output_is "$3"; }
+	d 10m 1000 600000
+	d 10 1000 10000
+	d 10 1 10
+	d 0 1000 0
+	d 1.5 1000 1500
+	d 0.0005 1000 0
+	d 1.5h 1 5400000
+	d 2w 1000 1209600000
+	d 250ms 1000 250
+	d 9223372036854775807 1 9223372036854775807
+	d 9223372036854775.807 1000 9223372036854775807
+	for s in '' -1 +1 1x 1.5.5 .5 5. 1e3 ' 1' '1 ' 1M 10mins \
+	    9223372036854775808 9223372036854776s 9223372036854775.808; do
+		fails 1 "$TTOOLS/spectool" duration "$s" 1000 || return 1
+		stderr_is "spectool: $s: invalid duration" || return 1
+	done
+	# a unit is required where none was given
+	fails 1 "$TTOOLS/spectool" duration 10 0
+	ok "$TTOOLS/spectool" duration 10s 0
+	output_is 10000
 }
 
 @test "time: relative times that overflow are refused" {
@@ -310,4 +382,5 @@ format_is() {
 	expect 2 "$TTOOLS/spectool" spec
 	expect 2 "$TTOOLS/spectool" time -1h notanumber
 	expect 2 "$TTOOLS/spectool" format 1.5
+	expect 2 "$TTOOLS/spectool" duration 1
 }

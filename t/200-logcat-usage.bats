@@ -3,7 +3,7 @@
 # -k, -c, -g, and its errors.
 load helpers
 
-USAGE='usage: logcat [-0BJYf] [-c count] [-D delim] [-F template] [-g name] [-K delim]
+USAGE='usage: logcat [-0BJYZf] [-c count] [-D delim] [-F template] [-g name] [-K delim]
               [-k key] [-o spec [-o spec]] log ...'
 
 # squeeze: the words of stdin separated by single spaces.

@@ -80,10 +80,12 @@ two"
 	output_is events
 	ok logcat -F '%t\n' -c 1 ./sub//dir/events//
 	output_is events
-	# With several logs %t is empty (the output has one log name).
+	# With several logs, each record's own log.
 	sample other
-	ok logcat -F '[%t]' -c 2 sub/dir/events other
-	output_is "[][]"
+	ok logcat -F '[%t]' -c 1 sub/dir/events other
+	output_is "[events]"
+	ok logcat -F '[%t]' -o -1 sub/dir/events other
+	output_is "[events][other]"
 	ok logcat -F '%t\n' -c 1 sub/dir/events/00000000000000000000.log
 	output_is 00000000000000000000.log
 }

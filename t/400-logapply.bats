@@ -259,7 +259,7 @@ with open(f, "r+b") as h:
 	fails 1 logcheckpoint L
 	[[ $output =~ ^c\ 2\ -\ 20[0-9-]+T ]]
 	fails 1 logcheckpoint -J L
-	is "$(jq -c '[.name, .offset, .lag]' <<<"$output")" '["c",2,null]'
+	is "$(jq -c '[.consumer, .offset, .lag]' <<<"$output")" '["c",2,null]'
 	fails 1 logcheckpoint -Y L
 	is "$(python3 -c 'import sys, yaml; d = yaml.safe_load(sys.stdin); print(d["offset"], d["lag"])' <<<"$output")" "2 None"
 	expect 0 logfsck -s L

@@ -98,17 +98,17 @@ mklog() {
 	ok logcheckpoint -s 5 L a
 	ok logcheckpoint -J L
 	[ "${#lines[@]}" -eq 2 ]
-	is "$(jq -c '[.name, .offset, .lag]' <<<"${lines[0]}")" '["a",5,0]'
-	is "$(jq -c '[.name, .offset, .lag]' <<<"${lines[1]}")" '["b",2,3]'
+	is "$(jq -c '[.consumer, .offset, .lag]' <<<"${lines[0]}")" '["a",5,0]'
+	is "$(jq -c '[.consumer, .offset, .lag]' <<<"${lines[1]}")" '["b",2,3]'
 	ms=$(jq .updated <<<"${lines[1]}")
 	[ "$ms" -gt 1700000000000 ]
 	is "$(jq -r .updated_iso <<<"${lines[1]}")" "$(date -u -d @$((ms / 1000)) +%Y-%m-%dT%H:%M:%S).$(printf %03d $((ms % 1000)))Z"
 	ok logcheckpoint -J L b
-	is "$(jq -c '[.name, .offset, .lag]' <<<"$output")" '["b",2,3]'
+	is "$(jq -c '[.consumer, .offset, .lag]' <<<"$output")" '["b",2,3]'
 	ok logcheckpoint -Y L
 	require python3
 	sh_ok "logcheckpoint -Y L | python3 -c 'import sys, yaml, json
-for d in yaml.safe_load_all(sys.stdin): print(json.dumps([d[\"name\"], d[\"offset\"], d[\"lag\"]]))'"
+for d in yaml.safe_load_all(sys.stdin): print(json.dumps([d[\"consumer\"], d[\"offset\"], d[\"lag\"]]))'"
 	is "${lines[0]}" '["a", 5, 0]'
 	is "${lines[1]}" '["b", 2, 3]'
 }
@@ -118,7 +118,7 @@ for d in yaml.safe_load_all(sys.stdin): print(json.dumps([d[\"name\"], d[\"offse
 	mklog 2
 	for n in 1 true null 0x10; do ok logcheckpoint -s 1 L $n; done
 	sh_ok "logcheckpoint -Y L | python3 -c 'import sys, yaml
-print(\" \".join(repr(d[\"name\"]) for d in yaml.safe_load_all(sys.stdin)))'"
+print(\" \".join(repr(d[\"consumer\"]) for d in yaml.safe_load_all(sys.stdin)))'"
 	output_is "'0x10' '1' 'null' 'true'"
 }
 

@@ -67,7 +67,7 @@ fingerprint() {
 	expect 2 logcompact -q L
 	fails 2 logcompact L
 	stderr_is "logcompact: nothing to do: give -a, -b, -r or -k"
-	fails 2 logcompact -a 7 L
+	fails 2 logcompact -a 7x L
 	stderr_has "-a: invalid age"
 	fails 2 logcompact -a 7y L
 	fails 2 logcompact -b 10T L

@@ -16,11 +16,11 @@ ten() {
 
 @test "logstat: --help, --version and usage errors" {
 	ok logstat --help
-	output_is "usage: logstat [-J | -Y] log ..."
+	output_is "usage: logstat [-J | -P | -Y] log ..."
 	ok logstat --version
 	output_is "logstat synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$BATS_TEST_DIRNAME/../lib/synclog.h")"
 	expect 2 logstat
-	stderr_is "usage: logstat [-J | -Y] log ..."
+	stderr_is "usage: logstat [-J | -P | -Y] log ..."
 	expect 2 logstat -x L
 	fails 2 logstat nolog
 	stderr_is "logstat: nolog: No such file or directory"
@@ -121,20 +121,20 @@ a, b = (json.loads(l) for l in open("out.json"))
 assert a["log"] == "L" and b["log"] == "M"
 assert (a["begin"], a["end"], a["records"], a["segments"]) == (0, 10, 10, 1)
 assert a["first_timestamp"] == 1795168800000
-assert a["first_time"] == "2026-11-20T10:00:00.000Z"
+assert a["first_timestamp_iso"] == "2026-11-20T10:00:00.000Z"
 assert a["max_timestamp"] == 1795168865000
-assert a["last_time"] == "2026-11-20T10:00:09.000Z"
+assert a["last_timestamp_iso"] == "2026-11-20T10:00:09.000Z"
 assert len(a["id"]) == 32 and a["bytes"] > 0
 c = a["consumers"]
-assert len(c) == 1 and c[0]["name"] == "db" and c[0]["offset"] == 7 and c[0]["lag"] == 3
-assert isinstance(c[0]["updated"], int) and c[0]["updated_time"].endswith("Z")
+assert len(c) == 1 and c[0]["consumer"] == "db" and c[0]["offset"] == 7 and c[0]["lag"] == 3
+assert isinstance(c[0]["updated"], int) and c[0]["updated_iso"].endswith("Z")
 assert b["records"] == 3 and b["consumers"] == []
 EOF
 	: | logappend E
 	ok logstat --json E
 	python3 -c 'import json, sys
 d = json.loads(sys.argv[1])
-assert d["first_timestamp"] is None and d["last_time"] is None and d["records"] == 0' "$output"
+assert d["first_timestamp"] is None and d["last_timestamp_iso"] is None and d["records"] == 0' "$output"
 }
 
 @test "logstat -Y: one YAML document per log" {
@@ -150,9 +150,9 @@ assert d["first_timestamp"] is None and d["last_time"] is None and d["records"] 
 import yaml
 a, b = yaml.safe_load_all(open("out.yaml"))
 assert a["log"] == "L" and a["records"] == 10 and a["consumers"] == []
-assert a["first_time"] == "2026-11-20T10:00:00.000Z"
+assert a["first_timestamp_iso"] == "2026-11-20T10:00:00.000Z"
 assert b["log"] == 'odd "dir"/M' and b["end"] == 3
-assert b["consumers"][0]["name"] == "c" and b["consumers"][0]["lag"] == 1
+assert b["consumers"][0]["consumer"] == "c" and b["consumers"][0]["lag"] == 1
 EOF
 }
 

@@ -5,7 +5,7 @@
  *	fmtcopy [-n] [-m max] [-t logname] [in-options] [-- out-options]
  *
  * The options before "--" are the shared format options (-0BD:F:JK:Y)
- * for the input, those after it for the output.  Records get offsets 0,
+ * for the input, those after it (and -Z) for the output.  Records get offsets 0,
  * 1, 2...  -n reads without blocking (SL_IN_AGAIN, then poll), -m sets
  * the maximum record size, -t the log name for %t.  -g COUNT ignores
  * stdin and generates COUNT pseudo-random records from seed -s SEED:
@@ -169,7 +169,7 @@ fmtopts(int argc, char **argv, struct sl_fmt *f, int first)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *optstr = first ? SL_FMT_OPTSTRING "g:m:ns:t:" :
-	    SL_FMT_OPTSTRING;
+	    SL_FMT_OPTSTRING "Z";
 	char *end;
 	int ch;
 

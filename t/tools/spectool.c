@@ -1,11 +1,13 @@
 /*
- * spectool - test driver for lib/spec.c.  It prints what sl_spec_parse,
- * sl_time_parse and sl_time_format make of their input so that the tests
+ * spectool - test driver for lib/spec.c and lib/time.c.  It prints what
+ * sl_spec_parse, sl_time_parse, sl_time_format and sl_duration_parse
+ * make of their input so that the tests
  * can check every form from the shell:
  *
  *	spectool spec STRING [NOW_MS]	the kind, then n or the time
  *	spectool time STRING [NOW_MS]	ms since the epoch and the ISO form
  *	spectool format MS		the ISO form
+ *	spectool duration STRING UNIT	sl_duration_parse's ms
  *	spectool now			sl_now_ms()
  *
  * Relative times count from NOW_MS when given, else from the clock.
@@ -25,6 +27,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: spectool spec|time STRING [NOW_MS]\n"
 	    "       spectool format MS\n"
+	    "       spectool duration STRING UNIT_MS\n"
 	    "       spectool now\n");
 	exit(2);
 }
@@ -93,6 +96,11 @@ main(int argc, char *argv[])
 		printf("%" PRId64 "\n", sl_now_ms());
 	else if (strcmp(argv[1], "format") == 0 && argc == 3)
 		printf("%s\n", fmt(getms(argv[2])));
+	else if (strcmp(argv[1], "duration") == 0 && argc == 4) {
+		if (sl_duration_parse(argv[2], getms(argv[3]), &ms) == -1)
+			errx(1, "%s: invalid duration", argv[2]);
+		printf("%" PRId64 "\n", ms);
+	}
 	else if ((strcmp(argv[1], "spec") == 0 ||
 	    strcmp(argv[1], "time") == 0) && (argc == 3 || argc == 4)) {
 		now = argc == 4 ? getms(argv[3]) : sl_now_ms();

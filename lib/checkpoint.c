@@ -41,6 +41,7 @@
 #include "synclog.h"
 #include "bytes.h"
 #include "io.h"
+#include "log.h"
 
 #define CK_SIZE		64
 #define CK_MAGIC	"SLCK"
@@ -158,6 +159,14 @@ cons_open(const char *dir, int create)
 	return cfd;
 }
 
+/* The message of a checkpoint failure with errno, for sl_error(). */
+static int
+ckfail(void)
+{
+	sl_seterr("%s", sl_checkpoint_strerror(errno));
+	return -1;
+}
+
 /* Close FD, keeping errno, and return R. */
 static int
 close_keep(int fd, int r)
@@ -169,8 +178,8 @@ close_keep(int fd, int r)
 	return r;
 }
 
-int
-sl_checkpoint_read(const char *dir, const char *name, const char *id,
+static int
+ck_read(const char *dir, const char *name, const char *id,
     struct sl_checkpoint *ck)
 {
 	unsigned char buf[CK_SIZE + 1];
@@ -218,8 +227,8 @@ sl_checkpoint_read(const char *dir, const char *name, const char *id,
 	return 0;
 }
 
-int
-sl_checkpoint_write(const char *dir, const char *name, const char *id,
+static int
+ck_write(const char *dir, const char *name, const char *id,
     uint64_t offset)
 {
 	unsigned char buf[CK_SIZE];
@@ -273,8 +282,8 @@ fail:
 	return close_keep(cfd, -1);
 }
 
-int
-sl_checkpoint_remove(const char *dir, const char *name)
+static int
+ck_remove(const char *dir, const char *name)
 {
 	char file[SL_CONSUMER_NAME_MAX + 16], lock[SL_CONSUMER_NAME_MAX + 16];
 	int cfd;
@@ -370,8 +379,8 @@ sl_checkpoint_list_free(char **v)
 	free(v);
 }
 
-int
-sl_consumer_lock(const char *dir, const char *name, int wait)
+static int
+ck_lock(const char *dir, const char *name, int wait)
 {
 	char lock[SL_CONSUMER_NAME_MAX + 16];
 	struct stat a, b;
@@ -400,6 +409,35 @@ sl_consumer_lock(const char *dir, const char *name, int wait)
 	}
 	close_keep(fd, 0);
 	return close_keep(cfd, -1);
+}
+
+/* The public calls: each failure also leaves its message in sl_error(). */
+int
+sl_checkpoint_read(const char *dir, const char *name, const char *id,
+    struct sl_checkpoint *ck)
+{
+	return ck_read(dir, name, id, ck) < 0 ? ckfail() : 0;
+}
+
+int
+sl_checkpoint_write(const char *dir, const char *name, const char *id,
+    uint64_t offset)
+{
+	return ck_write(dir, name, id, offset) < 0 ? ckfail() : 0;
+}
+
+int
+sl_checkpoint_remove(const char *dir, const char *name)
+{
+	return ck_remove(dir, name) < 0 ? ckfail() : 0;
+}
+
+int
+sl_consumer_lock(const char *dir, const char *name, int wait)
+{
+	int fd = ck_lock(dir, name, wait);
+
+	return fd < 0 ? ckfail() : fd;
 }
 
 int

@@ -21,6 +21,7 @@
 
 #include "synclog.h"
 #include "batch.h"
+#include "log.h"
 #include "writer.h"
 
 /* The result slot of the batch submitted after the I-th outstanding. */
@@ -134,6 +135,9 @@ sl_writer_wait(sl_writer *w, uint64_t *first, size_t *n)
 		errno = r.err;
 		if (r.err == ECANCELED)
 			sl_wr_seterr(w, "a batch before failed");
+		else
+			sl_seterr("%s", w->err);
+		errno = r.err;
 		return -1;
 	}
 	*first = r.first;

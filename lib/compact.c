@@ -87,6 +87,7 @@ fail(struct run *c, int e, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vsnprintf(c->res->err, sizeof c->res->err, fmt, ap);
+	sl_seterr("%s", c->res->err);
 	va_end(ap);
 	errno = e;
 	return -1;

@@ -24,15 +24,22 @@ sl_error(void)
 }
 
 void
+sl_vseterr(const char *fmt, va_list ap)
+{
+	int e = errno;
+
+	vsnprintf(message, sizeof message, fmt, ap);
+	errno = e;
+}
+
+void
 sl_seterr(const char *fmt, ...)
 {
 	va_list ap;
-	int e = errno;
 
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof message, fmt, ap);
+	sl_vseterr(fmt, ap);
 	va_end(ap);
-	errno = e;
 }
 
 int

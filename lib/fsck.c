@@ -117,6 +117,7 @@ sysfail(struct fsck *f, const char *what)
 
 	snprintf(f->res->err, sizeof f->res->err, "%s: %s", what,
 	    sl_open_strerror(e));
+	sl_seterr("%s", f->res->err);
 	errno = e;
 	return -1;
 }
@@ -867,5 +868,7 @@ sl_fsck(const char *path, const struct sl_fsck_opts *o,
 	}
 	sl_cursor_free(&f.cur);
 	free(f.scratch);
+	if (r < 0)
+		sl_seterr("%s", res->err);
 	return r;
 }

@@ -24,6 +24,7 @@
 #include "synclog.h"
 #include "batch.h"
 #include "fmt.h"
+#include "log.h"
 
 #define IN_BUFSIZE	(256u << 10)
 #define IN_MAPSIZE	(1u << 20)	/* a mapped input's window */
@@ -37,6 +38,7 @@ sl_rf_fail(sl_in *in, int err, const char *fmt, ...)
 	vsnprintf(in->msg, sizeof(in->msg), fmt, ap);
 	va_end(ap);
 	in->err = err;
+	sl_seterr("%s", in->msg);
 	errno = err;
 	return -1;
 }

@@ -5,6 +5,8 @@
 #ifndef SL_LOG_H
 #define SL_LOG_H
 
+#include <stdarg.h>
+
 #include "synclog.h"
 
 /* Set the message sl_open_error returns. */
@@ -20,6 +22,7 @@ int	sl_settings_create(int dirfd, const struct sl_writer_opts *,
  * and errno and return -1. */
 void	sl_seterr(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+void	sl_vseterr(const char *fmt, va_list ap);
 int	sl_fail(int errnum, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 

@@ -70,6 +70,7 @@ seterr(sl_reader *r, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vsnprintf(r->err, sizeof r->err, fmt, ap);
+	sl_seterr("%s", r->err);
 	va_end(ap);
 	errno = e;
 }

@@ -19,12 +19,10 @@
 #include "io.h"
 #include "log.h"
 
-static _Thread_local char open_error[768];
-
 const char *
 sl_open_error(void)
 {
-	return open_error;
+	return sl_error();
 }
 
 void
@@ -33,7 +31,7 @@ sl_set_open_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(open_error, sizeof open_error, fmt, ap);
+	sl_vseterr(fmt, ap);
 	va_end(ap);
 }
 

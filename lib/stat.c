@@ -49,6 +49,7 @@ fail(struct sl_stat *s, int e, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vsnprintf(s->err, sizeof s->err, fmt, ap);
+	sl_seterr("%s", s->err);
 	va_end(ap);
 	errno = e;
 	return -1;

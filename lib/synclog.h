@@ -66,8 +66,9 @@ int	sl_settings_read(const char *dir, struct sl_settings *);
 /*
  * The message of the last library call that failed in this thread,
  * "OBJECT: reason" (no program name, no newline); errno says what kind of
- * failure it was.  Library calls being moved to this convention still
- * have their own *_error() as well.
+ * failure it was.  Every call that can fail leaves it; the older ways to
+ * the same message (sl_writer_error, sl_reader_error, sl_open_error,
+ * sl_in_error, the err fields of result structures) return the same text.
  */
 const char *sl_error(void);
 

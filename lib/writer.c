@@ -67,6 +67,9 @@ sl_wr_seterr(sl_writer *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(w->err, sizeof w->err, fmt, ap);
 	va_end(ap);
+	/* The calling thread's message too (the committer's own when it is
+	 * the caller: sl_writer_wait hands it over). */
+	sl_seterr("%s", w->err);
 	errno = e;
 }
 

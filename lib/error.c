@@ -26,9 +26,13 @@ sl_error(void)
 void
 sl_vseterr(const char *fmt, va_list ap)
 {
+	char buf[sizeof message];
 	int e = errno;
 
-	vsnprintf(message, sizeof message, fmt, ap);
+	/* Through a copy: the message may be made of the one before, as in
+	 * sl_seterr("%s: %s", path, sl_error()). */
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	memcpy(message, buf, sizeof message);
 	errno = e;
 }
 
@@ -48,7 +52,7 @@ sl_fail(int errnum, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof message, fmt, ap);
+	sl_vseterr(fmt, ap);
 	va_end(ap);
 	errno = errnum;
 	return -1;

@@ -9,19 +9,16 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "synclog.h"
+#include "prog.h"
 
-static const char *progname = "logcat";
 static struct sl_fmt fmt;
 static struct sl_spec startspec = { SL_SPEC_BEGINNING, 0, 0 };
 static struct sl_spec endspec;
@@ -34,39 +31,33 @@ static size_t keyfilterlen;
 static uint64_t printed, matched;
 static sl_out *out;
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: %s [-0BJYf] [-c count] [-D delim] [-F template] "
-	    "[-g name] [-K delim]\n"
-	    "              [-k key] [-o spec [-o spec]] log ...\n", progname);
-}
+static const struct opt opts[] = {
+	OPTS_FORMAT,
+	{ 'c', "count", "count", "print at most count records in all" },
+	{ 'f', "follow", NULL, "wait for more records, like tail -f" },
+	{ 'g', "consumer", "name", "start at consumer name's checkpoint" },
+	{ 'k', "key", "key", "print only the records with this key" },
+	{ 'o', "offset", "spec", "start at spec; a second -o or e@TIME ends" },
+	{ 0, NULL, NULL, NULL }
+};
 
-static void __attribute__((noreturn))
-die(int status, const char *fmt_, ...)
-{
-	va_list ap;
-
-	if (out != NULL)
-		sl_out_flush(out);
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt_);
-	vfprintf(stderr, fmt_, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
+static const struct prog logcat = {
+	"logcat",
+	"usage: logcat [-0BJYf] [-c count] [-D delim] [-F template] [-g name] "
+	    "[-K delim]\n"
+	"              [-k key] [-o spec [-o spec]] log ...",
+	0, opts, NULL
+};
 
 static void
 parse_spec(const char *arg, int nth)
 {
 	struct sl_spec s;
 
-	if (sl_spec_parse(arg, sl_now_ms(), &s) < 0)
-		die(2, "-o: invalid offset specification: %s", arg);
+	arg_spec('o', arg, &s);
 	if (s.kind == SL_SPEC_TIME_END || nth == 1) {
 		if (hasend)
-			die(2, "-o: more than one end given");
+			errx(2, "-o: more than one end given");
 		endspec = s;
 		hasend = 1;
 	} else
@@ -82,7 +73,7 @@ struct src {
 	int		 done;
 };
 
-/* File scope, so that the sources stay reachable when die() exits. */
+/* File scope, so that the sources stay reachable when errx() exits. */
 static struct src *srcs;
 
 /* Print what SRC has now.  0 caught up, 1 finished, -1 corrupt. */
@@ -102,7 +93,7 @@ drain(struct src *s)
 		printed += p.n;
 		matched += p.n;
 		if (r == -2)
-			die(2, "stdout: %s", strerror(errno));
+			err(2, "stdout");
 		if (r < 0)
 			return -1;
 		return r == 0 && fflag ? 0 : 1;
@@ -122,7 +113,7 @@ drain(struct src *s)
 			continue;
 		matched++;
 		if (sl_out_record(out, &rec) < 0)
-			die(2, "stdout: %s", strerror(errno));
+			err(2, "stdout");
 		printed++;
 	}
 	return 1;
@@ -133,23 +124,21 @@ static uint64_t
 consumer_start(struct src *s)
 {
 	struct sl_checkpoint ck;
+	const char *id = sl_reader_settings(s->r)->id;
+	char msg[512];
 	uint64_t end;
 
-	if (sl_checkpoint_read(s->path, gname,
-	    sl_reader_settings(s->r)->id, &ck) < 0)
-		die(errno == ENOENT || errno == EBADMSG || errno == ESTALE ?
-		    1 : 2, "%s: %s: %s%s%s%s", s->path, gname,
-		    sl_checkpoint_strerror(errno), ck.damage ? " (" : "",
-		    ck.damage ? ck.damage : "", ck.damage ? ")" : "");
+	if (sl_checkpoint_read(s->path, gname, id, &ck) < 0)
+		errx(ckpt_status(errno), "%s: %s: %s", s->path, gname,
+		    ckpt_strerror(errno, &ck, id, msg, sizeof msg));
 	if (sl_reader_bounds(s->r, NULL, &end) < 0) {
 		/* Damage hides the end: print what is good, then stop at it. */
 		if (errno != EBADMSG)
-			die(2, "%s: %s", s->path, sl_reader_error(s->r));
+			fail_reader(s->r, s->path);
 		end = UINT64_MAX;
 	}
-	if (ck.offset > end)
-		die(1, "%s: %s: checkpoint %" PRIu64 " is beyond the end of "
-		    "the log (%" PRIu64 ")", s->path, gname, ck.offset, end);
+	if (ckpt_outside(ck.offset, 0, end, msg, sizeof msg) != NULL)
+		errx(1, "%s: %s: %s", s->path, gname, msg);
 	return ck.offset;
 }
 
@@ -161,14 +150,13 @@ open_src(struct src *s, const char *path)
 	s->path = path;
 	s->end = UINT64_MAX;
 	if ((s->r = sl_reader_open(path)) == NULL)
-		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());
+		fail_open();
 	if (fflag && sl_reader_fd(s->r) < 0)
-		die(2, "%s: %s", path, sl_reader_error(s->r));
+		fail_reader(s->r, path);
 	if (sl_reader_resolve(s->r, &startspec, &start) < 0 ||
 	    (hasend && sl_reader_bounds(s->r, NULL, &now) < 0) ||
 	    (hasend && sl_reader_resolve(s->r, &endspec, &s->end) < 0))
-		die(sl_reader_error(s->r)[0] && errno == EBADMSG ? 1 : 2,
-		    "%s: %s", path, sl_reader_error(s->r));
+		fail_reader(s->r, path);
 	/*
 	 * No record at or after e@TIME yet: stop at the first one that
 	 * comes, not at the end as it is now (records before TIME may
@@ -181,7 +169,7 @@ open_src(struct src *s, const char *path)
 	if (gname != NULL)
 		start = consumer_start(s);
 	if (sl_reader_seek(s->r, start) < 0)
-		die(2, "%s: %s", path, sl_reader_error(s->r));
+		fail_reader(s->r, path);
 }
 
 /* Follow every unfinished source until all are done or COUNT is met. */
@@ -192,7 +180,7 @@ follow(int n)
 	int live, r;
 
 	if ((pfd = calloc(n, sizeof *pfd)) == NULL)
-		die(2, "%s", strerror(errno));
+		err(2, NULL);
 	for (;;) {
 		live = 0;
 		for (int i = 0; i < n; i++) {
@@ -208,7 +196,7 @@ follow(int n)
 				live++;
 		}
 		if (sl_out_flush(out) < 0)
-			die(2, "stdout: %s", strerror(errno));
+			err(2, "stdout");
 		if (live == 0 || printed >= count)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -217,7 +205,7 @@ follow(int n)
 			pfd[i].revents = 0;
 		}
 		if (poll(pfd, n, -1) < 0 && errno != EINTR)
-			die(2, "poll: %s", strerror(errno));
+			err(2, "poll");
 		for (int i = 0; i < n; i++)
 			if (pfd[i].revents & POLLIN)
 				sl_reader_wait(srcs[i].r, 0);
@@ -229,79 +217,53 @@ follow(int n)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		SL_FMT_LONGOPTS,
-		{ "version",	no_argument,		NULL, 'V' },
-		{ "count",	required_argument,	NULL, 'c' },
-		{ "follow",	no_argument,		NULL, 'f' },
-		{ "consumer",	required_argument,	NULL, 'g' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "key",	required_argument,	NULL, 'k' },
-		{ "offset",	required_argument,	NULL, 'o' },
-		{ NULL, 0, NULL, 0 }
-	};
 	static unsigned char keybuf[4096];
 	int ch, nspec = 0, status = 0, r;
 
+	prog_start(&logcat);
 	sl_fmt_init(&fmt);
-	if (sl_guard_stdio() < 0)
-		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "0BD:F:JK:VYc:fg:hk:o:",
-	    longopts, NULL)) != -1) {
+	while ((ch = prog_getopt(argc, argv)) != -1) {
 		switch (ch) {
 		case '0': case 'B': case 'D': case 'F': case 'J': case 'K':
 		case 'Y':
-			if (sl_fmt_option(&fmt, ch, optarg) < 0)
-				die(2, "-%c: invalid argument: %s", ch, optarg);
+			arg_format(&fmt, ch, optarg);
 			break;
-		case 'V':
-			printf("%s synclog %s\n", progname, SL_VERSION);
-			return 0;
 		case 'c':
-			if (sl_parse_u64(optarg, 0, &count) < 0)
-				die(2, "-c: invalid count: %s", optarg);
+			count = arg_u64(ch, "count", optarg, 0, 0, UINT64_MAX);
 			break;
 		case 'f':
 			fflag = 1;
 			break;
 		case 'g':
-			if (!sl_consumer_name_ok(optarg))
-				die(2, "-g: invalid consumer name: %s", optarg);
-			gname = optarg;
+			gname = arg_consumer(optarg);
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		case 'k':
 			if (sl_unescape(optarg, keybuf, sizeof keybuf,
 			    &keyfilterlen) < 0)
-				die(2, "-k: invalid key: %s", optarg);
+				errx(2, "-k: invalid key: %s", optarg);
 			keyfilter = keybuf;
 			break;
 		case 'o':
 			if (nspec == 2)
-				die(2, "-o: at most a start and an end");
+				errx(2, "-o: at most a start and an end");
 			parse_spec(optarg, nspec++);
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			prog_usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc < 1)
+		prog_usage();
 	if (startspec.kind == SL_SPEC_TIME_END)
-		die(2, "-o: e@TIME is an end, not a start");
+		errx(2, "-o: e@TIME is an end, not a start");
 	if (gname != NULL && nspec > hasend)
-		die(2, "-g: the consumer's checkpoint is the start, -o gives "
+		errx(2, "-g: the consumer's checkpoint is the start, -o gives "
 		    "only an end");
 
 	if ((srcs = calloc(argc, sizeof *srcs)) == NULL)
-		die(2, "%s", strerror(errno));
+		err(2, NULL);
 	for (int i = 0; i < argc; i++) {
 		if (argc == 1) {
 			/* %t: the last component, trailing slashes aside. */
@@ -311,15 +273,14 @@ main(int argc, char *argv[])
 			while (len > 1 && argv[i][len - 1] == '/')
 				len--;
 			if ((name = strndup(argv[i], len)) == NULL)
-				die(2, "%s", strerror(errno));
+				err(2, NULL);
 			slash = strrchr(name, '/');
 			fmt.logname = slash && slash[1] ? slash + 1 : name;
 		}
 		open_src(&srcs[i], argv[i]);
 	}
 	if ((out = sl_out_open(STDOUT_FILENO, &fmt)) == NULL)
-		die(2, "-F: invalid template: %s", fmt.template ?
-		    fmt.template : "");
+		err(2, "stdout");
 	if (fflag)
 		r = follow(argc);
 	else {
@@ -331,20 +292,19 @@ main(int argc, char *argv[])
 			}
 	}
 	if (r < 0) {
-		struct src *s = &srcs[-1 - r];
+		/* Every good record before the damage goes out first. */
+		int e = errno;
 
-		die(errno == EBADMSG ? 1 : 2, "%s: %s", s->path,
-		    sl_reader_error(s->r));
+		sl_out_flush(out);
+		errno = e;
+		fail_reader(srcs[-1 - r].r, srcs[-1 - r].path);
 	}
-	if (sl_out_close(out) < 0) {
-		out = NULL;
-		die(2, "stdout: %s", strerror(errno));
-	}
-	out = NULL;
+	if (sl_out_close(out) < 0)
+		err(2, "stdout");
 	for (int i = 0; i < argc; i++)
 		sl_reader_close(srcs[i].r);
 	free(srcs);
 	if (keyfilter != NULL && matched == 0)
 		status = 1;
-	return status;
+	return prog_finish(status);
 }

@@ -44,7 +44,7 @@ struct opt {
 	{ 'Y', "yaml", NULL, "records as YAML documents" }
 #define OPTS_FORMAT \
 	OPTS_FORMAT_IN, \
-	{ 'F', "format", "template", "each record as template (logcat(1))" }
+	{ 'F', "format", "template", "each record as template (tokens: logcat(1))" }
 
 /*
  * A letter that is no option of this program but one of a neighbour's

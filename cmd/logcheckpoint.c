@@ -13,7 +13,6 @@
 
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -25,12 +24,16 @@
 #include <yaml.h>
 
 #include "synclog.h"
+#include "prog.h"
 
 enum mode { M_SHOW, M_SET, M_SHIFT, M_DELETE, M_WAIT };
 
 static enum mode mode = M_SHOW;
 static int	 dryrun, json, yaml;
-static const char *ifold, *setspec, *waitspec;
+static const char *ifold;		/* -i, as given */
+static uint64_t	 ifoff;			/* -i, unless none */
+static struct sl_spec setspec, waitspec;
+static int	 haswait;		/* -o given */
 static double	 timeout = -1;
 static intmax_t	 shiftn;
 
@@ -38,28 +41,33 @@ static const char *logdir;
 static sl_reader *rd;
 static struct sl_settings settings;
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: logcheckpoint [-J | -Y] log [name]\n"
-	    "       logcheckpoint [-n] [-i old] -s spec | -S n | -d log name\n"
-	    "       logcheckpoint -w [-o spec] [-T seconds] log name ...\n");
-}
+static const struct opt opts[] = {
+	{ 'd', "delete", NULL, "delete the consumer" },
+	{ 'i', "if", "old", "change only if the checkpoint is old (or none)" },
+	{ 'J', "json", NULL, "list or print as JSON Lines" },
+	{ 'n', "dry-run", NULL, "change nothing, print what would change" },
+	{ 'o', "offset", "spec", "with -w: wait for the record spec names" },
+	{ 'S', "shift", "n", "move the checkpoint by n records (signed)" },
+	{ 's', "set", "spec", "set the checkpoint to spec" },
+	{ 'T', "timeout", "seconds", "with -w: give up after seconds" },
+	{ 'w', "wait", NULL, "wait until every name applied the last record" },
+	{ 'Y', "yaml", NULL, "list or print as YAML" },
+	{ 0, NULL, NULL, NULL }
+};
 
-/* A message for checkpoint error E of consumer NAME (ck for details). */
+static const struct prog logcheckpoint = {
+	"logcheckpoint",
+	"usage: logcheckpoint [-J | -Y] log [name]\n"
+	"       logcheckpoint [-n] [-i old] -s spec | -S n | -d log name\n"
+	"       logcheckpoint -w [-o spec] [-T seconds] log name ...",
+	0, opts, NULL
+};
+
+/* A message for checkpoint error E of a consumer (CK for details). */
 static const char *
 ckerr(int e, const struct sl_checkpoint *ck, char *buf, size_t len)
 {
-	if (e == EBADMSG && ck != NULL && ck->damage != NULL)
-		snprintf(buf, len, "damaged checkpoint (%s); set it again "
-		    "with logcheckpoint -s", ck->damage);
-	else if (e == ESTALE && ck != NULL)
-		snprintf(buf, len, "checkpoint belongs to another log "
-		    "(id %s, this log is %s)", ck->id, settings.id);
-	else
-		snprintf(buf, len, "%s", sl_checkpoint_strerror(e));
-	return buf;
+	return ckpt_strerror(e, ck, settings.id, buf, len);
 }
 
 static void
@@ -68,24 +76,23 @@ bounds(uint64_t *begin, uint64_t *end)
 	/* Damage before the end of the log hides its end (and so every
 	 * lag and limit): a data problem, exit 1; logfsck says more. */
 	if (sl_reader_bounds(rd, begin, end) == -1)
-		errx(errno == EBADMSG ? 1 : 2, "%s: %s", logdir,
-		    sl_reader_error(rd));
+		fail_reader(rd, logdir);
 }
 
 /* Read NAME's checkpoint, -1 and a warning when it cannot be used. */
 static int
-getck(const char *name, struct sl_checkpoint *ck, uint64_t end)
+getck(const char *name, struct sl_checkpoint *ck, uint64_t begin,
+    uint64_t end)
 {
-	char msg[256];
+	char msg[512];
 
 	if (sl_checkpoint_read(logdir, name, settings.id, ck) == -1) {
 		warnx("%s: %s: %s", logdir, name, ckerr(errno, ck, msg,
 		    sizeof msg));
 		return -1;
 	}
-	if (end != UINT64_MAX && ck->offset > end) {
-		warnx("%s: %s: checkpoint %" PRIu64 " is beyond the end of "
-		    "the log (%" PRIu64 ")", logdir, name, ck->offset, end);
+	if (ckpt_outside(ck->offset, begin, end, msg, sizeof msg) != NULL) {
+		warnx("%s: %s: %s", logdir, name, msg);
 		return -1;
 	}
 	return 0;
@@ -185,7 +192,7 @@ cmd_show(char **names)
 	 */
 	if (sl_reader_bounds(rd, NULL, &end) == -1) {
 		if (errno != EBADMSG)
-			errx(2, "%s: %s", logdir, sl_reader_error(rd));
+			fail_reader(rd, logdir);
 		warnx("%s: %s; lags unknown", logdir, sl_reader_error(rd));
 		end = UINT64_MAX;
 		rval = 1;
@@ -204,7 +211,7 @@ cmd_show(char **names)
 		yevent(&em, &ev);
 	}
 	for (; *names != NULL; names++) {
-		if (getck(*names, &ck, end) == -1) {
+		if (getck(*names, &ck, 0, end) == -1) {
 			rval = 1;
 			continue;
 		}
@@ -219,30 +226,17 @@ cmd_show(char **names)
 	return rval;
 }
 
-static uint64_t
-parse_u64(const char *s, const char *what)
-{
-	uint64_t v;
-
-	if (sl_parse_u64(s, 0, &v) < 0 || v == UINT64_MAX)
-		errx(2, "%s: invalid %s", s, what);
-	return v;
-}
-
 /* Where -s or -S takes NAME from its current checkpoint CUR (or none). */
 static uint64_t
 target(const char *name, const struct sl_checkpoint *cur, int have)
 {
-	struct sl_spec spec;
 	uint64_t off, end;
 	intmax_t n = shiftn;
 
 	bounds(NULL, &end);
 	if (mode == M_SET) {
-		if (sl_spec_parse(setspec, sl_now_ms(), &spec) == -1)
-			errx(2, "%s: invalid offset specification", setspec);
-		if (sl_reader_resolve(rd, &spec, &off) == -1)
-			errx(2, "%s", sl_reader_error(rd));
+		if (sl_reader_resolve(rd, &setspec, &off) == -1)
+			fail_reader(rd, logdir);
 	} else {
 		if (!have)
 			errx(1, "%s: %s: no such consumer", logdir, name);
@@ -264,7 +258,7 @@ static int
 cmd_change(const char *name)
 {
 	struct sl_checkpoint ck;
-	char msg[256], old[24] = "none";
+	char msg[512], old[24] = "none";
 	uint64_t off = 0;
 	int lk, have, e;
 
@@ -294,7 +288,7 @@ cmd_change(const char *name)
 	} else
 		snprintf(old, sizeof old, "%" PRIu64, ck.offset);
 	if (ifold != NULL && strcmp(ifold, "none") != 0 &&
-	    (!have || ck.offset != parse_u64(ifold, "offset")))
+	    (!have || ck.offset != ifoff))
 		errx(1, "%s: %s: checkpoint is %s, not %s", logdir, name, old,
 		    ifold);
 	if (ifold != NULL && strcmp(ifold, "none") == 0 && have)
@@ -338,14 +332,12 @@ remaining_ms(const struct timespec *deadline)
 static uint64_t
 wait_target(void)
 {
-	struct sl_spec spec;
+	struct sl_spec spec = waitspec;
 	uint64_t off, end;
 
 	bounds(NULL, &end);
-	if (waitspec == NULL)
+	if (!haswait)
 		return end;
-	if (sl_spec_parse(waitspec, sl_now_ms(), &spec) == -1)
-		errx(2, "%s: invalid offset specification", waitspec);
 	switch (spec.kind) {
 	case SL_SPEC_END:
 		return end;
@@ -355,7 +347,7 @@ wait_target(void)
 		break;
 	}
 	if (sl_reader_resolve(rd, &spec, &off) == -1)
-		errx(2, "%s", sl_reader_error(rd));
+		fail_reader(rd, logdir);
 	if (spec.kind == SL_SPEC_TIME_END || off >= end)
 		return off > end ? end : off;
 	return off + 1;
@@ -372,7 +364,7 @@ cmd_wait(char **names)
 	struct sl_checkpoint ck;
 	struct timespec deadline;
 	struct pollfd pfd;
-	char dir[PATH_MAX], msg[256], buf[4096];
+	char dir[PATH_MAX], msg[512], buf[4096];
 	uint64_t want;
 	char **np;
 	int ino, ms, n;
@@ -401,13 +393,9 @@ cmd_wait(char **names)
 	for (;;) {
 		for (np = names; *np != NULL; np++) {
 			if (sl_checkpoint_read(logdir, *np, settings.id,
-			    &ck) == -1) {
-				if (errno == ENOENT || errno == EBADMSG ||
-				    errno == ESTALE)
-					errx(1, "%s: %s: %s", logdir, *np,
-					    ckerr(errno, &ck, msg, sizeof msg));
-				err(2, "%s: %s", logdir, *np);
-			}
+			    &ck) == -1)
+				errx(ckpt_status(errno), "%s: %s: %s", logdir,
+				    *np, ckerr(errno, &ck, msg, sizeof msg));
 			if (ck.offset < want)
 				break;
 		}
@@ -427,14 +415,6 @@ cmd_wait(char **names)
 }
 
 static void
-checkname(const char *name)
-{
-	if (!sl_consumer_name_ok(name))
-		errx(2, "%s: invalid consumer name (use letters, digits, "
-		    "'.', '_' and '-', not starting with '.')", name);
-}
-
-static void
 setmode(enum mode m)
 {
 	if (mode != M_SHOW && mode != m)
@@ -445,28 +425,11 @@ setmode(enum mode m)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,		NULL, 'J' },
-		{ "shift",	required_argument,	NULL, 'S' },
-		{ "timeout",	required_argument,	NULL, 'T' },
-		{ "yaml",	no_argument,		NULL, 'Y' },
-		{ "delete",	no_argument,		NULL, 'd' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "if",		required_argument,	NULL, 'i' },
-		{ "dry-run",	no_argument,		NULL, 'n' },
-		{ "offset",	required_argument,	NULL, 'o' },
-		{ "set",	required_argument,	NULL, 's' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ "wait",	no_argument,		NULL, 'w' },
-		{ NULL,		0,			NULL, 0 }
-	};
 	char *ep;
 	int ch, rval, i;
 
-	if (sl_guard_stdio() < 0)
-		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "JS:T:VYdhi:no:s:w", longopts,
-	    NULL)) != -1) {
+	prog_start(&logcheckpoint);
+	while ((ch = prog_getopt(argc, argv)) != -1) {
 		switch (ch) {
 		case 'J':
 			json = 1;
@@ -477,18 +440,15 @@ main(int argc, char *argv[])
 			errno = 0;
 			shiftn = strtoimax(optarg, &ep, 10);
 			if (*optarg == '\0' || *ep != '\0' || errno != 0)
-				errx(2, "%s: invalid shift", optarg);
+				errx(2, "-S: invalid shift: %s", optarg);
 			break;
 		case 'T':
 			errno = 0;
 			timeout = strtod(optarg, &ep);
 			if (*optarg == '\0' || *ep != '\0' || errno != 0 ||
 			    !(timeout >= 0) || timeout > 1e9)
-				errx(2, "%s: invalid timeout", optarg);
+				errx(2, "-T: invalid timeout: %s", optarg);
 			break;
-		case 'V':
-			printf("logcheckpoint synclog %s\n", SL_VERSION);
-			return 0;
 		case 'Y':
 			yaml = 1;
 			json = 0;
@@ -496,28 +456,28 @@ main(int argc, char *argv[])
 		case 'd':
 			setmode(M_DELETE);
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		case 'i':
 			ifold = optarg;
+			if (strcmp(optarg, "none") != 0)
+				ifoff = arg_u64(ch, "offset", optarg, 0, 0,
+				    UINT64_MAX - 1);
 			break;
 		case 'n':
 			dryrun = 1;
 			break;
 		case 'o':
-			waitspec = optarg;
+			arg_spec(ch, optarg, &waitspec);
+			haswait = 1;
 			break;
 		case 's':
 			setmode(M_SET);
-			setspec = optarg;
+			arg_spec(ch, optarg, &setspec);
 			break;
 		case 'w':
 			setmode(M_WAIT);
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			prog_usage();
 		}
 	}
 	argc -= optind;
@@ -525,24 +485,20 @@ main(int argc, char *argv[])
 
 	if (argc < 1 || (mode == M_SHOW && argc > 2) ||
 	    ((mode == M_SET || mode == M_SHIFT || mode == M_DELETE) &&
-	    argc != 2) || (mode == M_WAIT && argc < 2)) {
-		usage(stderr);
-		return 2;
-	}
+	    argc != 2) || (mode == M_WAIT && argc < 2))
+		prog_usage();
 	if ((dryrun || ifold) && (mode == M_SHOW || mode == M_WAIT))
 		errx(2, "-n and -i go with -s, -S or -d");
-	if ((waitspec || timeout >= 0) && mode != M_WAIT)
+	if ((haswait || timeout >= 0) && mode != M_WAIT)
 		errx(2, "-o and -T go with -w");
 	if ((json || yaml) && mode != M_SHOW)
 		errx(2, "-J and -Y go with listing or showing a consumer");
 	for (i = 1; i < argc; i++)
-		checkname(argv[i]);
-	if (ifold != NULL && strcmp(ifold, "none") != 0)
-		parse_u64(ifold, "offset");
+		arg_consumer(argv[i]);
 
 	logdir = argv[0];
 	if ((rd = sl_reader_open(logdir)) == NULL)
-		errx(2, "%s", sl_open_error());
+		fail_open();
 	if (sl_settings_read(logdir, &settings) == -1)
 		errx(2, "%s: not a log directory", logdir);
 
@@ -558,7 +514,5 @@ main(int argc, char *argv[])
 		break;
 	}
 	sl_reader_close(rd);
-	if (fclose(stdout) == EOF)
-		err(2, "stdout");
-	return rval;
+	return prog_finish(rval);
 }

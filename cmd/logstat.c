@@ -9,40 +9,34 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "synclog.h"
+#include "prog.h"
 
 enum { TEXT, JSON, YAML };
 
-static const char *progname = "logstat";
 static int style = TEXT;
 static int nprinted;
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: %s [-J | -Y] log ...\n", progname);
-}
+static const struct opt opts[] = {
+	{ 'J', "json", NULL, "one JSON object per log, on a line" },
+	{ 'Y', "yaml", NULL, "one YAML document per log" },
+	{ 0, NULL, NULL, NULL }
+};
 
-static void
-warnmsg(const char *fmt, ...)
-{
-	va_list ap;
+static const struct prog logstat = {
+	"logstat",
+	"usage: logstat [-J | -Y] log ...",
+	0, opts, NULL
+};
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+/* A warning after what is printed so far. */
+#define warnmsg(...)	(fflush(stdout), warnx(__VA_ARGS__))
 
 /* Length of the UTF-8 sequence at P (strictly valid), or 0. */
 static size_t
@@ -194,15 +188,17 @@ consumers(const char *dir, const struct sl_stat *s)
 	for (size_t i = 0; i < n; i++) {
 		int ok = sl_checkpoint_read(dir, names[i], s->id, &ck) == 0;
 		const char *why = ok ? NULL : sl_checkpoint_strerror(errno);
+		char msg[512];
 
+		/* As every program says it (cmd/common/args.c). */
 		if (!ok) {
-			warnmsg("%s: consumer %s: %s", dir, names[i], why);
+			warnmsg("%s: %s: %s", dir, names[i], ckpt_strerror(errno,
+			    &ck, s->id, msg, sizeof msg));
 			rval = 1;
 		}
-		if (ok && ck.offset > s->end) {
-			warnmsg("%s: consumer %s: checkpoint %" PRIu64
-			    " is past the end of the log (%" PRIu64 ")", dir,
-			    names[i], ck.offset, s->end);
+		if (ok && ckpt_outside(ck.offset, 0, s->end, msg,
+		    sizeof msg) != NULL) {
+			warnmsg("%s: %s: %s", dir, names[i], msg);
 			rval = 1;
 		}
 		if (style == TEXT) {
@@ -251,7 +247,7 @@ stat1(const char *path)
 
 	if (sl_stat(path, &s) < 0) {
 		warnmsg("%s: %s", path, s.err);
-		return errno == EBADMSG ? 1 : 2;
+		return sl_exit_status(errno);
 	}
 	if (style == TEXT && nprinted++ > 0)
 		putchar('\n');
@@ -298,48 +294,27 @@ stat1(const char *path)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,	NULL, 'J' },
-		{ "version",	no_argument,	NULL, 'V' },
-		{ "yaml",	no_argument,	NULL, 'Y' },
-		{ "help",	no_argument,	NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	int ch, rval = 0, r;
 
-	if (sl_guard_stdio() < 0)
-		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "JVYh", longopts, NULL)) != -1) {
+	prog_start(&logstat);
+	while ((ch = prog_getopt(argc, argv)) != -1) {
 		switch (ch) {
 		case 'J':
 			style = JSON;
 			break;
-		case 'V':
-			printf("%s synclog %s\n", progname, SL_VERSION);
-			return 0;
 		case 'Y':
 			style = YAML;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			prog_usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc < 1)
+		prog_usage();
 	for (int i = 0; i < argc; i++)
 		if ((r = stat1(argv[i])) > rval)
 			rval = r;
-	if (fclose(stdout) == EOF) {
-		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
-		return 2;
-	}
-	return rval;
+	return prog_finish(rval);
 }

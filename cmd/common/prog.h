@@ -16,6 +16,7 @@
 #ifndef PROG_H
 #define PROG_H
 
+#include <getopt.h>		/* optarg, optind */
 #include <stdint.h>
 
 #include "synclog.h"

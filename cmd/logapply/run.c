@@ -212,7 +212,7 @@ deadletter(struct run *r, uint64_t offset, const char *why)
 
 	if (sl_reader_seek(r->rd, offset) == -1 ||
 	    (rc = sl_reader_next(r->rd, &rec)) == -1)
-		die(r, 1, "%s", sl_reader_error(r->rd));
+		die(r, sl_exit_status(errno), "%s", sl_reader_error(r->rd));
 	if (rc == 0 || rec.offset != offset)
 		die(r, 1, "record %" PRIu64 " vanished", offset);
 	r->at = offset + 1;

@@ -233,7 +233,11 @@ target(const char *name, const struct sl_checkpoint *cur, int have)
 	uint64_t off, end;
 	intmax_t n = shiftn;
 
-	bounds(NULL, &end);
+	/*
+	 * The offset first, the end after: a writer may append between the
+	 * two, and the end only grows, so that end, -N and s@TIME, which
+	 * resolve against the end of their moment, are never beyond it.
+	 */
 	if (mode == M_SET) {
 		if (sl_reader_resolve(rd, &setspec, &off) == -1)
 			fail_reader(rd, logdir);
@@ -247,6 +251,7 @@ target(const char *name, const struct sl_checkpoint *cur, int have)
 		if (n > 0 && off < cur->offset)
 			off = UINT64_MAX;
 	}
+	bounds(NULL, &end);
 	if (off > end)
 		errx(2, "%s: %s: offset %" PRIu64 " is beyond the end of the "
 		    "log (%" PRIu64 ")", logdir, name, off, end);

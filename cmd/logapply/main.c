@@ -197,16 +197,61 @@ wait_for_more(struct run *r)
 	return !stopping;
 }
 
+/*
+ * Where the consumer starts: its checkpoint, or, for a new consumer, what
+ * -o resolves to, committed at once.  The offset is found first and the
+ * log's end after: a writer may append in between, and the end only
+ * grows, so that `end` and -N, resolved against the end of their moment,
+ * are never beyond it.
+ */
+static uint64_t
+where(struct run *r)
+{
+	const struct consumer *c = r->c;
+	struct sl_checkpoint ck;
+	struct sl_spec spec;
+	char msg[512];
+	uint64_t end, off;
+	int isnew = 0;
+
+	if (sl_checkpoint_read(c->log, c->name, r->set.id, &ck) == 0)
+		off = ck.offset;
+	else if (errno != ENOENT)
+		die(r, ckpt_status(errno), "%s", errno == EBADMSG ||
+		    errno == ESTALE ? ckpt_strerror(errno, &ck, r->set.id,
+		    msg, sizeof msg) : strerror(errno));
+	else {
+		if (sl_spec_parse(c->start, sl_now_ms(), &spec) == -1)
+			die(r, 2, "%s: invalid offset specification",
+			    c->start);
+		if (sl_reader_resolve(r->rd, &spec, &off) == -1)
+			die(r, sl_exit_status(errno), "%s",
+			    sl_reader_error(r->rd));
+		isnew = 1;
+	}
+	if (sl_reader_bounds(r->rd, NULL, &end) == -1) {
+		/* Damage before the end hides where the log ends: apply what
+		 * is good, and the reader stops with exit 1 at the damage. */
+		if (errno != EBADMSG)
+			die(r, 2, "%s", sl_reader_error(r->rd));
+		end = UINT64_MAX;
+	}
+	if (isnew && off > end)
+		die(r, 2, "start offset %" PRIu64 " is beyond the end of the "
+		    "log (%" PRIu64 ")", off, end);
+	if (!isnew && ckpt_outside(off, 0, end, msg, sizeof msg) != NULL)
+		die(r, 1, "%s", msg);
+	if (isnew)
+		commit(r, off);
+	return off;
+}
+
 /* Open the log, take the consumer, find where it starts. */
 static void
 start(struct run *r)
 {
 	const struct consumer *c = r->c;
-	struct sl_checkpoint ck;
-	struct sl_spec spec;
 	struct stat st;
-	char msg[512];
-	uint64_t end, off;
 	int lk;
 
 	if ((r->path = findprog(c->argv[0])) == NULL)
@@ -226,32 +271,7 @@ start(struct run *r)
 		die(r, 2, "lock: %s", strerror(errno));
 	}
 	r->lock = lk;
-	if (sl_reader_bounds(r->rd, NULL, &end) == -1) {
-		/* Damage before the end hides where the log ends: apply what
-		 * is good, and the reader stops with exit 1 at the damage. */
-		if (errno != EBADMSG)
-			die(r, 2, "%s", sl_reader_error(r->rd));
-		end = UINT64_MAX;
-	}
-	if (sl_checkpoint_read(c->log, c->name, r->set.id, &ck) == 0) {
-		if (ckpt_outside(ck.offset, 0, end, msg, sizeof msg) != NULL)
-			die(r, 1, "%s", msg);
-		r->ckpt = ck.offset;
-	} else if (errno != ENOENT)
-		die(r, ckpt_status(errno), "%s", errno == EBADMSG ||
-		    errno == ESTALE ? ckpt_strerror(errno, &ck, r->set.id,
-		    msg, sizeof msg) : strerror(errno));
-	else {
-		if (sl_spec_parse(c->start, sl_now_ms(), &spec) == -1)
-			die(r, 2, "%s: invalid offset specification",
-			    c->start);
-		if (sl_reader_resolve(r->rd, &spec, &off) == -1)
-			die(r, 2, "%s", sl_reader_error(r->rd));
-		if (off > end)
-			die(r, 2, "start offset %" PRIu64 " is beyond the end "
-			    "of the log (%" PRIu64 ")", off, end);
-		commit(r, off);
-	}
+	r->ckpt = where(r);
 	r->at = UINT64_MAX;
 	if (c->deadletter != NULL) {
 		if ((r->dl = sl_writer_open(c->deadletter, NULL)) == NULL)

@@ -126,18 +126,21 @@ consumer_start(struct src *s)
 	struct sl_checkpoint ck;
 	const char *id = sl_reader_settings(s->r)->id;
 	char msg[512];
-	uint64_t end;
+	uint64_t begin, end;
 
 	if (sl_checkpoint_read(s->path, gname, id, &ck) < 0)
 		errx(ckpt_status(errno), "%s: %s: %s", s->path, gname,
 		    ckpt_strerror(errno, &ck, id, msg, sizeof msg));
-	if (sl_reader_bounds(s->r, NULL, &end) < 0) {
+	if (sl_reader_bounds(s->r, &begin, &end) < 0) {
 		/* Damage hides the end: print what is good, then stop at it. */
 		if (errno != EBADMSG)
 			fail_reader(s->r, s->path);
+		begin = 0;
 		end = UINT64_MAX;
 	}
-	if (ckpt_outside(ck.offset, 0, end, msg, sizeof msg) != NULL)
+	/* Below the beginning, what the consumer missed is gone: printing
+	 * from the beginning would hide that. */
+	if (ckpt_outside(ck.offset, begin, end, msg, sizeof msg) != NULL)
 		errx(1, "%s: %s: %s", s->path, gname, msg);
 	return ck.offset;
 }

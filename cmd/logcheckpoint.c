@@ -182,7 +182,7 @@ cmd_show(char **names)
 	yaml_emitter_t em;
 	yaml_event_t ev;
 	char **list = NULL;
-	uint64_t end;
+	uint64_t begin, end;
 	int rval = 0;
 
 	/*
@@ -190,10 +190,11 @@ cmd_show(char **names)
 	 * are still shown (a script may need them to recover), lags unknown,
 	 * and the exit status says there is a data problem.
 	 */
-	if (sl_reader_bounds(rd, NULL, &end) == -1) {
+	if (sl_reader_bounds(rd, &begin, &end) == -1) {
 		if (errno != EBADMSG)
 			fail_reader(rd, logdir);
 		warnx("%s: %s; lags unknown", logdir, sl_reader_error(rd));
+		begin = 0;
 		end = UINT64_MAX;
 		rval = 1;
 	}
@@ -211,7 +212,7 @@ cmd_show(char **names)
 		yevent(&em, &ev);
 	}
 	for (; *names != NULL; names++) {
-		if (getck(*names, &ck, 0, end) == -1) {
+		if (getck(*names, &ck, begin, end) == -1) {
 			rval = 1;
 			continue;
 		}
@@ -230,7 +231,7 @@ cmd_show(char **names)
 static uint64_t
 target(const char *name, const struct sl_checkpoint *cur, int have)
 {
-	uint64_t off, end;
+	uint64_t off, begin, end;
 	intmax_t n = shiftn;
 
 	/*
@@ -251,10 +252,14 @@ target(const char *name, const struct sl_checkpoint *cur, int have)
 		if (n > 0 && off < cur->offset)
 			off = UINT64_MAX;
 	}
-	bounds(NULL, &end);
+	bounds(&begin, &end);
 	if (off > end)
 		errx(2, "%s: %s: offset %" PRIu64 " is beyond the end of the "
 		    "log (%" PRIu64 ")", logdir, name, off, end);
+	/* There it would have lost what lies below the beginning. */
+	if (off < begin)
+		errx(2, "%s: %s: offset %" PRIu64 " is below the beginning of "
+		    "the log (%" PRIu64 ")", logdir, name, off, begin);
 	return off;
 }
 
@@ -370,7 +375,7 @@ cmd_wait(char **names)
 	struct timespec deadline;
 	struct pollfd pfd;
 	char dir[PATH_MAX], msg[512], buf[4096];
-	uint64_t want;
+	uint64_t want, begin;
 	char **np;
 	int ino, ms, n;
 
@@ -396,11 +401,17 @@ cmd_wait(char **names)
 		err(2, "%s", dir);
 	}
 	for (;;) {
+		bounds(&begin, NULL);
 		for (np = names; *np != NULL; np++) {
 			if (sl_checkpoint_read(logdir, *np, settings.id,
 			    &ck) == -1)
 				errx(ckpt_status(errno), "%s: %s: %s", logdir,
 				    *np, ckerr(errno, &ck, msg, sizeof msg));
+			/* Below the beginning it cannot get anywhere
+			 * without being moved on: no use waiting. */
+			if (ckpt_outside(ck.offset, begin, UINT64_MAX, msg,
+			    sizeof msg) != NULL)
+				errx(1, "%s: %s: %s", logdir, *np, msg);
 			if (ck.offset < want)
 				break;
 		}

@@ -167,6 +167,8 @@ entry(yaml_document_t *d, const yaml_node_t *n, struct consumer *c)
 			c->retries = number(v, "retries", 0);
 		else if (strcmp(key, "dead-letter") == 0)
 			c->deadletter = scalar(v, "dead-letter");
+		else if (strcmp(key, "skip-lost") == 0)
+			c->skip_lost = boolean(v, "skip-lost");
 		else
 			cfgerr(k, "unknown key %s", key);
 	}
@@ -291,8 +293,12 @@ run_config(const char *file, const struct consumer *def)
 			rval = 2;
 			break;
 		}
-		if (pid == 0)
+		if (pid == 0) {
+			/* A message in one write, not mixed with another
+			 * consumer's (err(3) writes it in pieces). */
+			setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
 			exit(consume(&cs[i]));
+		}
 		children[i] = pid;
 		nchildren = i + 1;
 	}

@@ -36,6 +36,7 @@ struct consumer {
 	unsigned	 retries;
 	unsigned	 delay;		/* ms before the first retry */
 	const char	*deadletter;
+	int		 skip_lost;	/* -s: pass what retention removed */
 	int		 progress;
 };
 
@@ -101,6 +102,7 @@ struct spool {
 	uint64_t	 first, last, n;
 	int		 rerr;		/* reader failed after these */
 	int		 rerrno;	/* with errno */
+	int		 lost;		/* none: records at FROM were removed */
 };
 
 enum { OK, FAILED, STOPPED };
@@ -110,6 +112,9 @@ extern sigset_t	 origmask;	/* restored when handlers are set */
 
 /* main.c */
 int	 consume(const struct consumer *);
+#define LOST	UINT64_MAX	/* lost(): records were removed unapplied */
+uint64_t lost(struct run *, uint64_t from);
+void	 lostfail(struct run *) __attribute__((noreturn));
 void	 die(struct run *, int status, const char *fmt, ...)
 	    __attribute__((noreturn, format(printf, 3, 4)));
 int	 sleep_or_signal(int fd, int ms);

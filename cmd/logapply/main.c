@@ -65,17 +65,19 @@ static const struct opt opts[] = {
 	{ 'q', "quiet", NULL, "show no progress line" },
 	{ 'r', "retries", "retries", "run a failed batch again up to retries "
 	    "times" },
+	{ 's', "skip-lost", NULL, "skip records removed before they were "
+	    "applied" },
 	{ 0, NULL, NULL, NULL }
 };
 
 static const struct prog logapply = {
 	"logapply",
-	"usage: logapply [-01BfJqY] [-b count] [-D delim] [-d deadlog] "
+	"usage: logapply [-01BfJqsY] [-b count] [-D delim] [-d deadlog] "
 	    "[-F template]\n"
 	"                [-K delim] [-o spec] [-R ms] [-r retries] "
 	    "log name [--]\n"
 	"                command [arg ...]\n"
-	"       logapply [-1fq] [-b count] [-o spec] [-R ms] [-r retries] "
+	"       logapply [-1fqs] [-b count] [-o spec] [-R ms] [-r retries] "
 	    "-c file",
 	1, opts, NULL
 };
@@ -198,6 +200,50 @@ wait_for_more(struct run *r)
 }
 
 /*
+ * The records from FROM on are to be applied next: when the log now begins
+ * above FROM, the ones below its beginning were removed (by retention)
+ * before this consumer applied them.  FROM when nothing is lost; else,
+ * with -s, the log's beginning, where to go on (which is said on standard
+ * error); else LOST: the caller stops the consumer with lostfail() once
+ * what came before FROM is committed.
+ */
+uint64_t
+lost(struct run *r, uint64_t from)
+{
+	uint64_t begin;
+
+	if (sl_reader_bounds(r->rd, &begin, NULL) == -1) {
+		if (errno != EBADMSG)
+			die(r, 2, "%s", sl_reader_error(r->rd));
+		return from;	/* the reader stops at the damage */
+	}
+	if (from >= begin)
+		return from;
+	if (!r->c->skip_lost)
+		return LOST;
+	if (r->shown)
+		fputc('\n', stderr);
+	warnx("%s: %s: skipping offsets %" PRIu64 "-%" PRIu64 ", removed "
+	    "before they were applied", r->c->log, r->c->name, from,
+	    begin - 1);
+	return begin;
+}
+
+/* Stop: the records from the checkpoint on were removed (exit 1). */
+void
+lostfail(struct run *r)
+{
+	char msg[512];
+	uint64_t begin = UINT64_MAX;
+
+	sl_reader_bounds(r->rd, &begin, NULL);
+	if (ckpt_outside(r->ckpt, begin, UINT64_MAX, msg, sizeof msg) == NULL)
+		snprintf(msg, sizeof msg, "records from %" PRIu64 " on were "
+		    "removed before they were applied", r->ckpt);
+	die(r, 1, "%s", msg);
+}
+
+/*
  * Where the consumer starts: its checkpoint, or, for a new consumer, what
  * -o resolves to, committed at once.  The offset is found first and the
  * log's end after: a writer may append in between, and the end only
@@ -211,7 +257,7 @@ where(struct run *r)
 	struct sl_checkpoint ck;
 	struct sl_spec spec;
 	char msg[512];
-	uint64_t end, off;
+	uint64_t end, off, next;
 	int isnew = 0;
 
 	if (sl_checkpoint_read(c->log, c->name, r->set.id, &ck) == 0)
@@ -239,10 +285,15 @@ where(struct run *r)
 	if (isnew && off > end)
 		die(r, 2, "start offset %" PRIu64 " is beyond the end of the "
 		    "log (%" PRIu64 ")", off, end);
-	if (!isnew && ckpt_outside(off, 0, end, msg, sizeof msg) != NULL)
-		die(r, 1, "%s", msg);
+	r->ckpt = off;
 	if (isnew)
 		commit(r, off);
+	else if (ckpt_outside(off, 0, end, msg, sizeof msg) != NULL)
+		die(r, 1, "%s", msg);
+	else if ((next = lost(r, off)) == LOST)
+		lostfail(r);
+	else if (next != off)
+		commit(r, off = next);	/* -s: what is lost is passed */
 	return off;
 }
 
@@ -300,6 +351,8 @@ consume(const struct consumer *c)
 	for (;;) {
 		if (cur.n == 0) {
 			unspool(&cur);
+			if (cur.lost)
+				lostfail(&r);
 			if (cur.rerr)
 				break;
 			if (stopping || !c->follow)
@@ -386,6 +439,9 @@ main(int argc, char *argv[])
 		case 'r':
 			c.retries = (unsigned)arg_u64(ch, "retry count",
 			    optarg, 0, 0, 1000000);
+			break;
+		case 's':
+			c.skip_lost = 1;
 			break;
 		default:
 			prog_usage();

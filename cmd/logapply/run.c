@@ -296,6 +296,8 @@ settle(struct run *r, struct spool *s, int top, int done, char *why,
 		lo = half ? mid + 1 : s->first;
 		hi = half ? s->last : mid;
 		spool(r, lo, hi, UINT64_MAX, &h);
+		if (h.lost)
+			lostfail(r);
 		if (h.rerr)
 			die(r, sl_exit_status(h.rerrno), "%s",
 			    sl_reader_error(r->rd));

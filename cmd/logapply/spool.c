@@ -20,6 +20,9 @@
 #include "synclog.h"
 #include "extern.h"
 
+static void	 spool1(struct run *, uint64_t, uint64_t, uint64_t,
+		    struct spool *);
+
 #define POOL_MAX	4
 static struct spfile *pool[POOL_MAX];	/* spool files free for reuse */
 static int	 npool;
@@ -112,9 +115,43 @@ spsink(void *arg, unsigned char *buf, size_t len, size_t n, size_t *cap)
  * Spool the records with offsets in [FROM, UPTO], at most MAX of them,
  * into a new memory file.  S->n is 0 when there is none yet; S->rerr is
  * set when the reader failed after S->n good records.
+ *
+ * A batch with a gap (its first record after FROM, or fewer records than
+ * offsets) may be one that retention cut into while it was read (the
+ * reader goes on reading a removed segment it has open): when the log now
+ * begins above FROM, the records from FROM up were removed before they
+ * were applied.  With -s, the batch is spooled again from the log's
+ * beginning; else it is none, with S->lost set, so that what runs now is
+ * committed before the consumer stops.
  */
 void
 spool(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
+    struct spool *s)
+{
+	uint64_t next;
+
+	for (;;) {
+		spool1(r, from, upto, max, s);
+		if (s->rerr || s->n == 0 || (s->first == from &&
+		    s->last - s->first + 1 == s->n))
+			return;
+		if ((next = lost(r, from)) == from)
+			return;		/* a gap compaction left */
+		unspool(s);
+		memset(s, 0, sizeof *s);
+		r->at = UINT64_MAX;	/* the reader seeks again */
+		if (next == LOST) {
+			s->lost = 1;
+			return;
+		}
+		from = next;
+		if (upto != UINT64_MAX && from > upto)
+			return;		/* nothing of it is left */
+	}
+}
+
+static void
+spool1(struct run *r, uint64_t from, uint64_t upto, uint64_t max,
     struct spool *s)
 {
 	/* UPTO is inclusive; UINT64_MAX means no end at all. */

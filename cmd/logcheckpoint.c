@@ -338,29 +338,27 @@ remaining_ms(const struct timespec *deadline)
 	return ns > INT_MAX ? INT_MAX : (int)ns;
 }
 
-/* The checkpoint every NAME must reach for -w. */
+/*
+ * The checkpoint every NAME must reach for -w: past the record -o names,
+ * written yet or not (end names the next one to be written, as it does
+ * for logcat -o), or, for e@TIME, past every record before TIME; without
+ * -o, past the last record there is now.
+ */
 static uint64_t
 wait_target(void)
 {
-	struct sl_spec spec = waitspec;
 	uint64_t off, end;
 
 	bounds(NULL, &end);
 	if (!haswait)
 		return end;
-	switch (spec.kind) {
-	case SL_SPEC_END:
-		return end;
-	case SL_SPEC_ABSOLUTE:
-		return spec.n == UINT64_MAX ? spec.n : spec.n + 1;
-	default:
-		break;
-	}
-	if (sl_reader_resolve(rd, &spec, &off) == -1)
+	if (waitspec.kind == SL_SPEC_ABSOLUTE)
+		off = waitspec.n;
+	else if (sl_reader_resolve(rd, &waitspec, &off) == -1)
 		fail_reader(rd, logdir);
-	if (spec.kind == SL_SPEC_TIME_END || off >= end)
-		return off > end ? end : off;
-	return off + 1;
+	if (waitspec.kind == SL_SPEC_TIME_END)
+		return off;
+	return off == UINT64_MAX ? off : off + 1;
 }
 
 /*

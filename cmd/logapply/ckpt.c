@@ -113,12 +113,11 @@ void
 ckstop(struct run *r)
 {
 	struct ckwriter *w = &r->ck;
-	int e;
 
 	if (!w->running)
 		return;
-	if ((e = ckdrain(w)) != 0)
-		die(r, 2, "checkpoint: %s", strerror(e));
+	if (ckdrain(w) != 0)
+		ckfail(r);
 	pthread_mutex_lock(&w->mu);
 	w->quit = 1;
 	pthread_cond_broadcast(&w->cv);
@@ -127,10 +126,36 @@ ckstop(struct run *r)
 	w->running = 0;
 }
 
+/*
+ * A checkpoint could not be written: say so once and stop.  The writer
+ * has stopped at the failure; what it wrote before stays.
+ */
 void
 ckfail(struct run *r)
 {
-	die(r, 2, "checkpoint: %s", strerror(r->ck.err));
+	struct ckwriter *w = &r->ck;
+
+	if (w->running) {
+		pthread_join(w->th, NULL);
+		w->running = 0;		/* nothing more for die() to drain */
+	}
+	die(r, 2, "checkpoint: %s", strerror(w->err));
+}
+
+/* Stop (ckfail) if a checkpoint write failed already. */
+void
+ckcheck(struct run *r)
+{
+	struct ckwriter *w = &r->ck;
+	int e;
+
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->mu);
+	e = w->err;
+	pthread_mutex_unlock(&w->mu);
+	if (e != 0)
+		ckfail(r);
 }
 
 /* The batch up to NEXT is applied: hand the checkpoint to the writer. */

@@ -125,6 +125,7 @@ void	 ckstart(struct run *);
 int	 ckdrain(struct ckwriter *);
 void	 ckstop(struct run *);
 void	 ckfail(struct run *) __attribute__((noreturn));
+void	 ckcheck(struct run *);
 void	 commit(struct run *, uint64_t next);
 
 /* spool.c */

@@ -100,6 +100,8 @@ spawn(struct run *r, struct spool *s)
 	pid_t pid;
 	int fd = s->f->rfd, lk = r->lock;
 
+	/* No batch starts once a checkpoint could not be written. */
+	ckcheck(r);
 	if (lseek(fd, 0, SEEK_SET) == -1)
 		die(r, 2, "spool: %s", strerror(errno));
 	snprintf(r->envfirst, sizeof r->envfirst, "LOGAPPLY_FIRST=%" PRIu64,
@@ -137,7 +139,9 @@ spawn(struct run *r, struct spool *s)
 
 /*
  * Wait for the command: OK when it exited 0; otherwise FAILED with a
- * description in WHY and *TEMP set for EX_TEMPFAIL.
+ * description in WHY and *TEMP set for a transient failure: EX_TEMPFAIL,
+ * or a signal (the command was killed: out of memory, by a person, by a
+ * shutdown), which says nothing against the records.
  */
 static int
 reap(struct run *r, pid_t pid, char *why, size_t len, int *temp)
@@ -153,9 +157,11 @@ reap(struct run *r, pid_t pid, char *why, size_t len, int *temp)
 	if (WIFEXITED(st)) {
 		*temp = WEXITSTATUS(st) == EX_TEMPFAIL;
 		snprintf(why, len, "exit status %d", WEXITSTATUS(st));
-	} else if (WIFSIGNALED(st))
+	} else if (WIFSIGNALED(st)) {
+		*temp = 1;
 		snprintf(why, len, "killed by signal %d (%s)", WTERMSIG(st),
 		    strsignal(WTERMSIG(st)));
+	}
 	else
 		snprintf(why, len, "wait status %#x", st);
 	return FAILED;
@@ -283,7 +289,8 @@ settle(struct run *r, struct spool *s, int top, int done, char *why,
 	}
 	if (r->dl == NULL || temp)
 		die(r, 1, "command failed on %s (%s)%s", where, why,
-		    temp ? "; a transient failure is never set aside" : "");
+		    r->dl != NULL ? "; a transient failure is never set aside" :
+		    "");
 	if (s->n == 1) {
 		deadletter(r, s->first, why);
 		commit(r, s->last + 1);

@@ -24,6 +24,7 @@ static struct sl_spec startspec = { SL_SPEC_BEGINNING, 0, 0 };
 static struct sl_spec endspec;
 static int hasend;			/* -o given an end */
 static uint64_t count = UINT64_MAX;	/* -c */
+static int eflag;			/* -e */
 static int fflag;			/* -f */
 static const char *gname;		/* -g */
 static const unsigned char *keyfilter;	/* -k */
@@ -34,6 +35,7 @@ static sl_out *out;
 static const struct opt opts[] = {
 	OPTS_FORMAT,
 	{ 'c', "count", "count", "print at most count records in all" },
+	{ 'e', "exit", NULL, "exit when caught up: the default (kcat's -e)" },
 	{ 'f', "follow", NULL, "wait for more records, like tail -f" },
 	{ 'g', "consumer", "name", "start at consumer name's checkpoint" },
 	{ 'k', "key", "key", "print only the records with this key" },
@@ -41,19 +43,38 @@ static const struct opt opts[] = {
 	{ 0, NULL, NULL, NULL }
 };
 
+/* kcat's letters that mean nothing here, or something else. */
+static const struct opt_hint hints[] = {
+	{ 'C', "not needed: logcat always reads (kcat -C)" },
+	{ 'P', "logappend appends (kcat -P)" },
+	{ 't', "a log is an operand, not an option (kcat -t TOPIC)" },
+	{ 'b', "a log is a directory: no brokers (kcat -b)" },
+	{ 'p', "a log has no partitions (kcat -p)" },
+	{ 'G', "a consumer's checkpoint is -g NAME (kcat -G GROUP)" },
+	{ 'q', "logcat says nothing but errors already (kcat -q)" },
+	{ 'u', "output is flushed whenever logcat catches up (kcat -u)" },
+	{ 0, NULL }
+};
+
 static const struct prog logcat = {
 	"logcat",
-	"usage: logcat [-0BJYf] [-c count] [-D delim] [-F template] [-g name] "
+	"usage: logcat [-0BeJYf] [-c count] [-D delim] [-F template] [-g name] "
 	    "[-K delim]\n"
 	"              [-k key] [-o spec [-o spec]] log ...",
-	0, opts, NULL
+	0, opts, hints
 };
+
+/* -f, and a log that is not there but looks like kcat's -f FORMAT. */
+#define FOLLOW_HINT	"-f is --follow; did you mean -F?"
 
 static void
 parse_spec(const char *arg, int nth)
 {
 	struct sl_spec s;
 
+	if (strcmp(arg, "stored") == 0)
+		errx(2, "-o: invalid offset specification: stored (a "
+		    "consumer's checkpoint is -g NAME)");
 	arg_spec('o', arg, &s);
 	if (s.kind == SL_SPEC_TIME_END || nth == 1) {
 		if (hasend)
@@ -152,8 +173,11 @@ open_src(struct src *s, const char *path)
 
 	s->path = path;
 	s->end = UINT64_MAX;
-	if ((s->r = sl_reader_open(path)) == NULL)
+	if ((s->r = sl_reader_open(path)) == NULL) {
+		if (errno == ENOENT && fflag && strchr(path, '%') != NULL)
+			errx(2, "%s: no such log (" FOLLOW_HINT ")", path);
 		fail_open();
+	}
 	if (fflag && sl_reader_fd(s->r) < 0)
 		fail_reader(s->r, path);
 	if (sl_reader_resolve(s->r, &startspec, &start) < 0 ||
@@ -234,6 +258,9 @@ main(int argc, char *argv[])
 		case 'c':
 			count = arg_u64(ch, "count", optarg, 0, 0, UINT64_MAX);
 			break;
+		case 'e':
+			eflag = 1;
+			break;
 		case 'f':
 			fflag = 1;
 			break;
@@ -259,6 +286,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		prog_usage();
+	if (eflag && fflag)
+		errx(2, "-e and -f exclude each other (" FOLLOW_HINT ")");
 	if (startspec.kind == SL_SPEC_TIME_END)
 		errx(2, "-o: e@TIME is an end, not a start");
 	if (gname != NULL && nspec > hasend)

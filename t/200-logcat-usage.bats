@@ -3,7 +3,7 @@
 # -k, -c, -g, and its errors.
 load helpers
 
-USAGE='usage: logcat [-0BJYf] [-c count] [-D delim] [-F template] [-g name] [-K delim]
+USAGE='usage: logcat [-0BeJYf] [-c count] [-D delim] [-F template] [-g name] [-K delim]
               [-k key] [-o spec [-o spec]] log ...'
 
 seg0=L/00000000000000000000.log

@@ -241,15 +241,14 @@ follow(int n)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* The options; what is left of ARGV is the logs. */
+static void
+options(int *argcp, char ***argvp)
 {
 	static unsigned char keybuf[4096];
-	int ch, nspec = 0, status = 0, r;
+	int ch, nspec = 0;
 
-	prog_start(&logcat);
-	sl_fmt_init(&fmt);
-	while ((ch = prog_getopt(argc, argv)) != -1) {
+	while ((ch = prog_getopt(*argcp, *argvp)) != -1) {
 		switch (ch) {
 		case '0': case 'B': case 'D': case 'F': case 'J': case 'K':
 		case 'Y':
@@ -282,9 +281,9 @@ main(int argc, char *argv[])
 			prog_usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1)
+	*argcp -= optind;
+	*argvp += optind;
+	if (*argcp < 1)
 		prog_usage();
 	if (eflag && fflag)
 		errx(2, "-e and -f exclude each other (" FOLLOW_HINT ")");
@@ -293,7 +292,16 @@ main(int argc, char *argv[])
 	if (gname != NULL && nspec > hasend)
 		errx(2, "-g: the consumer's checkpoint is the start, -o gives "
 		    "only an end");
+}
 
+int
+main(int argc, char *argv[])
+{
+	int status = 0, r;
+
+	prog_start(&logcat);
+	sl_fmt_init(&fmt);
+	options(&argc, &argv);
 	if ((srcs = calloc(argc, sizeof *srcs)) == NULL)
 		err(2, NULL);
 	for (int i = 0; i < argc; i++) {

@@ -436,14 +436,14 @@ setmode(enum mode m)
 	mode = m;
 }
 
-int
-main(int argc, char *argv[])
+/* The options; what is left of ARGV is the log and the names. */
+static void
+options(int *argcp, char ***argvp)
 {
 	char *ep;
-	int ch, rval, i;
+	int ch, argc;
 
-	prog_start(&logcheckpoint);
-	while ((ch = prog_getopt(argc, argv)) != -1) {
+	while ((ch = prog_getopt(*argcp, *argvp)) != -1) {
 		switch (ch) {
 		case 'J':
 			json = 1;
@@ -494,9 +494,8 @@ main(int argc, char *argv[])
 			prog_usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-
+	argc = *argcp -= optind;
+	*argvp += optind;
 	if (argc < 1 || (mode == M_SHOW && argc > 2) ||
 	    ((mode == M_SET || mode == M_SHIFT || mode == M_DELETE) &&
 	    argc != 2) || (mode == M_WAIT && argc < 2))
@@ -507,8 +506,17 @@ main(int argc, char *argv[])
 		errx(2, "-o and -T go with -w");
 	if ((json || yaml) && mode != M_SHOW)
 		errx(2, "-J and -Y go with listing or showing a consumer");
-	for (i = 1; i < argc; i++)
-		arg_consumer(argv[i]);
+	for (int i = 1; i < argc; i++)
+		arg_consumer((*argvp)[i]);
+}
+
+int
+main(int argc, char *argv[])
+{
+	int rval;
+
+	prog_start(&logcheckpoint);
+	options(&argc, &argv);
 
 	logdir = argv[0];
 	if ((rd = sl_reader_open(logdir)) == NULL)

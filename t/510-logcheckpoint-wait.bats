@@ -8,6 +8,9 @@ mklog() {
 
 now_ms() { date +%s%3N; }
 
+# inotify_of PID: the process has an inotify descriptor open.
+inotify_of() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q inotify; }
+
 @test "logcheckpoint -w returns at once when every consumer is there" {
 	mklog 10
 	ok logcheckpoint -s end L a
@@ -36,6 +39,8 @@ now_ms() { date +%s%3N; }
 	stderr_is "logcheckpoint: L: a: timeout at offset 10, waiting for 11"
 	logcheckpoint -w -T 20 -o end L a 2>err &
 	pid=$!
+	# Its target is set once it watches the checkpoints (inotify).
+	wait_until inotify_of "$pid"
 	echo eleven | logappend -N L
 	ok logcheckpoint -s end L a
 	wait $pid

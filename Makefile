@@ -3,6 +3,10 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+# Where bash-completion looks for a command's completion (it loads the
+# file named after the command when that is first completed).
+BASHCOMPDIR ?= $(or $(shell pkg-config --variable=completionsdir \
+	    bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 CC	?= cc
 CFLAGS	?= -O2 -g
 B	?= .
@@ -144,11 +148,15 @@ demo: deps-demo
 
 install: $(BINS)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(BASHCOMPDIR)
 	cp $(BINS) $(DESTDIR)$(BINDIR)/
 	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	cp completion/synclog.bash $(DESTDIR)$(BASHCOMPDIR)/synclog
+	for p in $(PROGS); do ln -sf synclog $(DESTDIR)$(BASHCOMPDIR)/$$p; \
+	    done
 
 clean:
 	rm -rf bin obj build

@@ -132,3 +132,35 @@ expect_any() {
 		    { echo "$p(1)'s SYNOPSIS lacks options" >&2; return 1; }
 	done
 }
+
+@test "options: a bad delimiter, template, spec or consumer name gets the same words from every program" {
+	local p n=0
+	for p in $(progs); do
+		if opts_help "$p" | grep -q '^D delimiter delim$'; then
+			expect 2 "$p" -D '\xZZ'
+			stderr_is "$p: -D: invalid delimiter: \\xZZ"
+			expect 2 "$p" --key-delimiter=
+			stderr_is "$p: -K: invalid delimiter:"
+			n=$((n + 1))
+		fi
+		if opts_help "$p" | grep -q '^F format template$'; then
+			expect 2 "$p" -F '%Q'
+			stderr_is "$p: -F: invalid template: %Q"
+		fi
+		if opts_help "$p" | grep -q '^o offset spec$'; then
+			expect 2 "$p" -o nowhere
+			stderr_is "$p: -o: invalid offset specification: nowhere"
+		fi
+	done
+	[ "$n" -ge 3 ]
+	seq 1 3 | logappend L
+	local bad=".x: invalid consumer name (letters, digits, '.', '_' and '-', not starting with '.' or '-')"
+	fails 2 logapply L .x -- cat
+	stderr_is "logapply: $bad"
+	fails 2 logcat -g .x L
+	stderr_is "logcat: $bad"
+	fails 2 logcheckpoint L .x
+	stderr_is "logcheckpoint: $bad"
+	fails 2 logcheckpoint -s 1 L .x
+	stderr_is "logcheckpoint: $bad"
+}

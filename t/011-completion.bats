@@ -84,10 +84,20 @@ mklog() {
 	[[ $(comp 'logapply L db -- logc') == *logcat* ]]
 }
 
-@test "completion: make install puts it where bash-completion loads it" {
+# install ARG...: make install of the programs as built (-o: never made
+# again here, from other sources or flags), into ./root.
+install() {
+	local b old=()
+	for b in "$SYNCLOG_BUILD"/bin/*; do
+		old+=(-o "$b")
+	done
 	mkdir root
 	make -s -C "$BATS_TEST_DIRNAME/.." install B="$SYNCLOG_BUILD" \
-	    DESTDIR="$PWD/root" PREFIX=/usr/local BASHCOMPDIR=/usr/share/bash-completion/completions >/dev/null
+	    "${old[@]}" DESTDIR="$PWD/root" PREFIX=/usr/local "$@" >/dev/null
+}
+
+@test "completion: make install puts it where bash-completion loads it" {
+	install BASHCOMPDIR=/usr/share/bash-completion/completions
 	[ -x root/usr/local/bin/logcat ]
 	local p
 	for p in $(ls "$SYNCLOG_BUILD/bin"); do
@@ -105,8 +115,6 @@ mklog() {
 
 @test "completion: the default directory is bash-completion's own" {
 	require pkg-config
-	mkdir root
-	make -s -C "$BATS_TEST_DIRNAME/.." install B="$SYNCLOG_BUILD" \
-	    DESTDIR="$PWD/root" PREFIX=/usr/local >/dev/null
+	install
 	[ -L "root$(pkg-config --variable=completionsdir bash-completion)/logcat" ]
 }

@@ -3,6 +3,10 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+# Where bash-completion looks for a command's completion (it loads the
+# file named after the command when that is first completed).
+BASHCOMPDIR ?= $(or $(shell pkg-config --variable=completionsdir \
+	    bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 CC	?= cc
 CFLAGS	?= -O2 -g
 B	?= .
@@ -30,7 +34,10 @@ DEPSFLAGS := $(if $(filter no,$(ISAL)),$(if $(filter command environment,\
 # A program is cmd/NAME.c, or a folder cmd/NAME/ of .c files and their
 # private header(s) when it has several jobs (OpenBSD tail's layout).
 # CFLAGS_NAME and LDLIBS_NAME add what only that program uses.
-FOLDERS	:= $(patsubst cmd/%/,%,$(wildcard cmd/*/))
+# cmd/common/ is no program: what every program shares that is not the
+# library's, because it talks to the user (options, --help, messages).
+FOLDERS	:= $(filter-out common,$(patsubst cmd/%/,%,$(wildcard cmd/*/)))
+COMMON	:= $(patsubst cmd/%.c,$(B)/obj/cmd/%.o,$(wildcard cmd/common/*.c))
 PROGS	:= $(basename $(notdir $(wildcard cmd/*.c))) $(FOLDERS)
 LIBSRC	:= $(wildcard lib/*.c)
 LIBOBJ	:= $(patsubst lib/%.c,$(B)/obj/lib/%.o,$(LIBSRC))
@@ -69,19 +76,20 @@ $(B)/obj/lib/crc32.o: lib/crc32.c lib/bytes.h $(B)/obj/crc.conf
 
 $(B)/obj/cmd/%.o: cmd/%.c lib/synclog.h $(wildcard cmd/*/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CFLAGS_$(firstword $(subst /, ,$*))) -c -o $@ $<
+	$(CC) $(CFLAGS) -Icmd/common $(CFLAGS_$(firstword $(subst /, ,$*))) \
+	    -c -o $@ $<
 
 $(B)/obj/libsynclog.a: $(LIBOBJ)
 	@rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(B)/bin/%: $(B)/obj/cmd/%.o $(B)/obj/libsynclog.a
+$(B)/bin/%: $(B)/obj/cmd/%.o $(COMMON) $(B)/obj/libsynclog.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LDLIBS_$*)
 
 define folder_prog
 $$(B)/bin/$(1): $$(patsubst cmd/%.c,$$(B)/obj/cmd/%.o,$$(wildcard cmd/$(1)/*.c)) \
-    $$(B)/obj/libsynclog.a
+    $$(COMMON) $$(B)/obj/libsynclog.a
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(LDLIBS_$(1))
 endef
@@ -140,11 +148,15 @@ demo: deps-demo
 
 install: $(BINS)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(BASHCOMPDIR)
 	cp $(BINS) $(DESTDIR)$(BINDIR)/
 	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	cp completion/synclog.bash $(DESTDIR)$(BASHCOMPDIR)/synclog
+	for p in $(PROGS); do ln -sf synclog $(DESTDIR)$(BASHCOMPDIR)/$$p; \
+	    done
 
 clean:
 	rm -rf bin obj build

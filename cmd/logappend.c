@@ -12,10 +12,9 @@
  * were committed; nothing of the bad record is written.  With -x the whole
  * input is one batch, written only if the log's next offset is as given.
  */
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -25,11 +24,11 @@
 #include <unistd.h>
 
 #include "synclog.h"
+#include "prog.h"
 
 #define MAX_EXTRA_HEADERS	64
 #define STAMP_EVERY		64	/* records per clock read, at most */
 
-static const char *progname = "logappend";
 static struct sl_fmt fmt;
 static struct sl_writer_opts wopts;
 static const char *keyopt;		/* -k */
@@ -41,38 +40,33 @@ static const char *logpath;
 static uint64_t batch_target;
 static sigjmp_buf shrunk;		/* where SIGBUS goes (sl_in_map) */
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: %s [-0BJNYpz] [-D delim] [-H name=value] "
-	    "[-K delim] [-k key]\n"
-	    "                 [-m bytes] [-s bytes] [-x offset] log\n",
-	    progname);
-}
+static const struct opt opts[] = {
+	OPTS_FORMAT_IN,
+	{ 'H', "header", "name=value", "add this header to every record" },
+	{ 'N', "no-sync", NULL, "do not fsync: a power cut may lose records" },
+	{ 'k', "key", "key", "give every record this key" },
+	{ 'm', "max-record-bytes", "bytes", "a new log's maximum record size "
+	    "(16M)" },
+	{ 'p', "print-offsets", NULL, "print each record's offset once "
+	    "durable" },
+	{ 's', "segment-bytes", "bytes", "a new log's segment size (64M)" },
+	{ 'x', "expect", "offset", "append only if the next offset is offset" },
+	{ 'z', "compress", NULL, "deflate each batch" },
+	{ 0, NULL, NULL, NULL }
+};
 
-static void __attribute__((noreturn))
-die(int status, const char *fmt_, ...)
-{
-	va_list ap;
+static const struct opt_hint hints[] = {
+	{ 'F', "templates are for output only (logcat -F)" },
+	{ 0, NULL }
+};
 
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt_);
-	vfprintf(stderr, fmt_, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
-
-/* A byte count with an optional K, M or G suffix (powers of 1024). */
-static uint64_t
-parse_size(const char *opt, const char *s)
-{
-	uint64_t v;
-
-	if (sl_parse_u64(s, 1, &v) < 0)
-		die(2, "-%s: invalid size: %s", opt, s);
-	return v;
-}
+static const struct prog logappend = {
+	"logappend",
+	"usage: logappend [-0BJNYpz] [-D delim] [-H name=value] [-K delim] "
+	    "[-k key]\n"
+	"                 [-m bytes] [-s bytes] [-x offset] log",
+	0, opts, hints
+};
 
 static void
 add_header(const char *arg)
@@ -80,9 +74,9 @@ add_header(const char *arg)
 	const char *eq = strchr(arg, '=');
 
 	if (eq == NULL)
-		die(2, "-H: expected NAME=VALUE: %s", arg);
+		errx(2, "-H: expected NAME=VALUE: %s", arg);
 	if (nextra == MAX_EXTRA_HEADERS)
-		die(2, "-H: more than %d headers", MAX_EXTRA_HEADERS);
+		errx(2, "-H: more than %d headers", MAX_EXTRA_HEADERS);
 	extra[nextra].name = (const unsigned char *)arg;
 	extra[nextra].namelen = eq - arg;
 	extra[nextra].value = (const unsigned char *)eq + 1;
@@ -95,7 +89,7 @@ static void
 warn_writer(void *arg, const char *msg)
 {
 	(void)arg;
-	fprintf(stderr, "%s: %s: %s\n", progname, logpath, msg);
+	warnx("%s: %s", logpath, msg);
 }
 
 static void
@@ -105,7 +99,7 @@ print_offsets(uint64_t first, size_t n)
 		for (size_t i = 0; i < n; i++)
 			printf("%" PRIu64 "\n", first + i);
 		if (fflush(stdout) == EOF)
-			die(2, "stdout: %s", strerror(errno));
+			errx(2, "stdout: %s", strerror(errno));
 	}
 }
 
@@ -119,7 +113,7 @@ collect(sl_writer *w, int one)
 
 	while (sl_writer_outstanding(w) > 0) {
 		if (sl_writer_wait(w, &first, &n) < 0)
-			die(2, "%s: %s", logpath, sl_writer_error(w));
+			errx(2, "%s: %s", logpath, sl_writer_error(w));
 		print_offsets(first, n);
 		if (one)
 			break;
@@ -137,8 +131,8 @@ commit(sl_writer *w)
 	collect(w, 0);
 	if (sl_writer_commit(w, expect, &first) < 0) {
 		if (errno == ESTALE)
-			die(1, "%s: %s", logpath, sl_writer_error(w));
-		die(2, "%s: %s", logpath, sl_writer_error(w));
+			errx(1, "%s: %s", logpath, sl_writer_error(w));
+		errx(2, "%s: %s", logpath, sl_writer_error(w));
 	}
 	print_offsets(first, n);
 }
@@ -156,7 +150,7 @@ static void
 submit(sl_writer *w)
 {
 	if (sl_writer_submit(w) < 0)
-		die(2, "%s: %s", logpath, sl_writer_error(w));
+		errx(2, "%s: %s", logpath, sl_writer_error(w));
 	if (sl_writer_outstanding(w) > 1)
 		collect(w, 1);
 }
@@ -177,7 +171,7 @@ add(sl_writer *w, struct sl_record *rec, struct sl_header **hbuf,
 			struct sl_header *h = realloc(*hbuf, n * sizeof *h);
 
 			if (h == NULL)
-				die(2, "%s", strerror(errno));
+				errx(2, "%s", strerror(errno));
 			*hbuf = h;
 			*hcap = n;
 		}
@@ -216,7 +210,7 @@ map_input(sl_in *in)
 	sa.sa_handler = on_sigbus;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGBUS, &sa, NULL) < 0)
-		die(2, "sigaction: %s", strerror(errno));
+		errx(2, "sigaction: %s", strerror(errno));
 	sl_in_map(in);
 }
 
@@ -274,7 +268,7 @@ append(sl_writer *w, sl_in *in)
 		if (r < 0) {
 			if (expect == SL_NO_OFFSET)
 				commit(w);
-			die(1, "stdin: %s", sl_in_error(in));
+			errx(1, "stdin: %s", sl_in_error(in));
 		}
 		/*
 		 * Records without a time get the append time here rather than
@@ -315,14 +309,14 @@ append(sl_writer *w, sl_in *in)
 			if (expect == SL_NO_OFFSET)
 				commit(w);
 			if (e == EMSGSIZE)
-				die(1, "stdin: record %" PRIu64 ": %zu bytes "
+				errx(1, "stdin: record %" PRIu64 ": %zu bytes "
 				    "exceeds the maximum record size of %"
 				    PRIu64 " bytes", sl_in_recno(in), size,
 				    sl_writer_settings(w)->max_record_bytes);
 			if (e == ENOBUFS)
-				die(1, "stdin: input too large for one batch "
+				errx(1, "stdin: input too large for one batch "
 				    "with -x");
-			die(2, "%s", strerror(e));
+			errx(2, "%s", strerror(e));
 		}
 		if (expect == SL_NO_OFFSET &&
 		    sl_writer_pending_bytes(w) >= batch_target)
@@ -336,94 +330,59 @@ append(sl_writer *w, sl_in *in)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		SL_FMT_LONGOPTS,
-		{ "header",		required_argument,	NULL, 'H' },
-		{ "no-sync",		no_argument,		NULL, 'N' },
-		{ "version",		no_argument,		NULL, 'V' },
-		{ "help",		no_argument,		NULL, 'h' },
-		{ "key",		required_argument,	NULL, 'k' },
-		{ "max-record-bytes",	required_argument,	NULL, 'm' },
-		{ "print-offsets",	no_argument,		NULL, 'p' },
-		{ "segment-bytes",	required_argument,	NULL, 's' },
-		{ "expect",		required_argument,	NULL, 'x' },
-		{ "compress",		no_argument,		NULL, 'z' },
-		{ NULL, 0, NULL, 0 }
-	};
 	sl_writer *w;
 	sl_in *in;
 	int ch;
 
-	if (sl_guard_stdio() < 0)
-		die(2, "/dev/null: %s", strerror(errno));
+	prog_start(&logappend);
 	sl_fmt_init(&fmt);
-	while ((ch = getopt_long(argc, argv, "0BD:F:H:JK:NVYhk:m:ps:x:z",
-	    longopts, NULL)) != -1) {
+	while ((ch = prog_getopt(argc, argv)) != -1) {
 		switch (ch) {
 		case '0': case 'B': case 'D': case 'J': case 'K': case 'Y':
-			if (sl_fmt_option(&fmt, ch, optarg) < 0)
-				die(2, "-%c: invalid delimiter: %s", ch,
-				    optarg);
+			arg_format(&fmt, ch, optarg);
 			break;
-		case 'F':
-			die(2, "-F: templates are for output only");
 		case 'H':
 			add_header(optarg);
 			break;
 		case 'N':
 			wopts.nosync = 1;
 			break;
-		case 'V':
-			printf("%s synclog %s\n", progname, SL_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		case 'k':
 			keyopt = optarg;
 			break;
 		case 'm':
-			wopts.max_record_bytes = parse_size("m", optarg);
-			if (wopts.max_record_bytes == 0 ||
-			    wopts.max_record_bytes > SL_MAX_MAX_RECORD_BYTES)
-				die(2, "-m: must be from 1 to %llu bytes",
-				    (unsigned long long)SL_MAX_MAX_RECORD_BYTES);
+			wopts.max_record_bytes = arg_u64(ch, "size", optarg, 1,
+			    1, SL_MAX_MAX_RECORD_BYTES);
 			break;
 		case 'p':
 			pflag = 1;
 			break;
 		case 's':
-			wopts.segment_bytes = parse_size("s", optarg);
-			if (wopts.segment_bytes < 1024 ||
-			    wopts.segment_bytes > (1ULL << 31))
-				die(2, "-s: must be from 1K to 2G bytes");
+			wopts.segment_bytes = arg_u64(ch, "size", optarg, 1,
+			    1024, 1ULL << 31);
 			break;
 		case 'x':
-			if (sl_parse_u64(optarg, 0, &expect) < 0 ||
-			    expect == SL_NO_OFFSET)
-				die(2, "-x: invalid offset: %s", optarg);
+			expect = arg_u64(ch, "offset", optarg, 0, 0,
+			    SL_NO_OFFSET - 1);
 			break;
 		case 'z':
 			wopts.compress = 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			prog_usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc != 1)
+		prog_usage();
 	if (keyopt != NULL && fmt.keydelimlen > 0)
-		die(2, "-k and -K cannot be used together");
+		errx(2, "-k and -K cannot be used together");
 	logpath = argv[0];
 	wopts.warn = warn_writer;
 
 	if ((w = sl_writer_open(logpath, &wopts)) == NULL)
-		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());
+		fail_open();
 	/* Batches of a megabyte, but several to a segment even when the
 	 * segments are small, so that rotation stays close to the size. */
 	batch_target = sl_writer_settings(w)->segment_bytes / 8;
@@ -431,21 +390,20 @@ main(int argc, char *argv[])
 		batch_target = 1u << 20;
 	if ((in = sl_in_open(STDIN_FILENO, &fmt,
 	    sl_writer_settings(w)->max_record_bytes)) == NULL)
-		die(2, "stdin: %s", strerror(errno));
+		err(2, "stdin");
 
 	map_input(in);
 	if (sigsetjmp(shrunk, 1) != 0) {
 		if (expect == SL_NO_OFFSET)
 			commit(w);
-		die(1, "stdin: the input file shrank while it was read");
+		errx(1, "stdin: the input file shrank while it was read");
 	}
 	append(w, in);
 	commit(w);
 	sl_in_close(in);
 	if (sl_writer_finish(w) < 0)
-		die(2, "%s: %s", logpath, sl_writer_error(w));
+		errx(sl_exit_status(errno), "%s: %s", logpath,
+		    sl_writer_error(w));
 	sl_writer_close(w);
-	if (fclose(stdout) == EOF)
-		die(2, "stdout: %s", strerror(errno));
-	return 0;
+	return prog_finish(0);
 }

@@ -9,26 +9,24 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "synclog.h"
+#include "prog.h"
 
-static const char *progname = "logcat";
 static struct sl_fmt fmt;
 static struct sl_spec startspec = { SL_SPEC_BEGINNING, 0, 0 };
 static struct sl_spec endspec;
 static int hasend;			/* -o given an end */
 static int64_t deadline = INT64_MAX;	/* -f: e@TIME by the clock */
 static uint64_t count = UINT64_MAX;	/* -c */
+static int eflag;			/* -e */
 static int fflag;			/* -f */
 static const char *gname;		/* -g */
 static const unsigned char *keyfilter;	/* -k */
@@ -36,39 +34,55 @@ static size_t keyfilterlen;
 static uint64_t printed, matched;
 static sl_out *out;
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: %s [-0BJYZf] [-c count] [-D delim] [-F template] "
-	    "[-g name] [-K delim]\n"
-	    "              [-k key] [-o spec [-o spec]] log ...\n", progname);
-}
+static const struct opt opts[] = {
+	OPTS_FORMAT,
+	{ 'Z', "show-null", NULL, "print an absent key or value as NULL "
+	    "(kcat's -Z)" },
+	{ 'c', "count", "count", "print at most count records in all" },
+	{ 'e', "exit", NULL, "exit when caught up: the default (kcat's -e)" },
+	{ 'f', "follow", NULL, "wait for more records, like tail -f" },
+	{ 'g', "consumer", "name", "start at consumer name's checkpoint" },
+	{ 'k', "key", "key", "print only the records with this key" },
+	{ 'o', "offset", "spec", "start at spec; a second -o or e@TIME ends" },
+	{ 0, NULL, NULL, NULL }
+};
 
-static void __attribute__((noreturn))
-die(int status, const char *fmt_, ...)
-{
-	va_list ap;
+/* kcat's letters that mean nothing here, or something else. */
+static const struct opt_hint hints[] = {
+	{ 'C', "not needed: logcat always reads (kcat -C)" },
+	{ 'P', "logappend appends (kcat -P)" },
+	{ 't', "a log is an operand, not an option (kcat -t TOPIC)" },
+	{ 'b', "a log is a directory: no brokers (kcat -b)" },
+	{ 'p', "a log has no partitions (kcat -p)" },
+	{ 'G', "a consumer's checkpoint is -g NAME (kcat -G GROUP)" },
+	{ 'q', "logcat says nothing but errors already (kcat -q)" },
+	{ 'u', "output is flushed whenever logcat catches up (kcat -u)" },
+	{ 0, NULL }
+};
 
-	if (out != NULL)
-		sl_out_flush(out);
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt_);
-	vfprintf(stderr, fmt_, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
+static const struct prog logcat = {
+	"logcat",
+	"usage: logcat [-0BeJYZf] [-c count] [-D delim] [-F template] [-g name] "
+	    "[-K delim]\n"
+	"              [-k key] [-o spec [-o spec]] log ...",
+	0, opts, hints
+};
+
+/* -f, and a log that is not there but looks like kcat's -f FORMAT. */
+#define FOLLOW_HINT	"-f is --follow; did you mean -F?"
 
 static void
 parse_spec(const char *arg, int nth)
 {
 	struct sl_spec s;
 
-	if (sl_spec_parse(arg, sl_now_ms(), &s) < 0)
-		die(2, "-o: invalid offset specification: %s", arg);
+	if (strcmp(arg, "stored") == 0)
+		errx(2, "-o: invalid offset specification: stored (a "
+		    "consumer's checkpoint is -g NAME)");
+	arg_spec('o', arg, &s);
 	if (s.kind == SL_SPEC_TIME_END || nth == 1) {
 		if (hasend)
-			die(2, "-o: more than one end given");
+			errx(2, "-o: more than one end given");
 		endspec = s;
 		hasend = 1;
 	} else
@@ -85,7 +99,7 @@ struct src {
 	int		 done;
 };
 
-/* File scope, so that the sources stay reachable when die() exits. */
+/* File scope, so that the sources stay reachable when errx() exits. */
 static struct src *srcs;
 
 /* Print what SRC has now.  0 caught up, 1 finished, -1 corrupt. */
@@ -106,7 +120,7 @@ drain(struct src *s)
 		printed += p.n;
 		matched += p.n;
 		if (r == -2)
-			die(2, "stdout: %s", strerror(errno));
+			err(2, "stdout");
 		if (r < 0)
 			return -1;
 		return r == 0 && fflag ? 0 : 1;
@@ -126,7 +140,7 @@ drain(struct src *s)
 			continue;
 		matched++;
 		if (sl_out_record(out, &rec) < 0)
-			die(2, "stdout: %s", strerror(errno));
+			err(2, "stdout");
 		printed++;
 	}
 	return 1;
@@ -137,23 +151,24 @@ static uint64_t
 consumer_start(struct src *s)
 {
 	struct sl_checkpoint ck;
-	uint64_t end;
+	const char *id = sl_reader_settings(s->r)->id;
+	char msg[512];
+	uint64_t begin, end;
 
-	if (sl_checkpoint_read(s->path, gname,
-	    sl_reader_settings(s->r)->id, &ck) < 0)
-		die(errno == ENOENT || errno == EBADMSG || errno == ESTALE ?
-		    1 : 2, "%s: %s: %s%s%s%s", s->path, gname,
-		    sl_checkpoint_strerror(errno), ck.damage ? " (" : "",
-		    ck.damage ? ck.damage : "", ck.damage ? ")" : "");
-	if (sl_reader_bounds(s->r, NULL, &end) < 0) {
+	if (sl_checkpoint_read(s->path, gname, id, &ck) < 0)
+		errx(ckpt_status(errno), "%s: %s: %s", s->path, gname,
+		    ckpt_strerror(errno, &ck, id, msg, sizeof msg));
+	if (sl_reader_bounds(s->r, &begin, &end) < 0) {
 		/* Damage hides the end: print what is good, then stop at it. */
 		if (errno != EBADMSG)
-			die(2, "%s: %s", s->path, sl_reader_error(s->r));
+			fail_reader(s->r, s->path);
+		begin = 0;
 		end = UINT64_MAX;
 	}
-	if (ck.offset > end)
-		die(1, "%s: %s: checkpoint %" PRIu64 " is beyond the end of "
-		    "the log (%" PRIu64 ")", s->path, gname, ck.offset, end);
+	/* Below the beginning, what the consumer missed is gone: printing
+	 * from the beginning would hide that. */
+	if (ckpt_outside(ck.offset, begin, end, msg, sizeof msg) != NULL)
+		errx(1, "%s: %s: %s", s->path, gname, msg);
 	return ck.offset;
 }
 
@@ -167,7 +182,7 @@ logname(const char *path)
 	while (len > 1 && path[len - 1] == '/')
 		len--;
 	if ((name = strndup(path, len)) == NULL)
-		die(2, "%s", strerror(errno));
+		err(2, NULL);
 	if ((slash = strrchr(name, '/')) != NULL && slash[1] != '\0')
 		memmove(name, slash + 1, strlen(slash));
 	return name;
@@ -181,15 +196,17 @@ open_src(struct src *s, const char *path)
 	s->path = path;
 	s->name = logname(path);
 	s->end = UINT64_MAX;
-	if ((s->r = sl_reader_open(path)) == NULL)
-		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());
+	if ((s->r = sl_reader_open(path)) == NULL) {
+		if (errno == ENOENT && fflag && strchr(path, '%') != NULL)
+			errx(2, "%s: no such log (" FOLLOW_HINT ")", path);
+		fail_open();
+	}
 	if (fflag && sl_reader_fd(s->r) < 0)
-		die(2, "%s: %s", path, sl_reader_error(s->r));
+		fail_reader(s->r, path);
 	if (sl_reader_resolve(s->r, &startspec, &start) < 0 ||
 	    (hasend && sl_reader_bounds(s->r, NULL, &now) < 0) ||
 	    (hasend && sl_reader_resolve(s->r, &endspec, &s->end) < 0))
-		die(sl_reader_error(s->r)[0] && errno == EBADMSG ? 1 : 2,
-		    "%s: %s", path, sl_reader_error(s->r));
+		fail_reader(s->r, path);
 	/*
 	 * No record at or after e@TIME yet: stop at the first one that
 	 * comes, not at the end as it is now (records before TIME may
@@ -202,7 +219,7 @@ open_src(struct src *s, const char *path)
 	if (gname != NULL)
 		start = consumer_start(s);
 	if (sl_reader_seek(s->r, start) < 0)
-		die(2, "%s: %s", path, sl_reader_error(s->r));
+		fail_reader(s->r, path);
 }
 
 /* Follow every unfinished source until all are done or COUNT is met. */
@@ -214,7 +231,7 @@ follow(int n)
 	int live, ms, r;
 
 	if ((pfd = calloc(n, sizeof *pfd)) == NULL)
-		die(2, "%s", strerror(errno));
+		err(2, NULL);
 	for (;;) {
 		/* Read before the drain: what was written by then is seen. */
 		now = sl_now_ms();
@@ -232,7 +249,7 @@ follow(int n)
 				live++;
 		}
 		if (sl_out_flush(out) < 0)
-			die(2, "stdout: %s", strerror(errno));
+			err(2, "stdout");
 		if (live == 0 || printed >= count || now >= deadline)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -243,7 +260,7 @@ follow(int n)
 		ms = deadline == INT64_MAX ? -1 : deadline - now > INT_MAX ?
 		    INT_MAX : (int)(deadline - now);
 		if (poll(pfd, n, ms) < 0 && errno != EINTR)
-			die(2, "poll: %s", strerror(errno));
+			err(2, "poll");
 		for (int i = 0; i < n; i++)
 			if (pfd[i].revents & POLLIN)
 				sl_reader_wait(srcs[i].r, 0);
@@ -252,92 +269,77 @@ follow(int n)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* The options; what is left of ARGV is the logs. */
+static void
+options(int *argcp, char ***argvp)
 {
-	static const struct option longopts[] = {
-		SL_FMT_LONGOPTS,
-		{ "version",	no_argument,		NULL, 'V' },
-		{ "show-null",	no_argument,		NULL, 'Z' },
-		{ "count",	required_argument,	NULL, 'c' },
-		{ "follow",	no_argument,		NULL, 'f' },
-		{ "consumer",	required_argument,	NULL, 'g' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "key",	required_argument,	NULL, 'k' },
-		{ "offset",	required_argument,	NULL, 'o' },
-		{ NULL, 0, NULL, 0 }
-	};
 	static unsigned char keybuf[4096];
-	int ch, nspec = 0, status = 0, r;
+	int ch, nspec = 0;
 
-	sl_fmt_init(&fmt);
-	if (sl_guard_stdio() < 0)
-		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "0BD:F:JK:VYZc:fg:hk:o:",
-	    longopts, NULL)) != -1) {
+	while ((ch = prog_getopt(*argcp, *argvp)) != -1) {
 		switch (ch) {
 		case '0': case 'B': case 'D': case 'F': case 'J': case 'K':
 		case 'Y': case 'Z':
-			if (sl_fmt_option(&fmt, ch, optarg) < 0)
-				die(2, "-%c: invalid argument: %s", ch, optarg);
+			arg_format(&fmt, ch, optarg);
 			break;
-		case 'V':
-			printf("%s synclog %s\n", progname, SL_VERSION);
-			return 0;
 		case 'c':
-			if (sl_parse_u64(optarg, 0, &count) < 0)
-				die(2, "-c: invalid count: %s", optarg);
+			count = arg_u64(ch, "count", optarg, 0, 0, UINT64_MAX);
+			break;
+		case 'e':
+			eflag = 1;
 			break;
 		case 'f':
 			fflag = 1;
 			break;
 		case 'g':
-			if (!sl_consumer_name_ok(optarg))
-				die(2, "-g: invalid consumer name: %s", optarg);
-			gname = optarg;
+			gname = arg_consumer(optarg);
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		case 'k':
 			if (sl_unescape(optarg, keybuf, sizeof keybuf,
 			    &keyfilterlen) < 0)
-				die(2, "-k: invalid key: %s", optarg);
+				errx(2, "-k: invalid key: %s", optarg);
 			keyfilter = keybuf;
 			break;
 		case 'o':
 			if (nspec == 2)
-				die(2, "-o: at most a start and an end");
+				errx(2, "-o: at most a start and an end");
 			parse_spec(optarg, nspec++);
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			prog_usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1) {
-		usage(stderr);
-		return 2;
-	}
+	*argcp -= optind;
+	*argvp += optind;
+	if (*argcp < 1)
+		prog_usage();
+	if (eflag && fflag)
+		errx(2, "-e and -f exclude each other (" FOLLOW_HINT ")");
 	/* An end time still to come is also a time to stop following. */
 	if (hasend && endspec.kind == SL_SPEC_TIME_END &&
 	    endspec.time > sl_now_ms())
 		deadline = endspec.time;
 	if (startspec.kind == SL_SPEC_TIME_END)
-		die(2, "-o: e@TIME is an end, not a start");
+		errx(2, "-o: e@TIME is an end, not a start");
 	if (gname != NULL && nspec > hasend)
-		die(2, "-g: the consumer's checkpoint is the start, -o gives "
+		errx(2, "-g: the consumer's checkpoint is the start, -o gives "
 		    "only an end");
+}
 
+int
+main(int argc, char *argv[])
+{
+	int status = 0, r;
+
+	prog_start(&logcat);
+	sl_fmt_init(&fmt);
+	options(&argc, &argv);
 	if ((srcs = calloc(argc, sizeof *srcs)) == NULL)
-		die(2, "%s", strerror(errno));
+		err(2, NULL);
 	for (int i = 0; i < argc; i++)
 		open_src(&srcs[i], argv[i]);
 	if ((out = sl_out_open(STDOUT_FILENO, &fmt)) == NULL)
-		die(2, "-F: invalid template: %s", fmt.template ?
-		    fmt.template : "");
+		err(2, "stdout");
 	if (fflag)
 		r = follow(argc);
 	else {
@@ -349,16 +351,15 @@ main(int argc, char *argv[])
 			}
 	}
 	if (r < 0) {
-		struct src *s = &srcs[-1 - r];
+		/* Every good record before the damage goes out first. */
+		int e = errno;
 
-		die(errno == EBADMSG ? 1 : 2, "%s: %s", s->path,
-		    sl_reader_error(s->r));
+		sl_out_flush(out);
+		errno = e;
+		fail_reader(srcs[-1 - r].r, srcs[-1 - r].path);
 	}
-	if (sl_out_close(out) < 0) {
-		out = NULL;
-		die(2, "stdout: %s", strerror(errno));
-	}
-	out = NULL;
+	if (sl_out_close(out) < 0)
+		err(2, "stdout");
 	for (int i = 0; i < argc; i++) {
 		sl_reader_close(srcs[i].r);
 		free(srcs[i].name);
@@ -366,5 +367,5 @@ main(int argc, char *argv[])
 	free(srcs);
 	if (keyfilter != NULL && matched == 0)
 		status = 1;
-	return status;
+	return prog_finish(status);
 }

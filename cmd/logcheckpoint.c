@@ -13,7 +13,6 @@
 
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -24,12 +23,16 @@
 #include <unistd.h>
 
 #include "synclog.h"
+#include "prog.h"
 
 enum mode { M_SHOW, M_SET, M_SHIFT, M_DELETE, M_WAIT };
 
 static enum mode mode = M_SHOW;
 static int	 dryrun, json, yaml;
-static const char *ifold, *setspec, *waitspec;
+static const char *ifold;		/* -i, as given */
+static uint64_t	 ifoff;			/* -i, unless none */
+static struct sl_spec setspec, waitspec;
+static int	 haswait;		/* -o given */
 static double	 timeout = -1;
 static intmax_t	 shiftn;
 
@@ -37,28 +40,33 @@ static const char *logdir;
 static sl_reader *rd;
 static struct sl_settings settings;
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: logcheckpoint [-J | -Y] log [name]\n"
-	    "       logcheckpoint [-n] [-i old] -s spec | -S n | -d log name\n"
-	    "       logcheckpoint -w [-o spec] [-T seconds] log name ...\n");
-}
+static const struct opt opts[] = {
+	{ 'd', "delete", NULL, "delete the consumer" },
+	{ 'i', "if", "old", "change only if the checkpoint is old (or none)" },
+	{ 'J', "json", NULL, "list or print as JSON Lines" },
+	{ 'n', "dry-run", NULL, "change nothing, print what would change" },
+	{ 'o', "offset", "spec", "with -w: wait for the record spec names" },
+	{ 'S', "shift", "n", "move the checkpoint by n records (signed)" },
+	{ 's', "set", "spec", "set the checkpoint to spec" },
+	{ 'T', "timeout", "seconds", "with -w: give up after seconds" },
+	{ 'w', "wait", NULL, "wait until every name applied the last record" },
+	{ 'Y', "yaml", NULL, "list or print as YAML" },
+	{ 0, NULL, NULL, NULL }
+};
 
-/* A message for checkpoint error E of consumer NAME (ck for details). */
+static const struct prog logcheckpoint = {
+	"logcheckpoint",
+	"usage: logcheckpoint [-J | -Y] log [name]\n"
+	"       logcheckpoint [-n] [-i old] -s spec | -S n | -d log name\n"
+	"       logcheckpoint -w [-o spec] [-T seconds] log name ...",
+	0, opts, NULL
+};
+
+/* A message for checkpoint error E of a consumer (CK for details). */
 static const char *
 ckerr(int e, const struct sl_checkpoint *ck, char *buf, size_t len)
 {
-	if (e == EBADMSG && ck != NULL && ck->damage != NULL)
-		snprintf(buf, len, "damaged checkpoint (%s); set it again "
-		    "with logcheckpoint -s", ck->damage);
-	else if (e == ESTALE && ck != NULL)
-		snprintf(buf, len, "checkpoint belongs to another log "
-		    "(id %s, this log is %s)", ck->id, settings.id);
-	else
-		snprintf(buf, len, "%s", sl_checkpoint_strerror(e));
-	return buf;
+	return ckpt_strerror(e, ck, settings.id, buf, len);
 }
 
 static void
@@ -67,24 +75,23 @@ bounds(uint64_t *begin, uint64_t *end)
 	/* Damage before the end of the log hides its end (and so every
 	 * lag and limit): a data problem, exit 1; logfsck says more. */
 	if (sl_reader_bounds(rd, begin, end) == -1)
-		errx(errno == EBADMSG ? 1 : 2, "%s: %s", logdir,
-		    sl_reader_error(rd));
+		fail_reader(rd, logdir);
 }
 
 /* Read NAME's checkpoint, -1 and a warning when it cannot be used. */
 static int
-getck(const char *name, struct sl_checkpoint *ck, uint64_t end)
+getck(const char *name, struct sl_checkpoint *ck, uint64_t begin,
+    uint64_t end)
 {
-	char msg[256];
+	char msg[512];
 
 	if (sl_checkpoint_read(logdir, name, settings.id, ck) == -1) {
 		warnx("%s: %s: %s", logdir, name, ckerr(errno, ck, msg,
 		    sizeof msg));
 		return -1;
 	}
-	if (end != UINT64_MAX && ck->offset > end) {
-		warnx("%s: %s: checkpoint %" PRIu64 " is beyond the end of "
-		    "the log (%" PRIu64 ")", logdir, name, ck->offset, end);
+	if (ckpt_outside(ck->offset, begin, end, msg, sizeof msg) != NULL) {
+		warnx("%s: %s: %s", logdir, name, msg);
 		return -1;
 	}
 	return 0;
@@ -127,7 +134,7 @@ cmd_show(char **names)
 	struct sl_checkpoint ck;
 	sl_emit *e = NULL;
 	char **list = NULL;
-	uint64_t end;
+	uint64_t begin, end;
 	int rval = 0;
 
 	/*
@@ -135,10 +142,11 @@ cmd_show(char **names)
 	 * are still shown (a script may need them to recover), lags unknown,
 	 * and the exit status says there is a data problem.
 	 */
-	if (sl_reader_bounds(rd, NULL, &end) == -1) {
+	if (sl_reader_bounds(rd, &begin, &end) == -1) {
 		if (errno != EBADMSG)
-			errx(2, "%s: %s", logdir, sl_reader_error(rd));
+			fail_reader(rd, logdir);
 		warnx("%s: %s; lags unknown", logdir, sl_reader_error(rd));
+		begin = 0;
 		end = UINT64_MAX;
 		rval = 1;
 	}
@@ -151,7 +159,7 @@ cmd_show(char **names)
 	    SL_EMIT_YAML)) == NULL)
 		err(2, NULL);
 	for (; *names != NULL; names++) {
-		if (getck(*names, &ck, end) == -1) {
+		if (getck(*names, &ck, begin, end) == -1) {
 			rval = 1;
 			continue;
 		}
@@ -162,30 +170,21 @@ cmd_show(char **names)
 	return rval;
 }
 
-static uint64_t
-parse_u64(const char *s, const char *what)
-{
-	uint64_t v;
-
-	if (sl_parse_u64(s, 0, &v) < 0 || v == UINT64_MAX)
-		errx(2, "%s: invalid %s", s, what);
-	return v;
-}
-
 /* Where -s or -S takes NAME from its current checkpoint CUR (or none). */
 static uint64_t
 target(const char *name, const struct sl_checkpoint *cur, int have)
 {
-	struct sl_spec spec;
-	uint64_t off, end;
+	uint64_t off, begin, end;
 	intmax_t n = shiftn;
 
-	bounds(NULL, &end);
+	/*
+	 * The offset first, the end after: a writer may append between the
+	 * two, and the end only grows, so that end, -N and s@TIME, which
+	 * resolve against the end of their moment, are never beyond it.
+	 */
 	if (mode == M_SET) {
-		if (sl_spec_parse(setspec, sl_now_ms(), &spec) == -1)
-			errx(2, "%s: invalid offset specification", setspec);
-		if (sl_reader_resolve(rd, &spec, &off) == -1)
-			errx(2, "%s", sl_reader_error(rd));
+		if (sl_reader_resolve(rd, &setspec, &off) == -1)
+			fail_reader(rd, logdir);
 	} else {
 		if (!have)
 			errx(1, "%s: %s: no such consumer", logdir, name);
@@ -196,9 +195,14 @@ target(const char *name, const struct sl_checkpoint *cur, int have)
 		if (n > 0 && off < cur->offset)
 			off = UINT64_MAX;
 	}
+	bounds(&begin, &end);
 	if (off > end)
 		errx(2, "%s: %s: offset %" PRIu64 " is beyond the end of the "
 		    "log (%" PRIu64 ")", logdir, name, off, end);
+	/* There it would have lost what lies below the beginning. */
+	if (off < begin)
+		errx(2, "%s: %s: offset %" PRIu64 " is below the beginning of "
+		    "the log (%" PRIu64 ")", logdir, name, off, begin);
 	return off;
 }
 
@@ -207,7 +211,7 @@ static int
 cmd_change(const char *name)
 {
 	struct sl_checkpoint ck;
-	char msg[256], old[24] = "none";
+	char msg[512], old[24] = "none";
 	uint64_t off = 0;
 	int lk, have, e;
 
@@ -237,7 +241,7 @@ cmd_change(const char *name)
 	} else
 		snprintf(old, sizeof old, "%" PRIu64, ck.offset);
 	if (ifold != NULL && strcmp(ifold, "none") != 0 &&
-	    (!have || ck.offset != parse_u64(ifold, "offset")))
+	    (!have || ck.offset != ifoff))
 		errx(1, "%s: %s: checkpoint is %s, not %s", logdir, name, old,
 		    ifold);
 	if (ifold != NULL && strcmp(ifold, "none") == 0 && have)
@@ -277,31 +281,27 @@ remaining_ms(const struct timespec *deadline)
 	return ns > INT_MAX ? INT_MAX : (int)ns;
 }
 
-/* The checkpoint every NAME must reach for -w. */
+/*
+ * The checkpoint every NAME must reach for -w: past the record -o names,
+ * written yet or not (end names the next one to be written, as it does
+ * for logcat -o), or, for e@TIME, past every record before TIME; without
+ * -o, past the last record there is now.
+ */
 static uint64_t
 wait_target(void)
 {
-	struct sl_spec spec;
 	uint64_t off, end;
 
 	bounds(NULL, &end);
-	if (waitspec == NULL)
+	if (!haswait)
 		return end;
-	if (sl_spec_parse(waitspec, sl_now_ms(), &spec) == -1)
-		errx(2, "%s: invalid offset specification", waitspec);
-	switch (spec.kind) {
-	case SL_SPEC_END:
-		return end;
-	case SL_SPEC_ABSOLUTE:
-		return spec.n == UINT64_MAX ? spec.n : spec.n + 1;
-	default:
-		break;
-	}
-	if (sl_reader_resolve(rd, &spec, &off) == -1)
-		errx(2, "%s", sl_reader_error(rd));
-	if (spec.kind == SL_SPEC_TIME_END || off >= end)
-		return off > end ? end : off;
-	return off + 1;
+	if (waitspec.kind == SL_SPEC_ABSOLUTE)
+		off = waitspec.n;
+	else if (sl_reader_resolve(rd, &waitspec, &off) == -1)
+		fail_reader(rd, logdir);
+	if (waitspec.kind == SL_SPEC_TIME_END)
+		return off;
+	return off == UINT64_MAX ? off : off + 1;
 }
 
 /*
@@ -315,8 +315,8 @@ cmd_wait(char **names)
 	struct sl_checkpoint ck;
 	struct timespec deadline;
 	struct pollfd pfd;
-	char dir[PATH_MAX], msg[256], buf[4096];
-	uint64_t want;
+	char dir[PATH_MAX], msg[512], buf[4096];
+	uint64_t want, begin;
 	char **np;
 	int ino, ms, n;
 
@@ -342,15 +342,17 @@ cmd_wait(char **names)
 		err(2, "%s", dir);
 	}
 	for (;;) {
+		bounds(&begin, NULL);
 		for (np = names; *np != NULL; np++) {
 			if (sl_checkpoint_read(logdir, *np, settings.id,
-			    &ck) == -1) {
-				if (errno == ENOENT || errno == EBADMSG ||
-				    errno == ESTALE)
-					errx(1, "%s: %s: %s", logdir, *np,
-					    ckerr(errno, &ck, msg, sizeof msg));
-				err(2, "%s: %s", logdir, *np);
-			}
+			    &ck) == -1)
+				errx(ckpt_status(errno), "%s: %s: %s", logdir,
+				    *np, ckerr(errno, &ck, msg, sizeof msg));
+			/* Below the beginning it cannot get anywhere
+			 * without being moved on: no use waiting. */
+			if (ckpt_outside(ck.offset, begin, UINT64_MAX, msg,
+			    sizeof msg) != NULL)
+				errx(1, "%s: %s: %s", logdir, *np, msg);
 			if (ck.offset < want)
 				break;
 		}
@@ -370,14 +372,6 @@ cmd_wait(char **names)
 }
 
 static void
-checkname(const char *name)
-{
-	if (!sl_consumer_name_ok(name))
-		errx(2, "%s: invalid consumer name (use letters, digits, "
-		    "'.', '_' and '-', not starting with '.')", name);
-}
-
-static void
 setmode(enum mode m)
 {
 	if (mode != M_SHOW && mode != m)
@@ -385,32 +379,15 @@ setmode(enum mode m)
 	mode = m;
 }
 
-int
-main(int argc, char *argv[])
+/* The options; what is left of ARGV is the log and the names. */
+static void
+options(int *argcp, char ***argvp)
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,		NULL, 'J' },
-		{ "shift",	required_argument,	NULL, 'S' },
-		{ "timeout",	required_argument,	NULL, 'T' },
-		{ "yaml",	no_argument,		NULL, 'Y' },
-		{ "delete",	no_argument,		NULL, 'd' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "if",		required_argument,	NULL, 'i' },
-		{ "dry-run",	no_argument,		NULL, 'n' },
-		{ "offset",	required_argument,	NULL, 'o' },
-		{ "set",	required_argument,	NULL, 's' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ "wait",	no_argument,		NULL, 'w' },
-		{ NULL,		0,			NULL, 0 }
-	};
 	char *ep;
 	int64_t ms;
-	int ch, rval, i;
+	int ch, argc;
 
-	if (sl_guard_stdio() < 0)
-		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "JS:T:VYdhi:no:s:w", longopts,
-	    NULL)) != -1) {
+	while ((ch = prog_getopt(*argcp, *argvp)) != -1) {
 		switch (ch) {
 		case 'J':
 			json = 1;
@@ -421,17 +398,14 @@ main(int argc, char *argv[])
 			errno = 0;
 			shiftn = strtoimax(optarg, &ep, 10);
 			if (*optarg == '\0' || *ep != '\0' || errno != 0)
-				errx(2, "%s: invalid shift", optarg);
+				errx(2, "-S: invalid shift: %s", optarg);
 			break;
 		case 'T':
 			if (sl_duration_parse(optarg, 1000, &ms) < 0 ||
 			    ms > 1000000000000LL)
-				errx(2, "%s: invalid timeout", optarg);
+				errx(2, "-T: invalid timeout: %s", optarg);
 			timeout = ms / 1000.0;
 			break;
-		case 'V':
-			printf("logcheckpoint synclog %s\n", SL_VERSION);
-			return 0;
 		case 'Y':
 			yaml = 1;
 			json = 0;
@@ -439,53 +413,57 @@ main(int argc, char *argv[])
 		case 'd':
 			setmode(M_DELETE);
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		case 'i':
 			ifold = optarg;
+			if (strcmp(optarg, "none") != 0)
+				ifoff = arg_u64(ch, "offset", optarg, 0, 0,
+				    UINT64_MAX - 1);
 			break;
 		case 'n':
 			dryrun = 1;
 			break;
 		case 'o':
-			waitspec = optarg;
+			arg_spec(ch, optarg, &waitspec);
+			haswait = 1;
 			break;
 		case 's':
 			setmode(M_SET);
-			setspec = optarg;
+			arg_spec(ch, optarg, &setspec);
 			break;
 		case 'w':
 			setmode(M_WAIT);
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			prog_usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-
+	argc = *argcp -= optind;
+	*argvp += optind;
 	if (argc < 1 || (mode == M_SHOW && argc > 2) ||
 	    ((mode == M_SET || mode == M_SHIFT || mode == M_DELETE) &&
-	    argc != 2) || (mode == M_WAIT && argc < 2)) {
-		usage(stderr);
-		return 2;
-	}
+	    argc != 2) || (mode == M_WAIT && argc < 2))
+		prog_usage();
 	if ((dryrun || ifold) && (mode == M_SHOW || mode == M_WAIT))
 		errx(2, "-n and -i go with -s, -S or -d");
-	if ((waitspec || timeout >= 0) && mode != M_WAIT)
+	if ((haswait || timeout >= 0) && mode != M_WAIT)
 		errx(2, "-o and -T go with -w");
 	if ((json || yaml) && mode != M_SHOW)
 		errx(2, "-J and -Y go with listing or showing a consumer");
-	for (i = 1; i < argc; i++)
-		checkname(argv[i]);
-	if (ifold != NULL && strcmp(ifold, "none") != 0)
-		parse_u64(ifold, "offset");
+	for (int i = 1; i < argc; i++)
+		arg_consumer((*argvp)[i]);
+}
+
+int
+main(int argc, char *argv[])
+{
+	int rval;
+
+	prog_start(&logcheckpoint);
+	options(&argc, &argv);
 
 	logdir = argv[0];
 	if ((rd = sl_reader_open(logdir)) == NULL)
-		errx(2, "%s", sl_open_error());
+		fail_open();
 	if (sl_settings_read(logdir, &settings) == -1)
 		errx(2, "%s: not a log directory", logdir);
 
@@ -501,7 +479,5 @@ main(int argc, char *argv[])
 		break;
 	}
 	sl_reader_close(rd);
-	if (fclose(stdout) == EOF)
-		err(2, "stdout");
-	return rval;
+	return prog_finish(rval);
 }

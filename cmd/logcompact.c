@@ -8,38 +8,35 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "synclog.h"
+#include "prog.h"
 
-static const char *progname = "logcompact";
 static int vflag;
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: %s [-knuv] [-a age] [-b bytes] [-g age] "
-	    "[-m bytes] [-r records] log\n", progname);
-}
+static const struct opt opts[] = {
+	{ 'a', "max-age", "age", "drop segments whose records are all older" },
+	{ 'b', "max-bytes", "bytes", "drop the oldest segments beyond bytes" },
+	{ 'g', "grace", "age", "keep a latest tombstone this long (24h)" },
+	{ 'k', "compact", NULL, "keep only the latest record of each key" },
+	{ 'm', "memory", "bytes", "the key map's memory (64M)" },
+	{ 'n', "dry-run", NULL, "change nothing, say what would change" },
+	{ 'r', "max-records", "records", "drop the oldest segments beyond "
+	    "records" },
+	{ 'u', "keep-unconsumed", NULL, "keep what a consumer has not "
+	    "applied" },
+	{ 'v', "verbose", NULL, "say what changed, one line per segment" },
+	{ 0, NULL, NULL, NULL }
+};
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-die(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
+static const struct prog logcompact = {
+	"logcompact",
+	"usage: logcompact [-knuv] [-a age] [-b bytes] [-g age] [-m bytes] "
+	    "[-r records] log",
+	0, opts, NULL
+};
 
 /* An age: a duration, seconds without a unit. */
 static int64_t
@@ -48,21 +45,9 @@ parse_age(int opt, const char *s)
 	int64_t ms;
 
 	if (sl_duration_parse(s, 1000, &ms) < 0)
-		die(2, "-%c: invalid age (seconds, or N followed by ms, s, m, "
+		errx(2, "-%c: invalid age (seconds, or N followed by ms, s, m, "
 		    "h, d or w): %s", opt, s);
 	return ms;
-}
-
-/* A count, or with SIZE a byte count with an optional K, M or G suffix. */
-static uint64_t
-parse_num(int opt, const char *s, int size)
-{
-	uint64_t v;
-
-	/* Within int64_t: sizes and counts are compared with signed sums. */
-	if (sl_parse_u64(s, size, &v) < 0 || v > INT64_MAX)
-		die(2, "-%c: invalid number: %s", opt, s);
-	return v;
 }
 
 static void
@@ -93,20 +78,6 @@ report(void *arg, const struct sl_compact_event *ev)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "version",		no_argument,		NULL, 'V' },
-		{ "max-age",		required_argument,	NULL, 'a' },
-		{ "max-bytes",		required_argument,	NULL, 'b' },
-		{ "grace",		required_argument,	NULL, 'g' },
-		{ "help",		no_argument,		NULL, 'h' },
-		{ "compact",		no_argument,		NULL, 'k' },
-		{ "memory",		required_argument,	NULL, 'm' },
-		{ "dry-run",		no_argument,		NULL, 'n' },
-		{ "max-records",	required_argument,	NULL, 'r' },
-		{ "keep-unconsumed",	no_argument,		NULL, 'u' },
-		{ "verbose",		no_argument,		NULL, 'v' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct sl_compact_opts o = { 0 };
 	struct sl_compact_result res;
 	const char *logpath;
@@ -117,40 +88,35 @@ main(int argc, char *argv[])
 	o.max_records = UINT64_MAX;
 	o.grace = SL_COMPACT_GRACE;
 	o.report = report;
-	if (sl_guard_stdio() < 0)
-		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "Va:b:g:hkm:nr:uv", longopts,
-	    NULL)) != -1) {
+	prog_start(&logcompact);
+	while ((ch = prog_getopt(argc, argv)) != -1) {
+		/* Sizes and counts within int64_t: lib/compact.c sums them
+		 * signed. */
 		switch (ch) {
-		case 'V':
-			printf("%s synclog %s\n", progname, SL_VERSION);
-			return 0;
 		case 'a':
 			o.max_age = parse_age(ch, optarg);
 			break;
 		case 'b':
-			o.max_bytes = parse_num(ch, optarg, 1);
+			o.max_bytes = arg_u64(ch, "size", optarg, 1, 0,
+			    INT64_MAX);
 			break;
 		case 'g':
 			o.grace = parse_age(ch, optarg);
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		case 'k':
 			o.compact = 1;
 			break;
 		case 'm':
-			o.memory = parse_num(ch, optarg, 1);
-			if (o.memory < 4096)
-				die(2, "-m: at least 4K: %s", optarg);
+			o.memory = arg_u64(ch, "size", optarg, 1, 4096,
+			    INT64_MAX);
 			break;
 		case 'n':
 			o.dry_run = 1;
 			vflag = 1;
 			break;
 		case 'r':
-			o.max_records = parse_num(ch, optarg, 0);
+			o.max_records = arg_u64(ch, "count", optarg, 0, 0,
+			    INT64_MAX);
 			break;
 		case 'u':
 			o.keep_unconsumed = 1;
@@ -159,29 +125,28 @@ main(int argc, char *argv[])
 			vflag = 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			prog_usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc != 1)
+		prog_usage();
 	if (!o.compact && o.max_age < 0 && o.max_bytes == UINT64_MAX &&
 	    o.max_records == UINT64_MAX)
-		die(2, "nothing to do: give -a, -b, -r or -k");
+		errx(2, "nothing to do: give -a, -b, -r or -k");
 	logpath = argv[0];
 	o.now = sl_now_ms();
-	if (sl_compact(logpath, &o, &res) < 0)
-		die(errno == EBADMSG ? 1 : 2, "%s: %s", logpath, res.err);
+	if (sl_compact(logpath, &o, &res) < 0) {
+		int e = errno;
+
+		fflush(stdout);		/* what -v said was done */
+		errx(sl_exit_status(e), "%s: %s", logpath, res.err);
+	}
 	if (vflag)
 		printf("%s: %s%" PRIu64 " segments removed, %" PRIu64
 		    " compacted, %" PRIu64 " records and %" PRIu64
 		    " bytes freed\n", logpath, o.dry_run ? "dry run: " : "",
 		    res.removed, res.rewritten, res.records, res.bytes);
-	if (fclose(stdout) == EOF)
-		die(2, "stdout: %s", strerror(errno));
-	return 0;
+	return prog_finish(0);
 }

@@ -10,22 +10,26 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "synclog.h"
+#include "prog.h"
 
-static const char *progname = "logfsck";
 static const char *logpath;
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: %s [-d] [-r | -s] log | segment ...\n", progname);
-}
+static const struct opt opts[] = {
+	{ 'd', "dump", NULL, "print every segment, batch and index" },
+	{ 'r', "repair", NULL, "cut a torn tail, rebuild the indexes" },
+	{ 's', "salvage", NULL, "also set damaged segments aside" },
+	{ 0, NULL, NULL, NULL }
+};
+
+static const struct prog logfsck = {
+	"logfsck",
+	"usage: logfsck [-d] [-r | -s] log | segment ...",
+	0, opts, NULL
+};
 
 /* "FILE: byte P: offset O: " for an event. */
 static void
@@ -72,7 +76,8 @@ report(void *arg, const struct sl_fsck_event *ev)
 		break;
 	case SL_FSCK_PROBLEM:
 		fflush(stdout);
-		fprintf(stderr, "%s: %s: ", progname, logpath);
+		fprintf(stderr, "%s: %s: ", program_invocation_short_name,
+		    logpath);
 		where(stderr, ev);
 		fprintf(stderr, "%s\n", ev->msg);
 		break;
@@ -84,34 +89,37 @@ report(void *arg, const struct sl_fsck_event *ev)
 	}
 }
 
+/* The line that ends a log's report. */
+static void
+summary(const struct sl_fsck_result *res)
+{
+	printf("%s: %" PRIu64 " segment%s, %" PRIu64 " batch%s, %" PRIu64
+	    " record%s: ", logpath, res->segments, res->segments == 1 ? "" :
+	    "s", res->batches, res->batches == 1 ? "" : "es", res->records,
+	    res->records == 1 ? "" : "s");
+	if (res->problems == 0)
+		printf("clean\n");
+	else if (res->fixed > 0)
+		printf("%" PRIu64 " problem%s, %" PRIu64 " repaired\n",
+		    res->problems, res->problems == 1 ? "" : "s", res->fixed);
+	else
+		printf("%" PRIu64 " problem%s\n", res->problems,
+		    res->problems == 1 ? "" : "s");
+}
+
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "version",	no_argument,	NULL, 'V' },
-		{ "dump",	no_argument,	NULL, 'd' },
-		{ "help",	no_argument,	NULL, 'h' },
-		{ "repair",	no_argument,	NULL, 'r' },
-		{ "salvage",	no_argument,	NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct sl_fsck_opts o = { SL_FSCK_CHECK, 0, report, NULL };
 	struct sl_fsck_result res;
 	int ch, rval = 0;
 
-	if (sl_guard_stdio() < 0)
-		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "Vdhrs", longopts, NULL)) != -1) {
+	prog_start(&logfsck);
+	while ((ch = prog_getopt(argc, argv)) != -1) {
 		switch (ch) {
-		case 'V':
-			printf("%s synclog %s\n", progname, SL_VERSION);
-			return 0;
 		case 'd':
 			o.dump = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		case 'r':
 			if (o.mode == SL_FSCK_CHECK)
 				o.mode = SL_FSCK_REPAIR;
@@ -120,45 +128,25 @@ main(int argc, char *argv[])
 			o.mode = SL_FSCK_SALVAGE;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			prog_usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc < 1)
+		prog_usage();
 	for (int i = 0; i < argc; i++) {
 		logpath = argv[i];
 		if (sl_fsck(logpath, &o, &res) < 0) {
+			/* The rval pattern: say it, remember it, go on. */
 			fflush(stdout);
-			fprintf(stderr, "%s: %s: %s\n", progname, logpath,
-			    res.err);
+			warnx("%s: %s", logpath, res.err);
 			rval = 2;
 			continue;
 		}
-		printf("%s: %" PRIu64 " segment%s, %" PRIu64 " batch%s, %"
-		    PRIu64 " record%s: ", logpath, res.segments,
-		    res.segments == 1 ? "" : "s", res.batches,
-		    res.batches == 1 ? "" : "es", res.records,
-		    res.records == 1 ? "" : "s");
-		if (res.problems == 0)
-			printf("clean\n");
-		else if (res.fixed > 0)
-			printf("%" PRIu64 " problem%s, %" PRIu64 " repaired\n",
-			    res.problems, res.problems == 1 ? "" : "s",
-			    res.fixed);
-		else
-			printf("%" PRIu64 " problem%s\n", res.problems,
-			    res.problems == 1 ? "" : "s");
+		summary(&res);
 		if (res.problems > res.fixed && rval == 0)
 			rval = 1;
 	}
-	if (fclose(stdout) == EOF) {
-		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
-		return 2;
-	}
-	return rval;
+	return prog_finish(rval);
 }

@@ -9,57 +9,49 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "synclog.h"
+#include "prog.h"
 
-static const char *progname = "logseek";
 static int vflag;
 static const char *logpath;
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: %s [-v] log spec ...\n", progname);
-}
+static const struct opt opts[] = {
+	{ 'v', "verbose", NULL, "add the timestamp, segment and byte "
+	    "position" },
+	{ 0, NULL, NULL, NULL }
+};
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-die(int status, const char *fmt, ...)
-{
-	va_list ap;
+/* Options end at the log: a spec may start with a minus sign. */
+static const struct prog logseek = {
+	"logseek",
+	"usage: logseek [-v] log spec ...",
+	1, opts, NULL
+};
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
-
+/* The answers so far, then the failure. */
 static void
 readerr(sl_reader *r)
 {
-	die(errno == EBADMSG ? 1 : 2, "%s: %s", logpath, sl_reader_error(r));
+	int e = errno;
+
+	fflush(stdout);
+	errno = e;
+	fail_reader(r, logpath);
 }
 
 /* Resolve one spec and print the answer; 0 found, 1 negative answer. */
 static int
-seek1(sl_reader *r, const char *arg)
+seek1(sl_reader *r, struct sl_spec spec)
 {
-	struct sl_spec spec;
 	struct sl_where w;
 	char when[40];
 	uint64_t off, end;
 	int n = 0;
 
-	if (sl_spec_parse(arg, sl_now_ms(), &spec) < 0)
-		die(2, "invalid offset specification: %s", arg);
 	if (sl_reader_resolve(r, &spec, &off) < 0)
 		readerr(r);
 	if (spec.kind != SL_SPEC_END && (n = sl_reader_locate(r, off, &w)) < 0)
@@ -87,57 +79,46 @@ seek1(sl_reader *r, const char *arg)
 		return 0;
 	fflush(stdout);
 	if (spec.kind == SL_SPEC_TIME_START)
-		fprintf(stderr, "%s: %s: no record at or after %s\n", progname,
-		    logpath, sl_time_format(spec.time, when, sizeof when));
+		warnx("%s: no record at or after %s", logpath,
+		    sl_time_format(spec.time, when, sizeof when));
 	else
-		fprintf(stderr, "%s: %s: no record at or after offset %"
-		    PRIu64 "\n", progname, logpath, off);
+		warnx("%s: no record at or after offset %" PRIu64, logpath,
+		    off);
 	return 1;
 }
 
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "version",	no_argument,	NULL, 'V' },
-		{ "help",	no_argument,	NULL, 'h' },
-		{ "verbose",	no_argument,	NULL, 'v' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct sl_spec *specs;
 	sl_reader *r;
 	int ch, status = 0;
 
-	if (sl_guard_stdio() < 0)
-		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "+Vhv", longopts, NULL)) != -1) {
+	prog_start(&logseek);
+	while ((ch = prog_getopt(argc, argv)) != -1) {
 		switch (ch) {
-		case 'V':
-			printf("%s synclog %s\n", progname, SL_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		case 'v':
 			vflag = 1;
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			prog_usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc < 2)
+		prog_usage();
 	logpath = argv[0];
-	if ((r = sl_reader_open(logpath)) == NULL)
-		die(errno == EBADMSG ? 1 : 2, "%s", sl_open_error());
+	/* Every spec is checked before the first answer. */
+	if ((specs = calloc(argc, sizeof *specs)) == NULL)
+		err(2, NULL);
 	for (int i = 1; i < argc; i++)
-		status |= seek1(r, argv[i]);
+		arg_spec(0, argv[i], &specs[i]);
+	if ((r = sl_reader_open(logpath)) == NULL)
+		fail_open();
+	for (int i = 1; i < argc; i++)
+		status |= seek1(r, specs[i]);
 	sl_reader_close(r);
-	if (fclose(stdout) == EOF)
-		die(2, "stdout: %s", strerror(errno));
-	return status;
+	free(specs);
+	return prog_finish(status);
 }

@@ -12,19 +12,17 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "synclog.h"
+#include "prog.h"
 
 enum { TEXT, JSON, YAML, PROM };
 
-static const char *progname = "logstat";
 static int style = TEXT;
 static int nprinted;
 
@@ -47,24 +45,21 @@ struct log {
 	size_t		 nc;
 };
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: %s [-J | -P | -Y] log ...\n", progname);
-}
+static const struct opt opts[] = {
+	{ 'J', "json", NULL, "one JSON object per log, on a line" },
+	{ 'P', "prometheus", NULL, "every log in Prometheus's text format" },
+	{ 'Y', "yaml", NULL, "one YAML document per log" },
+	{ 0, NULL, NULL, NULL }
+};
 
-static void
-warnmsg(const char *fmt, ...)
-{
-	va_list ap;
+static const struct prog logstat = {
+	"logstat",
+	"usage: logstat [-J | -P | -Y] log ...",
+	0, opts, NULL
+};
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+/* A warning after what is printed so far. */
+#define warnmsg(...)	(fflush(stdout), warnx(__VA_ARGS__))
 
 static uint64_t
 lag(const struct log *l, const struct consumer *c)
@@ -89,18 +84,21 @@ consumers(struct log *l)
 	if ((l->c = calloc(l->nc + 1, sizeof(*l->c))) == NULL)
 		err(2, NULL);
 	for (size_t i = 0; i < l->nc; i++) {
+		char msg[512];
+
 		c = &l->c[i];
 		c->name = l->names[i];
 		c->ok = sl_checkpoint_read(l->path, c->name, l->s.id,
 		    &c->ck) == 0;
+		/* As every program says it (cmd/common/args.c). */
 		if (!c->ok) {
 			c->why = sl_checkpoint_strerror(errno);
-			warnmsg("%s: consumer %s: %s", l->path, c->name, c->why);
+			warnmsg("%s: %s: %s", l->path, c->name, ckpt_strerror(
+			    errno, &c->ck, l->s.id, msg, sizeof msg));
 			rval = 1;
-		} else if (c->ck.offset > l->s.end) {
-			warnmsg("%s: consumer %s: checkpoint %" PRIu64
-			    " is past the end of the log (%" PRIu64 ")",
-			    l->path, c->name, c->ck.offset, l->s.end);
+		} else if (ckpt_outside(c->ck.offset, 0, l->s.end, msg,
+		    sizeof msg) != NULL) {
+			warnmsg("%s: %s: %s", l->path, c->name, msg);
 			rval = 1;
 		}
 	}
@@ -323,21 +321,12 @@ prometheus(const struct log *logs, size_t n, int64_t now)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,	NULL, 'J' },
-		{ "prometheus",	no_argument,	NULL, 'P' },
-		{ "version",	no_argument,	NULL, 'V' },
-		{ "yaml",	no_argument,	NULL, 'Y' },
-		{ "help",	no_argument,	NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct log *logs;
 	sl_emit *e = NULL;
 	int ch, rval = 0, r;
 
-	if (sl_guard_stdio() < 0)
-		err(2, "/dev/null");
-	while ((ch = getopt_long(argc, argv, "JPVYh", longopts, NULL)) != -1) {
+	prog_start(&logstat);
+	while ((ch = prog_getopt(argc, argv)) != -1) {
 		switch (ch) {
 		case 'J':
 			style = JSON;
@@ -345,26 +334,17 @@ main(int argc, char *argv[])
 		case 'P':
 			style = PROM;
 			break;
-		case 'V':
-			printf("%s synclog %s\n", progname, SL_VERSION);
-			return 0;
 		case 'Y':
 			style = YAML;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			prog_usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc < 1)
+		prog_usage();
 	if ((logs = calloc(argc, sizeof(*logs))) == NULL)
 		err(2, NULL);
 	if ((style == JSON || style == YAML) && (e = sl_emit_open(stdout,
@@ -393,9 +373,5 @@ main(int argc, char *argv[])
 		release(&logs[i]);
 	free(logs);
 	sl_emit_close(e);
-	if (fclose(stdout) == EOF) {
-		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
-		return 2;
-	}
-	return rval;
+	return prog_finish(rval);
 }

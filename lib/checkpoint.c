@@ -68,7 +68,7 @@ sl_consumer_name_ok(const char *name)
 {
 	size_t i;
 
-	if (name == NULL || name[0] == '\0' || name[0] == '.')
+	if (name == NULL || name[0] == '\0' || name[0] == '.' || name[0] == '-')
 		return 0;
 	for (i = 0; name[i] != '\0'; i++) {
 		if (i >= SL_CONSUMER_NAME_MAX)

@@ -507,7 +507,8 @@ struct sl_checkpoint {
 	const char	*damage;	/* with EBADMSG: what is wrong (static) */
 };
 
-/* 1 when NAME is [A-Za-z0-9._-]+, not starting with '.', not too long. */
+/* 1 when NAME is [A-Za-z0-9._-]+, not starting with '.' or '-' (an option),
+ * not too long. */
 int	sl_consumer_name_ok(const char *name);
 
 /* Path of NAME's checkpoint (NAME NULL: of the consumers directory). */

@@ -81,7 +81,8 @@ recheck() {
 
 @test "logseek: --help, --version and usage errors" {
 	ok logseek --help
-	output_is "usage: logseek [-v] log spec ..."
+	is "${lines[0]}" "usage: logseek [-v] log spec ..."
+	is "${lines[1]}" "  -v, --verbose  add the timestamp, segment and byte position"
 	ok logseek -h
 	ok logseek --version
 	output_is "logseek synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$BATS_TEST_DIRNAME/../lib/synclog.h")"

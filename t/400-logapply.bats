@@ -33,6 +33,21 @@ logid() { sed -n 's/^id //p' L/settings; }
 	[ ! -e L/consumers/c.ckpt ]
 }
 
+@test "logapply: a consumer name that starts with - is refused (an option put after the log)" {
+	mklog 3
+	fails 2 logapply L -f -- cat
+	stderr_is "logapply: -f: invalid consumer name (letters, digits, '.', '_' and '-', not starting with '.' or '-')"
+	fails 2 logcheckpoint -s 1 -- L -f
+	stderr_has "-f: invalid consumer name"
+	fails 2 logcat -g -x L
+	stderr_has "-x: invalid consumer name"
+	is "$(ls -A L/consumers)" ""
+	# Inside a name, - is fine.
+	ok logapply L a-f -- cat
+	ok logcheckpoint L a-f
+	output_is 3
+}
+
 @test "logapply: a missing log, no log, a missing command are exit 2 and create nothing" {
 	fails 2 logapply nolog c -- cat
 	stderr_has nolog

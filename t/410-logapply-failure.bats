@@ -97,11 +97,52 @@ now_ms() { date +%s%3N; }
 	at=$output
 	[ "$at" = 2 ] || [ "$at" = 4 ]
 	with_fault 'fsync~consumers:1:ENOSPC' fails 2 logapply -b 2 L c -- cat
-	stderr_has 'checkpoint: No space left on device'
+	# Said once (it was said twice, by the stop and by its drain).
+	stderr_is 'logapply: L: c: checkpoint: No space left on device'
 	ok logcheckpoint L c
 	output_is "$at"
 	ok logapply -b 2 L c -- cat
 	is "$output" "$(seq $((at + 1)) 6)"
+}
+
+@test "logapply: no batch starts once a checkpoint write has failed" {
+	mklog 6
+	ok logcheckpoint -s 0 L c
+	# Batch 0-1 is applied and its checkpoint written while batch 2-3
+	# fails; that write fails too (the writer's first rename), and is
+	# known (its fault logged) before batch 2-3 exits.  The retry, a
+	# second later, must not run: the run stops at the failed write.
+	# (Batch 2-3 itself may run or not, as the write fails before or
+	# after it starts.)
+	with_fault 'rename~consumers:1:EIO' fails 2 logapply -b 2 -r 3 \
+	    -R 1000 L c -- sh -c '
+		echo "$LOGAPPLY_FIRST" >> ran
+		[ "$LOGAPPLY_FIRST" = 0 ] && exit 0
+		while ! grep -q rename fault.log 2>/dev/null; do sleep 0.01; done
+		exit 1'
+	stderr_is 'logapply: L: c: checkpoint: Input/output error'
+	faults_fired 1
+	case $(cat ran | tr '\n' ' ') in
+	"0 " | "0 2 ") ;;
+	*) echo "ran: $(cat ran)" >&2; false ;;
+	esac
+	ok logcheckpoint L c
+	output_is 0
+}
+
+@test "logapply: a command killed by a signal is a transient failure: retried, never set aside" {
+	mklog 3
+	echo 0 > n
+	fails 1 logapply -r 2 -R 1 -d dead L c -- sh -c '
+		echo $(($(cat n) + 1)) > n; kill -KILL $$'
+	stderr_is "logapply: L: c: command failed on offsets 0-2 (killed by signal 9 (Killed)); a transient failure is never set aside"
+	is "$(cat n)" 3
+	[ ! -e dead ] || [ -z "$(logcat dead)" ]
+	ok logcheckpoint L c
+	output_is 0
+	# Once it is no longer killed, every record is applied.
+	ok logapply -d dead L c -- cat
+	is "$output" "$(seq 1 3)"
 }
 
 @test "logapply: a spool that cannot be mapped or sized is exit 2, nothing applied" {

@@ -8,6 +8,9 @@ mklog() {
 
 now_ms() { date +%s%3N; }
 
+# inotify_of PID: the process has an inotify descriptor open.
+inotify_of() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q inotify; }
+
 @test "logcheckpoint -w returns at once when every consumer is there" {
 	mklog 10
 	ok logcheckpoint -s end L a
@@ -17,10 +20,31 @@ now_ms() { date +%s%3N; }
 	ok logcheckpoint -w -T 0 L a
 	ok logcheckpoint -w -o 9 L a
 	ok logcheckpoint -w -o -1 L a
-	ok logcheckpoint -w -o end L a
 	ok logcheckpoint -w -o beginning L a
 	ok logcheckpoint -w -o s@0 L a
 	ok logcheckpoint -w -o e@99999999999999 L a
+}
+
+@test "logcheckpoint -w -o end waits for the next record, as -o N does with the same N" {
+	mklog 10
+	ok logcheckpoint -s end L a
+	# end names offset 10, the next record to be written, as for
+	# logcat -o end: the same wait as -o 10 (it once returned at once).
+	fails 1 logcheckpoint -w -T 0 -o end L a
+	stderr_is "logcheckpoint: L: a: timeout at offset 10, waiting for 11"
+	fails 1 logcheckpoint -w -T 0 -o 10 L a
+	stderr_is "logcheckpoint: L: a: timeout at offset 10, waiting for 11"
+	# So does a time no record has reached yet.
+	fails 1 logcheckpoint -w -T 0 -o "s@$((($(date +%s) + 3600) * 1000))" L a
+	stderr_is "logcheckpoint: L: a: timeout at offset 10, waiting for 11"
+	logcheckpoint -w -T 20 -o end L a 2>err &
+	pid=$!
+	# Its target is set once it watches the checkpoints (inotify).
+	wait_until inotify_of "$pid"
+	echo eleven | logappend -N L
+	ok logcheckpoint -s end L a
+	wait $pid
+	[ ! -s err ]
 }
 
 @test "logcheckpoint -w -T times out with exit 1 naming the consumer behind" {

@@ -75,7 +75,8 @@ print(magic.decode(), ver, flags, off, lid.decode(), res.hex(), ms)'"
 		fails 1 logcheckpoint -i 5 -s 6 L c
 		fails 1 logcheckpoint -w -T 0 L c
 		fails 1 logapply L c -- cat
-		stderr_is "logapply: L: c: damaged checkpoint ($why); set it with logcheckpoint -s"
+		# The same words as logcheckpoint's: one message per mistake.
+		stderr_is "logapply: L: c: damaged checkpoint ($why); set it again with logcheckpoint -s"
 		output_is ""
 		fails 1 logcat -g c L
 		output_is ""
@@ -113,13 +114,13 @@ print(magic.decode(), ver, flags, off, lid.decode(), res.hex(), ms)'"
 	mklog 10
 	mkdir -p L/consumers
 	mv keep L/consumers/c.ckpt
-	msg="checkpoint belongs to another log (id $old, this log is $(logid))"
+	msg="checkpoint belongs to another log (id $old, this log is $(logid)); set it again with logcheckpoint -s"
 	fails 1 logcheckpoint L c
 	stderr_is "logcheckpoint: L: c: $msg"
 	fails 1 logcheckpoint L
 	fails 1 logcheckpoint -S 1 L c
 	fails 1 logapply L c -- cat
-	stderr_is "logapply: L: c: $msg; set it with logcheckpoint -s"
+	stderr_is "logapply: L: c: $msg"
 	output_is ""
 	fails 1 logcat -g c L
 	ok logcheckpoint -n -s 0 L c
@@ -134,10 +135,12 @@ print(magic.decode(), ver, flags, off, lid.decode(), res.hex(), ms)'"
 	mklog 10
 	ckpt L/consumers/c.ckpt 12 "$(logid)"
 	fails 1 logcheckpoint L c
-	stderr_is "logcheckpoint: L: c: checkpoint 12 is beyond the end of the log (10)"
+	# Every program says the same of it (cmd/common/args.c).
+	msg="checkpoint 12 is beyond the end of the log (10): the log lost records or was replaced; check it with logfsck, then set it again with logcheckpoint -s"
+	stderr_is "logcheckpoint: L: c: $msg"
 	fails 1 logcheckpoint L
 	fails 1 logapply L c -- cat
-	stderr_is "logapply: L: c: checkpoint 12 is beyond the end of the log (10): the log lost records or was replaced; check it with logfsck, then set the checkpoint with logcheckpoint -s"
+	stderr_is "logapply: L: c: $msg"
 	output_is ""
 	fails 1 logcat -g c L
 	ok logcheckpoint -s end L c

@@ -41,7 +41,8 @@ load helpers
 	ok logcheckpoint -s 1 L c
 	printf 'garbage' > L/consumers/c.ckpt
 	fails 1 logcat -g c L
-	stderr_is "logcat: L: c: damaged checkpoint (file too short)"
+	# logcheckpoint's and logapply's words for it (cmd/common/args.c).
+	stderr_is "logcat: L: c: damaged checkpoint (file too short); set it again with logcheckpoint -s"
 	fails 2 logcat -g .bad L
 	fails 2 logcat -g c -o 1 L
 	fails 2 logcat -g c -o 1 -o 2 L

@@ -21,7 +21,8 @@ three() {
 
 @test "logfsck: --help, --version and usage errors" {
 	ok logfsck --help
-	output_is "usage: logfsck [-d] [-r | -s] log | segment ..."
+	is "${lines[0]}" "usage: logfsck [-d] [-r | -s] log | segment ..."
+	is "${lines[1]}" "  -d, --dump     print every segment, batch and index"
 	ok logfsck --version
 	output_is "logfsck synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$BATS_TEST_DIRNAME/../lib/synclog.h")"
 	expect 2 logfsck

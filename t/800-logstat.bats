@@ -16,7 +16,8 @@ ten() {
 
 @test "logstat: --help, --version and usage errors" {
 	ok logstat --help
-	output_is "usage: logstat [-J | -P | -Y] log ..."
+	is "${lines[0]}" "usage: logstat [-J | -P | -Y] log ..."
+	is "${lines[1]}" "  -J, --json        one JSON object per log, on a line"
 	ok logstat --version
 	output_is "logstat synclog $(sed -n 's/^#define SL_VERSION[^"]*"\(.*\)"/\1/p' "$BATS_TEST_DIRNAME/../lib/synclog.h")"
 	expect 2 logstat
@@ -102,7 +103,7 @@ consumers    0"
 	# a damaged checkpoint is shown and makes the status 1
 	printf 'garbage' > L/consumers/db.ckpt
 	fails 1 logstat L
-	stderr_has "logstat: L: consumer db: "
+	stderr_has "logstat: L: db: damaged checkpoint ("
 	grep -q '^consumer     db - - -$' <<<"$output"
 	grep -q '^consumer     cache 10 0 ' <<<"$output"
 }

@@ -126,7 +126,7 @@ assert d["max_timestamp_iso"] is None and d["consumers"] == []' "$output"
 @test "machine output: a damaged checkpoint is an error field in logstat, a warning in logcheckpoint" {
 	printf 'garbage' > L/consumers/db.ckpt
 	fails 1 logstat -J L
-	stderr_has "logstat: L: consumer db: "
+	stderr_has "logstat: L: db: damaged checkpoint"
 	ok python3 -c 'import json, sys
 (c,) = [c for c in json.loads(sys.argv[1])["consumers"] if c["consumer"] == "db"]
 assert set(c) == {"consumer", "error"} and c["error"], c' "$output"

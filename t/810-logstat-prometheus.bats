@@ -96,7 +96,7 @@ value() {
 	ok logcheckpoint -s 2 L other
 	printf 'garbage' > L/consumers/db.ckpt
 	fails 1 logstat -P L
-	stderr_is "logstat: L: consumer db: damaged checkpoint"
+	stderr_is "logstat: L: db: damaged checkpoint (file too short); set it again with logcheckpoint -s"
 	printf '%s\n' "$output" > out.prom
 	! grep -q 'consumer="db"' out.prom
 	is "$(value consumer_lag 'log="L",consumer="other"')" 8

@@ -315,6 +315,8 @@ bad_batch(struct fsck *f, struct segwalk *w, struct sl_window *win,
 	if (sl_segend_judge(w->fd, s, why, *pos, w->next, f->limit, last,
 	    &end) < 0)
 		return sysfail(f, w->name);
+	if (end.kind == SL_END_RETRY)
+		return 1;	/* completed meanwhile: read it again */
 	if (end.found != NONE) {
 		w->damaged++;
 		if (!w->quiet)

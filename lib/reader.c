@@ -393,6 +393,8 @@ not_a_batch(sl_reader *r, enum sl_scan kind, const char *why, int retried)
 		return later ? next_segment(r) : 0;
 	case SL_END_TORN:
 		return 0;	/* an incomplete tail: the end for now */
+	case SL_END_RETRY:
+		return 1;	/* a writer finished it meanwhile */
 	case SL_END_CORRUPT:
 		break;
 	}

@@ -269,6 +269,22 @@ sl_scan_later(int fd, uint64_t at, size_t limit, uint64_t next,
 	return r;
 }
 
+/* Whether a valid batch starts at POS of FD now. */
+static int
+whole_now(int fd, uint64_t pos, size_t limit, uint64_t next)
+{
+	struct sl_window w = { 0 };
+	struct sl_batch b;
+	const unsigned char *p;
+	const char *why;
+	int r;
+
+	r = sl_scan_batch(&w, fd, pos, limit, next, &b, &p, &why) ==
+	    SL_SCAN_OK;
+	sl_window_free(&w);
+	return r;
+}
+
 int
 sl_segend_judge(int fd, enum sl_scan s, const char *why, uint64_t pos,
     uint64_t next, size_t limit, int last, struct sl_segend *e)
@@ -289,6 +305,11 @@ sl_segend_judge(int fd, enum sl_scan s, const char *why, uint64_t pos,
 	if (f > 0) {
 		e->kind = SL_END_CORRUPT;
 		e->found = found;
+		/* In the last segment, a writer may have finished the batch
+		 * at POS, and written more, since it was read: a batch after
+		 * it is then no proof of damage.  Read it again. */
+		if (last && whole_now(fd, pos, limit, next))
+			e->kind = SL_END_RETRY;
 	} else
 		e->kind = last ? SL_END_TORN : SL_END_CORRUPT;
 	return 0;
@@ -337,6 +358,8 @@ sl_segscan_next(struct sl_segscan *s, int last, struct sl_batch *b,
 	if (sl_segend_judge(s->fd, r, why, s->pos, s->next, s->limit, last,
 	    &s->end) < 0)
 		return -1;
+	if (s->end.kind == SL_END_RETRY)
+		return sl_segscan_next(s, last, b, p);
 	return 0;
 }
 

@@ -90,7 +90,9 @@ int	sl_scan_later(int fd, uint64_t at, size_t limit, uint64_t next,
 enum sl_end {
 	SL_END_CLEAN,
 	SL_END_TORN,
-	SL_END_CORRUPT
+	SL_END_CORRUPT,
+	SL_END_RETRY		/* the batch at pos is whole now: a writer
+				   was writing it (last segment only) */
 };
 
 struct sl_segend {

@@ -275,6 +275,36 @@ five"
 	ok logfsck L
 }
 
+# ---- a reader beside a writer (found with issue 20's hunt) --------------
+
+@test "a batch a writer completes while a reader looks past it is not taken for damage" {
+	# Three batches of a reference log, as a writer lays them down.
+	for x in a b c; do ok logappend R <<<"$x"; done
+	first=$(python3 -c 'import sys
+print(int.from_bytes(open(sys.argv[1], "rb").read()[8:12], "little"))' \
+	    R/00000000000000000000.log)
+	cp -a R L
+	# The log as a reader finds it: the first batch, and the start of
+	# the second, being written.
+	cut=$((first + 30))
+	head -c "$cut" R/00000000000000000000.log >L/00000000000000000000.log
+	# The reader stalls at the read that looks past the torn tail for
+	# valid data (its sixth of the segment: strace shows them); meanwhile
+	# the writer finishes that batch and writes the next.
+	SYNCLOG_FAULT_GATE=$PWD/gate with_fault 'pread~.log:6:stall' \
+	    logcat L >out 2>err &
+	reader=$!
+	wait_until grep -q stall fault.log
+	cp R/00000000000000000000.log L/00000000000000000000.log
+	touch gate
+	wait "$reader"
+	faults_fired 1
+	is "$(cat err)" ""
+	is "$(cat out)" "a
+b
+c"
+}
+
 # ---- 8. what is not a log is not read as one ---------------------------
 
 @test "a plain file is not read as an empty log (issue 20.8)" {

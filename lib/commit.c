@@ -175,6 +175,8 @@ sl_writer_submit(sl_writer *w)
 		return -1;
 	}
 	if (w->broken) {
+		/* The message of the failure that broke it, again. */
+		sl_seterr("%s", w->err);
 		errno = EIO;
 		return -1;
 	}

@@ -200,4 +200,17 @@ int	sl_rf_yaml_out_close(struct sl_out *);
 int	sl_rf_yaml_next(struct sl_in *, struct sl_record *);
 void	sl_rf_yaml_in_close(struct sl_in *);
 
+/* For the append loop (append.c). */
+/*
+ * When IN reads plain lines (text, a one-byte delimiter, no key
+ * delimiter): 1, with the bytes read but not yet parsed in *P and *N and
+ * the delimiter in *DELIM, so that a caller can parse whole lines in bulk
+ * (sl_writer_add_lines); it then says what it took with sl_in_skip.  0
+ * for any other format, or after an error.
+ */
+int	 sl_in_lines(const sl_in *, const unsigned char **p, size_t *n,
+	    unsigned char *delim);
+/* Mark BYTES of those, holding RECORDS whole lines, as parsed. */
+void	 sl_in_skip(sl_in *, size_t bytes, uint64_t records);
+
 #endif /* SL_FMT_H */

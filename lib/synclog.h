@@ -181,23 +181,7 @@ sl_writer	*sl_writer_open(const char *dir, const struct sl_writer_opts *);
  */
 int		 sl_writer_add(sl_writer *, const struct sl_record *);
 
-/*
- * Add the lines at P (N bytes) as sl_writer_add would add records whose
- * value is the line without its DELIM, with no key, no headers and
- * timestamp TS: line by line, only lines ended by DELIM, while the pending
- * batch holds fewer than TARGET bytes, stopping before a line whose record
- * would take more than TARGET / 4 bytes or exceed the maximum record size
- * (sl_writer_add reports that one).  Returns the bytes taken and in *NREC
- * the records added; 0 when none.  The fast path of plain text input
- * (sl_in_lines).
- */
-size_t		 sl_writer_add_lines(sl_writer *, const unsigned char *p,
-		    size_t n, unsigned char delim, int64_t ts, size_t target,
-		    size_t *nrec);
 
-/* Records and encoded bytes in the pending batch. */
-size_t		 sl_writer_pending(const sl_writer *);
-size_t		 sl_writer_pending_bytes(const sl_writer *);
 
 /*
  * Write the pending batch as one batch: take the log's lock, catch up with
@@ -209,30 +193,6 @@ size_t		 sl_writer_pending_bytes(const sl_writer *);
  */
 int		 sl_writer_commit(sl_writer *, uint64_t expect, uint64_t *first);
 
-/*
- * Commit the pending batch in the background, as sl_writer_commit with no
- * EXPECT would, and return at once with an empty pending batch to fill:
- * the write and sync overlap the caller's work (when no thread can be
- * made, the commit runs at once in the caller's).  Batches are committed
- * in the order submitted, each only once the one before is synced, and
- * none after one that failed (those report ECANCELED).  Two at most are
- * outstanding (submitted, not yet collected by sl_writer_wait): -1 with
- * EBUSY beyond; -1 with EIO after a failed sync.  An empty pending batch
- * is a no-op.
- */
-int		 sl_writer_submit(sl_writer *);
-
-/* The number of batches submitted and not yet collected. */
-size_t		 sl_writer_outstanding(const sl_writer *);
-
-/*
- * Wait for the oldest outstanding batch, if any: *N is its number of
- * records (0 when none was outstanding) and *FIRST its first offset,
- * durable unless nosync.  -1 when its commit failed (errno and message as
- * for sl_writer_commit; nothing of it was reported).  sl_writer_commit
- * and sl_writer_close wait for all, but drop what they collect.
- */
-int		 sl_writer_wait(sl_writer *, uint64_t *first, size_t *n);
 
 /* Drop the pending batch. */
 void		 sl_writer_discard(sl_writer *);
@@ -432,23 +392,11 @@ uint64_t sl_in_recno(const sl_in *);
  * mapping it a window at a time rather than by copying it: 1 if so, 0
  * otherwise (nothing changes then).  Call it before the first record.
  * A file cut shorter while it is read raises SIGBUS on the next access to
- * what is gone, in whichever call parses it (sl_in_next, or the caller's
- * own of sl_in_lines's bytes): the caller asks for this only when it
- * handles SIGBUS.
+ * what is gone, in whichever call parses it (sl_in_next, sl_append): the
+ * caller asks for this only when it handles SIGBUS.
  */
 int	 sl_in_map(sl_in *);
 
-/*
- * When IN reads plain lines (text, a one-byte delimiter, no key
- * delimiter): 1, with the bytes read but not yet parsed in *P and *N and
- * the delimiter in *DELIM, so that a caller can parse whole lines in bulk
- * (sl_writer_add_lines); it then says what it took with sl_in_skip.  0
- * for any other format, or after an error.
- */
-int	 sl_in_lines(const sl_in *, const unsigned char **p, size_t *n,
-	    unsigned char *delim);
-/* Mark BYTES of those, holding RECORDS whole lines, as parsed. */
-void	 sl_in_skip(sl_in *, size_t bytes, uint64_t records);
 void	 sl_in_close(sl_in *);
 
 /* ---- machine output of what is not a record (lib/emit.c) ----------- */
@@ -487,6 +435,39 @@ void	 sl_emit_null(sl_emit *, const char *name);
 void	 sl_emit_time(sl_emit *, const char *name, int64_t ms);
 /* S as a Prometheus label value (quoted, escaped, UTF-8) on F. */
 void	 sl_emit_label(FILE *f, const char *s);
+
+/* ---- the append loop (lib/append.c) -------------------------------- */
+
+/* What sl_append does besides appending. */
+struct sl_append_opts {
+	const unsigned char	*key;		/* every record's key, or NULL:
+						   the input's */
+	size_t			 keylen;
+	const struct sl_header	*headers;	/* added to every record's */
+	size_t			 nheaders;
+	uint64_t		 expect;	/* SL_NO_OFFSET, or the offset
+						   the input must start at,
+						   all of it one batch */
+	/* Called with each batch's offsets, in order, once it is durable
+	 * (written, with nosync), and before the loop waits for input. */
+	void			(*acked)(void *arg, uint64_t first, size_t n);
+	void			*arg;
+};
+
+/*
+ * Append every record of IN to W: batches formed from whatever input is
+ * ready, each committed when the input pauses, full ones in the
+ * background while the next is read.  Records without a time get the
+ * append time.  0 at the end of the input, everything committed and
+ * acknowledged; 1 on bad input (sl_error() names the record), what came
+ * before committed and acknowledged unless EXPECT was given; -1 with
+ * errno when the log failed (ESTALE: not at EXPECT, nothing written).
+ */
+int	sl_append(sl_writer *, sl_in *, const struct sl_append_opts *);
+
+/* Commit what sl_append left pending when it was interrupted (a SIGBUS
+ * of a mapped input cut short: sl_in_map), acknowledging it: 0 or -1. */
+int	sl_append_flush(sl_writer *, const struct sl_append_opts *);
 
 /* ---- consumer checkpoints (lib/checkpoint.c) ----------------------- */
 

@@ -100,6 +100,8 @@ static int
 datasync(sl_writer *w, int fd, uint64_t base, uint64_t end, int ifneeded)
 {
 	if (w->broken) {
+		/* The message of the failure that broke it, again. */
+		sl_seterr("%s", w->err);
 		errno = EIO;
 		return -1;
 	}
@@ -932,6 +934,8 @@ sl_wr_commit(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 	int r, e;
 
 	if (w->broken) {
+		/* The message of the failure that broke it, again. */
+		sl_seterr("%s", w->err);
 		errno = EIO;
 		return -1;
 	}

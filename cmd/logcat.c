@@ -161,7 +161,7 @@ consumer_start(struct src *s)
 	if (sl_reader_bounds(s->r, &begin, &end) < 0) {
 		/* Damage hides the end: print what is good, then stop at it. */
 		if (errno != EBADMSG)
-			fail_reader(s->r, s->path);
+			fail_reader(s->path);
 		begin = 0;
 		end = UINT64_MAX;
 	}
@@ -202,11 +202,11 @@ open_src(struct src *s, const char *path)
 		fail_open();
 	}
 	if (fflag && sl_reader_fd(s->r) < 0)
-		fail_reader(s->r, path);
+		fail_reader(path);
 	if (sl_reader_resolve(s->r, &startspec, &start) < 0 ||
 	    (hasend && sl_reader_bounds(s->r, NULL, &now) < 0) ||
 	    (hasend && sl_reader_resolve(s->r, &endspec, &s->end) < 0))
-		fail_reader(s->r, path);
+		fail_reader(path);
 	/*
 	 * No record at or after e@TIME yet: stop at the first one that
 	 * comes, not at the end as it is now (records before TIME may
@@ -219,7 +219,7 @@ open_src(struct src *s, const char *path)
 	if (gname != NULL)
 		start = consumer_start(s);
 	if (sl_reader_seek(s->r, start) < 0)
-		fail_reader(s->r, path);
+		fail_reader(path);
 }
 
 /* Follow every unfinished source until all are done or COUNT is met. */
@@ -356,7 +356,7 @@ main(int argc, char *argv[])
 
 		sl_out_flush(out);
 		errno = e;
-		fail_reader(srcs[-1 - r].r, srcs[-1 - r].path);
+		fail_reader(srcs[-1 - r].path);
 	}
 	if (sl_out_close(out) < 0)
 		err(2, "stdout");

@@ -75,7 +75,7 @@ bounds(uint64_t *begin, uint64_t *end)
 	/* Damage before the end of the log hides its end (and so every
 	 * lag and limit): a data problem, exit 1; logfsck says more. */
 	if (sl_reader_bounds(rd, begin, end) == -1)
-		fail_reader(rd, logdir);
+		fail_reader(logdir);
 }
 
 /* Read NAME's checkpoint, -1 and a warning when it cannot be used. */
@@ -144,8 +144,8 @@ cmd_show(char **names)
 	 */
 	if (sl_reader_bounds(rd, &begin, &end) == -1) {
 		if (errno != EBADMSG)
-			fail_reader(rd, logdir);
-		warnx("%s: %s; lags unknown", logdir, sl_reader_error(rd));
+			fail_reader(logdir);
+		warnx("%s: %s; lags unknown", logdir, sl_error());
 		begin = 0;
 		end = UINT64_MAX;
 		rval = 1;
@@ -184,7 +184,7 @@ target(const char *name, const struct sl_checkpoint *cur, int have)
 	 */
 	if (mode == M_SET) {
 		if (sl_reader_resolve(rd, &setspec, &off) == -1)
-			fail_reader(rd, logdir);
+			fail_reader(logdir);
 	} else {
 		if (!have)
 			errx(1, "%s: %s: no such consumer", logdir, name);
@@ -298,7 +298,7 @@ wait_target(void)
 	if (waitspec.kind == SL_SPEC_ABSOLUTE)
 		off = waitspec.n;
 	else if (sl_reader_resolve(rd, &waitspec, &off) == -1)
-		fail_reader(rd, logdir);
+		fail_reader(logdir);
 	if (waitspec.kind == SL_SPEC_TIME_END)
 		return off;
 	return off == UINT64_MAX ? off : off + 1;

@@ -141,7 +141,7 @@ main(int argc, char *argv[])
 		int e = errno;
 
 		fflush(stdout);		/* what -v said was done */
-		errx(sl_exit_status(e), "%s: %s", logpath, res.err);
+		errx(sl_exit_status(e), "%s: %s", logpath, sl_error());
 	}
 	if (vflag)
 		printf("%s: %s%" PRIu64 " segments removed, %" PRIu64

@@ -140,7 +140,7 @@ main(int argc, char *argv[])
 		if (sl_fsck(logpath, &o, &res) < 0) {
 			/* The rval pattern: say it, remember it, go on. */
 			fflush(stdout);
-			warnx("%s: %s", logpath, res.err);
+			warnx("%s: %s", logpath, sl_error());
 			rval = 2;
 			continue;
 		}

@@ -34,13 +34,13 @@ static const struct prog logseek = {
 
 /* The answers so far, then the failure. */
 static void
-readerr(sl_reader *r)
+readerr(void)
 {
 	int e = errno;
 
 	fflush(stdout);
 	errno = e;
-	fail_reader(r, logpath);
+	fail_reader(logpath);
 }
 
 /* Resolve one spec and print the answer; 0 found, 1 negative answer. */
@@ -53,9 +53,9 @@ seek1(sl_reader *r, struct sl_spec spec)
 	int n = 0;
 
 	if (sl_reader_resolve(r, &spec, &off) < 0)
-		readerr(r);
+		readerr();
 	if (spec.kind != SL_SPEC_END && (n = sl_reader_locate(r, off, &w)) < 0)
-		readerr(r);
+		readerr();
 	if (n > 0) {
 		if (vflag)
 			printf("%" PRIu64 " %" PRId64 " %s %s %" PRIu64 "\n",
@@ -70,7 +70,7 @@ seek1(sl_reader *r, struct sl_spec spec)
 	end = off;
 	if (spec.kind != SL_SPEC_END && spec.kind != SL_SPEC_TIME_START &&
 	    spec.kind != SL_SPEC_TIME_END && sl_reader_bounds(r, NULL, &end) < 0)
-		readerr(r);
+		readerr();
 	if (vflag)
 		printf("%" PRIu64 " - - - -\n", end);
 	else

@@ -114,7 +114,7 @@ gather(const char *path, struct log *l)
 	memset(l, 0, sizeof(*l));
 	l->path = path;
 	if (sl_stat(path, &l->s) < 0) {
-		warnmsg("%s: %s", path, l->s.err);
+		warnmsg("%s: %s", path, sl_error());
 		l->failed = 1;
 		return sl_exit_status(errno);
 	}

@@ -188,7 +188,7 @@ parse(int fd, int wfd, const struct sl_fmt *fmt, size_t max, struct rec *kept,
 		n++;
 	}
 	if (f < 0) {
-		FUZZ_ASSERT(sl_in_error(in)[0] != '\0', "a message");
+		FUZZ_ASSERT(sl_error()[0] != '\0', "a message");
 		*failed = 1;
 	}
 	if (wfd >= 0)
@@ -266,7 +266,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    "a record reads back as it was written");
 		}
 		if (f < 0)
-			fprintf(stderr, "round trip: %s\n", sl_in_error(in));
+			fprintf(stderr, "round trip: %s\n", sl_error());
 		FUZZ_ASSERT(f == 0, "what was written reads back");
 		FUZZ_ASSERT(m == n, "every record reads back");
 		sl_in_close(in);

@@ -256,10 +256,10 @@ run(struct loop *l)
 		if (r == 0)
 			return 0;
 		if (r < 0) {
-			/* sl_in_next left its message in sl_error(). */
+			/* sl_in_next left its message in sl_error(); a
+			 * commit that succeeds leaves it be. */
 			if (o->expect == SL_NO_OFFSET && commit(l) < 0)
 				return -1;
-			sl_seterr("%s", sl_in_error(l->in));
 			return 1;
 		}
 		if ((r = take(l, &rec, block)) != 0)

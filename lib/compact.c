@@ -80,18 +80,7 @@ struct run {
 	size_t		 scap;
 };
 
-static int
-fail(struct run *c, int e, const char *fmt, ...)
-{
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(c->res->err, sizeof c->res->err, fmt, ap);
-	sl_seterr("%s", c->res->err);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
 
 static void
 report(struct run *c, enum sl_compact_kind kind, uint64_t base,
@@ -240,7 +229,7 @@ map_build(struct run *c, uint64_t from, uint64_t end, uint64_t *stop)
 	map_clear(&c->map);
 	*stop = end;
 	if ((r = sl_reader_open(c->dir)) == NULL)
-		return fail(c, errno, "%s", sl_open_error());
+		return sl_fail(errno, "%s", sl_error());
 	if (sl_reader_seek(r, from) < 0)
 		goto fail;
 	while ((n = sl_reader_next(r, &rec)) > 0 && rec.offset < end) {
@@ -256,7 +245,7 @@ map_build(struct run *c, uint64_t from, uint64_t end, uint64_t *stop)
 	sl_reader_close(r);
 	return 0;
 fail:
-	fail(c, errno, "%s%s", sl_reader_error(r), errno == EBADMSG ?
+	sl_fail(errno, "%s%s", sl_error(), errno == EBADMSG ?
 	    "; run logfsck" : "");
 	sl_reader_close(r);
 	return -1;
@@ -475,13 +464,13 @@ pass(struct run *c, int fd, const char *name, uint64_t base,
 	sp->bytes = sc.pos;
 	if (sc.end.kind != SL_END_CLEAN) {
 		sl_segend_fail(&sc.end, name);
-		fail(c, EBADMSG, "%s; run logfsck", sl_error());
+		sl_fail(EBADMSG, "%s; run logfsck", sl_error());
 	} else
 		r = 0;
 	sl_segscan_free(&sc);
 	return r;
 sysfail:
-	fail(c, errno, "%s: %s", name, strerror(errno));
+	sl_fail(errno, "%s: %s", name, strerror(errno));
 	sl_segscan_free(&sc);
 	return -1;
 }
@@ -511,11 +500,11 @@ compact_segment(struct run *c, uint64_t base, uint64_t limit)
 		f = errno;
 		if (ifd >= 0)
 			close(ifd);
-		return f == ENOENT ? 0 : fail(c, f, "%s: %s", name,
+		return f == ENOENT ? 0 : sl_fail(f, "%s: %s", name,
 		    sl_open_strerror(f));
 	}
 	if (fstat(fd, &st) < 0) {
-		fail(c, errno, "%s: %s", name, strerror(errno));
+		sl_fail(errno, "%s: %s", name, strerror(errno));
 		goto out;
 	}
 	sl_ikey_init(&k, base, c->set.id);
@@ -523,13 +512,13 @@ compact_segment(struct run *c, uint64_t base, uint64_t limit)
 	sl_ibuild_verify(&old);
 	if (!c->o->dry_run) {
 		if ((seeded = keep_seed(c, base, ifd, &seed)) < 0) {
-			fail(c, errno, "%s: seed: %s", name, strerror(errno));
+			sl_fail(errno, "%s: seed: %s", name, strerror(errno));
 			goto out;
 		}
 		if (seeded)
 			sl_ibuild_seed(&old, seed);
 		if (sl_newseg_open(&ns, c->dirfd, c->set.id, base, 0) < 0) {
-			fail(c, errno, "%s: %s", name, strerror(errno));
+			sl_fail(errno, "%s: %s", name, strerror(errno));
 			goto out;
 		}
 		nsp = &ns;
@@ -548,14 +537,14 @@ compact_segment(struct run *c, uint64_t base, uint64_t limit)
 		/* Nothing to drop: leave it be, but for a stale index. */
 		if (nsp != NULL && (sl_ibuild_finish(&old) < 0 ||
 		    (old.differs && reindex(c, base, fd, seeded, seed) < 0)))
-			r = fail(c, errno, "%s: index: %s", name,
+			r = sl_fail(errno, "%s: index: %s", name,
 			    strerror(errno));
 		goto out;
 	}
 	if (ob_finish(c, nsp, sp.compress, base, limit, &sp.nbytes) < 0 ||
 	    (nsp != NULL && sl_newseg_commit(nsp, 0) < 0)) {
 		nsp = NULL;
-		r = fail(c, errno, "%s: %s", name, strerror(errno));
+		r = sl_fail(errno, "%s: %s", name, strerror(errno));
 		goto out;
 	}
 	nsp = NULL;
@@ -582,10 +571,10 @@ compaction(struct run *c, uint64_t end)
 
 	if (map_init(&c->map, c->o->memory ? c->o->memory :
 	    SL_COMPACT_MEMORY) < 0)
-		return fail(c, errno, "key map: %s", errno == EINVAL ?
+		return sl_fail(errno, "key map: %s", errno == EINVAL ?
 		    "memory limit too small" : strerror(errno));
 	if (sl_segment_list(c->dirfd, &bases, &n) < 0) {
-		fail(c, errno, "%s", strerror(errno));
+		sl_fail(errno, "%s", strerror(errno));
 		goto out;
 	}
 	/* In a dry run, what retention would drop is still there. */
@@ -599,7 +588,7 @@ compaction(struct run *c, uint64_t end)
 		if (map_build(c, from, end, &stop) < 0)
 			goto out;
 		if (stop == from) {
-			fail(c, ENOBUFS, "key map: memory limit too small");
+			sl_fail(ENOBUFS, "key map: memory limit too small");
 			goto out;
 		}
 		c->res->passes++;
@@ -640,14 +629,14 @@ segment_maxts(struct run *c, uint64_t base, uint64_t upper, int64_t *max)
 		f = errno;
 		if (ifd >= 0)
 			close(ifd);
-		return fail(c, f, "%s: %s", name, sl_open_strerror(f));
+		return sl_fail(f, "%s: %s", name, sl_open_strerror(f));
 	}
 	f = sl_index_segmax(ifd, fd, &k, upper, c->limit, max);
 	if (ifd >= 0)
 		close(ifd);
 	if (f != 0) {
 		close(fd);
-		return f < 0 ? fail(c, errno, "%s: %s", name, strerror(errno)) :
+		return f < 0 ? sl_fail(errno, "%s: %s", name, strerror(errno)) :
 		    0;
 	}
 	/* No quick answer: scan, verifying every batch. */
@@ -659,10 +648,10 @@ segment_maxts(struct run *c, uint64_t base, uint64_t upper, int64_t *max)
 	sl_segscan_free(&sc);
 	close(fd);
 	if (f < 0)
-		return fail(c, errno, "%s: %s", name, strerror(errno));
+		return sl_fail(errno, "%s: %s", name, strerror(errno));
 	if (sc.end.kind != SL_END_CLEAN) {
 		sl_segend_fail(&sc.end, name);
-		return fail(c, EBADMSG, "%s; run logfsck", sl_error());
+		return sl_fail(EBADMSG, "%s; run logfsck", sl_error());
 	}
 	return 0;
 }
@@ -679,9 +668,9 @@ retention(struct run *c, uint64_t end)
 	int r = -1;
 
 	if (sl_segment_list(c->dirfd, &bases, &n) < 0)
-		return fail(c, errno, "%s", strerror(errno));
+		return sl_fail(errno, "%s", strerror(errno));
 	if (n > 0 && (sizes = calloc(n, sizeof *sizes)) == NULL) {
-		fail(c, errno, "%s", strerror(errno));
+		sl_fail(errno, "%s", strerror(errno));
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -689,7 +678,7 @@ retention(struct run *c, uint64_t end)
 		if (fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			sizes[i] = st.st_size;
 		else if (errno != ENOENT) {
-			fail(c, errno, "%s: %s", name, strerror(errno));
+			sl_fail(errno, "%s: %s", name, strerror(errno));
 			goto out;
 		}
 		total += sizes[i];
@@ -715,7 +704,7 @@ retention(struct run *c, uint64_t end)
 		    sizes[i], 0, why);
 		if (!o->dry_run && sl_segment_remove(c->dirfd, bases[i]) < 0) {
 			sl_segment_name(name, sizeof name, bases[i], ".log");
-			fail(c, errno, "%s: %s", name, strerror(errno));
+			sl_fail(errno, "%s: %s", name, strerror(errno));
 			goto out;
 		}
 		total -= sizes[i];
@@ -725,7 +714,7 @@ retention(struct run *c, uint64_t end)
 		dropped++;
 	}
 	if (dropped > 0 && !o->dry_run && sl_sync_dirfd(c->dirfd) < 0) {
-		fail(c, errno, "%s: %s", c->dir, strerror(errno));
+		sl_fail(errno, "%s: %s", c->dir, strerror(errno));
 		goto out;
 	}
 	r = 0;
@@ -747,12 +736,12 @@ lowest_checkpoint(struct run *c)
 
 	c->tombck = UINT64_MAX;
 	if ((names = sl_checkpoint_list(c->dir)) == NULL)
-		return fail(c, errno, "consumers: %s", strerror(errno));
+		return sl_fail(errno, "consumers: %s", strerror(errno));
 	for (size_t i = 0; names[i] != NULL; i++) {
 		if (sl_checkpoint_read(c->dir, names[i], c->set.id, &ck) < 0) {
 			int e = errno;
 
-			fail(c, e == EBADMSG || e == ESTALE ? EBADMSG : e,
+			sl_fail(e == EBADMSG || e == ESTALE ? EBADMSG : e,
 			    "consumer %s: %s; refusing to guess what it has "
 			    "applied", names[i], sl_checkpoint_strerror(e));
 			sl_checkpoint_list_free(names);
@@ -781,7 +770,7 @@ sweep(struct run *c)
 	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return fail(c, errno, "%s", strerror(errno));
+		return sl_fail(errno, "%s", strerror(errno));
 	}
 	while ((de = readdir(d)) != NULL) {
 		stray = sl_maint_tmpname(de->d_name);
@@ -797,7 +786,7 @@ sweep(struct run *c)
 			continue;
 		if (unlinkat(c->dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
 			closedir(d);
-			return fail(c, errno, "%s: %s", de->d_name,
+			return sl_fail(errno, "%s: %s", de->d_name,
 			    strerror(errno));
 		}
 	}
@@ -811,9 +800,9 @@ log_end(struct run *c, uint64_t *end)
 	sl_reader *r;
 
 	if ((r = sl_reader_open(c->dir)) == NULL)
-		return fail(c, errno, "%s", sl_open_error());
+		return sl_fail(errno, "%s", sl_error());
 	if (sl_reader_bounds(r, NULL, end) < 0) {
-		fail(c, errno, "%s", sl_reader_error(r));
+		sl_fail(errno, "%s", sl_error());
 		sl_reader_close(r);
 		return -1;
 	}
@@ -834,10 +823,10 @@ sl_compact(const char *dir, const struct sl_compact_opts *o,
 	c.o = o;
 	c.res = res;
 	if ((lfd = sl_maint_lock(dir, LOCK_EX)) < 0)
-		return fail(&c, errno, "%s", strerror(errno));
+		return sl_fail(errno, "%s", strerror(errno));
 	c.dirfd = lfd;
 	if (sl_settings_readat(lfd, &c.set) < 0) {
-		fail(&c, errno, "%s", errno == ENOENT ?
+		sl_fail(errno, "%s", errno == ENOENT ?
 		    "not a synclog log (no settings file)" : errno == EBADMSG ?
 		    "damaged settings file" : sl_open_strerror(errno));
 		goto out;

@@ -110,14 +110,13 @@ event(struct fsck *f, enum sl_fsck_kind kind, const char *file, uint64_t pos,
 	f->o->report(f->o->arg, &ev);
 }
 
+/* A system error on WHAT: -1, errno kept, the message in sl_error(). */
 static int
-sysfail(struct fsck *f, const char *what)
+sysfail(const char *what)
 {
 	int e = errno;
 
-	snprintf(f->res->err, sizeof f->res->err, "%s: %s", what,
-	    sl_open_strerror(e));
-	sl_seterr("%s", f->res->err);
+	sl_seterr("%s: %s", what, sl_open_strerror(e));
 	errno = e;
 	return -1;
 }
@@ -289,7 +288,7 @@ good_batch(struct fsck *f, struct segwalk *w, uint64_t pos,
 	}
 	if (index_batch(w, pos, b->base, *maxts) < 0 ||
 	    (w->ns != NULL && sl_newseg_batch(w->ns, p, b) < 0))
-		return sysfail(f, w->name);
+		return sysfail(w->name);
 	w->batches++;
 	w->records += b->count;
 	if (b->max_ts > *maxts)
@@ -314,7 +313,7 @@ bad_batch(struct fsck *f, struct segwalk *w, struct sl_window *win,
 	sl_window_drop(win);
 	if (sl_segend_judge(w->fd, s, why, *pos, w->next, f->limit, last,
 	    &end) < 0)
-		return sysfail(f, w->name);
+		return sysfail(w->name);
 	if (end.kind == SL_END_RETRY)
 		return 1;	/* completed meanwhile: read it again */
 	if (end.found != NONE) {
@@ -362,7 +361,7 @@ walk(struct fsck *f, struct segwalk *w, int last)
 		s = sl_scan_batch(&win, w->fd, pos, f->limit, w->next, &b, &p,
 		    &why);
 		if (s == SL_SCAN_ERROR) {
-			sysfail(f, w->name);
+			sysfail(w->name);
 			goto out;
 		}
 		if (s == SL_SCAN_EOF)
@@ -381,7 +380,7 @@ walk(struct fsck *f, struct segwalk *w, int last)
 	}
 	/* Entries past the last valid batch. */
 	if (index_batch(w, UINT64_MAX - 1, NONE, 0) < 0) {
-		sysfail(f, w->name);
+		sysfail(w->name);
 		goto out;
 	}
 	r = 0;
@@ -458,7 +457,7 @@ salvage(struct fsck *f, struct segwalk *w, int last, uint64_t problems)
 	uint64_t next = f->next;
 
 	if (sl_newseg_open(&ns, f->dirfd, f->set.id, w->base, 0) < 0)
-		return sysfail(f, w->name);
+		return sysfail(w->name);
 	sl_newseg_seed(&ns, w->seed);
 	c.quiet = 1;
 	c.ns = &ns;
@@ -470,7 +469,7 @@ salvage(struct fsck *f, struct segwalk *w, int last, uint64_t problems)
 	    sl_newseg_hole(&ns, c.next, w->upper - 1) < 0) ||
 	    aside_name(f, w->name, aside, sizeof aside) < 0) {
 		sl_newseg_abort(&ns);
-		return sysfail(f, w->name);
+		return sysfail(w->name);
 	}
 	f->next = next;
 	/* The damaged file keeps a name of its own before the copy
@@ -478,10 +477,10 @@ salvage(struct fsck *f, struct segwalk *w, int last, uint64_t problems)
 	if (linkat(f->dirfd, w->name, f->dirfd, aside, 0) < 0 ||
 	    sl_sync_dirfd(f->dirfd) < 0) {
 		sl_newseg_abort(&ns);
-		return sysfail(f, aside);
+		return sysfail(aside);
 	}
 	if (sl_newseg_commit(&ns, 0) < 0)
-		return sysfail(f, w->name);
+		return sysfail(w->name);
 	f->res->fixed += problems;
 	event(f, SL_FSCK_FIXED, w->name, NONE, NONE, NULL,
 	    "set aside as %s; %" PRIu64 " records in %" PRIu64 " batches "
@@ -506,17 +505,17 @@ open_segment(struct fsck *f, struct segwalk *w, int rw, off_t *size,
 	if (w->fd < 0) {
 		if (errno == ENOENT && f->file == NULL)
 			return 0;	/* removed by retention meanwhile */
-		return sysfail(f, w->name);
+		return sysfail(w->name);
 	}
 	if (fstat(w->fd, &st) < 0)
-		return sysfail(f, w->name);
+		return sysfail(w->name);
 	*size = st.st_size;
 	if (f->file != NULL)
 		return 1;
 	if ((w->ifd = sl_segment_open(f->dirfd, w->base, ".index",
 	    O_RDONLY)) >= 0) {
 		if (fstat(w->ifd, &st) < 0)
-			return sysfail(f, w->iname);
+			return sysfail(w->iname);
 		*isize = st.st_size;
 		w->nent = *isize / SL_INDEX_ENTRY;
 	} else if (errno == ELOOP || errno == EINVAL) {
@@ -525,7 +524,7 @@ open_segment(struct fsck *f, struct segwalk *w, int rw, off_t *size,
 		 * what it points to). */
 		*ierr = errno;
 	} else if (errno != ENOENT)
-		return sysfail(f, w->iname);
+		return sysfail(w->iname);
 	return 1;
 }
 
@@ -554,7 +553,7 @@ repair(struct fsck *f, struct segwalk *w, struct sl_newseg *ns,
 	if (w->tail != NONE) {
 		if (ftruncate(w->fd, (off_t)w->tail) < 0 || fsync(w->fd) < 0) {
 			sl_newseg_abort(ns);
-			return sysfail(f, w->name);
+			return sysfail(w->name);
 		}
 		f->res->fixed++;
 		event(f, SL_FSCK_FIXED, w->name, w->tail, w->next, NULL,
@@ -563,7 +562,7 @@ repair(struct fsck *f, struct segwalk *w, struct sl_newseg *ns,
 	}
 	switch (sl_newseg_commit(ns, 1)) {
 	case -1:
-		return sysfail(f, w->iname);
+		return sysfail(w->iname);
 	case 1:
 		f->res->fixed += idxprob;
 		event(f, SL_FSCK_FIXED, w->iname, NONE, NONE, NULL,
@@ -609,7 +608,7 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 		w.seed = seed;
 	if (f->o->mode != SL_FSCK_CHECK) {
 		if (sl_newseg_open(&ns, f->dirfd, f->set.id, base, 1) < 0) {
-			sysfail(f, iname);
+			sysfail(iname);
 			goto out;
 		}
 		sl_newseg_seed(&ns, w.seed);
@@ -662,7 +661,7 @@ check_strays(struct fsck *f)
 	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return sysfail(f, f->dir);
+		return sysfail(f->dir);
 	}
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
@@ -688,7 +687,7 @@ check_strays(struct fsck *f)
 			continue;
 		if (unlinkat(f->dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
 			closedir(d);
-			return sysfail(f, de->d_name);
+			return sysfail(de->d_name);
 		}
 		f->res->fixed++;
 		event(f, SL_FSCK_FIXED, de->d_name, NONE, NONE, NULL,
@@ -722,10 +721,10 @@ check_chain(struct fsck *f, uint64_t base)
 	if (sl_newseg_open(&ns, f->dirfd, f->set.id, f->next, 0) < 0 ||
 	    sl_newseg_hole(&ns, f->next, base - 1) < 0) {
 		sl_newseg_abort(&ns);
-		return sysfail(f, hole);
+		return sysfail(hole);
 	}
 	if (sl_newseg_commit(&ns, 0) < 0)
-		return sysfail(f, hole);
+		return sysfail(hole);
 	f->res->fixed++;
 	event(f, SL_FSCK_FIXED, hole, NONE, f->next, NULL,
 	    "offsets %" PRIu64 " to %" PRIu64 " recorded as lost in a new "
@@ -768,16 +767,16 @@ check_log(struct fsck *f)
 	op = f->o->mode == SL_FSCK_CHECK ? LOCK_SH : LOCK_EX;
 	if ((wfd = sl_openat(f->dirfd, "lock", O_RDONLY)) < 0 &&
 	    errno != ENOENT)
-		return sysfail(f, "lock");
+		return sysfail("lock");
 	/* Repairs list the segments under the lock: what is last then
 	 * stays last. */
 	if (wfd >= 0 && op == LOCK_EX && sl_lock(wfd, LOCK_EX) < 0) {
-		sysfail(f, "lock");
+		sysfail("lock");
 		close(wfd);
 		return -1;
 	}
 	if (sl_segment_list(f->dirfd, &bases, &n) < 0) {
-		sysfail(f, f->dir);
+		sysfail(f->dir);
 		if (wfd >= 0)
 			close(wfd);
 		return -1;
@@ -789,7 +788,7 @@ check_log(struct fsck *f)
 		 * done while the last segment is read. */
 		if (last && wfd >= 0 && op == LOCK_SH &&
 		    sl_lock(wfd, LOCK_SH) < 0) {
-			sysfail(f, "lock");
+			sysfail("lock");
 			goto out;
 		}
 		if ((i > 0 && check_chain(f, bases[i]) < 0) ||
@@ -823,18 +822,17 @@ sl_fsck(const char *path, const struct sl_fsck_opts *o,
 	f.res = res;
 	f.dirfd = f.filefd = -1;
 	if (stat(path, &st) < 0) {
-		snprintf(res->err, sizeof res->err, "%s", strerror(errno));
+		sl_seterr("%s", strerror(errno));
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		f.dir = path;
 		if ((f.dirfd = sl_maint_lock(path, o->mode == SL_FSCK_CHECK ?
 		    LOCK_SH : LOCK_EX)) < 0)
-			return sysfail(&f, "lock");
+			return sysfail("lock");
 		if (sl_settings_readat(f.dirfd, &f.set) < 0) {
 			if (errno == ENOENT) {
-				snprintf(res->err, sizeof res->err,
-				    "not a synclog log (no settings file)");
+				sl_seterr("not a synclog log (no settings file)");
 				close(f.dirfd);
 				errno = ENOENT;
 				return -1;
@@ -849,16 +847,13 @@ sl_fsck(const char *path, const struct sl_fsck_opts *o,
 		close(f.dirfd);
 	} else {
 		if (o->mode != SL_FSCK_CHECK) {
-			snprintf(res->err, sizeof res->err,
-			    "repair and salvage work on a log directory, "
+			sl_seterr("repair and salvage work on a log directory, "
 			    "not a segment file");
 			errno = EINVAL;
 			return -1;
 		}
-		if (sl_logpath_open(path, &lp) < 0) {
-			snprintf(res->err, sizeof res->err, "%s", sl_error());
+		if (sl_logpath_open(path, &lp) < 0)
 			return -1;
-		}
 		f.file = path;
 		f.dir = ".";
 		f.dirfd = lp.dirfd;
@@ -870,7 +865,5 @@ sl_fsck(const char *path, const struct sl_fsck_opts *o,
 	}
 	sl_cursor_free(&f.cur);
 	free(f.scratch);
-	if (r < 0)
-		sl_seterr("%s", res->err);
 	return r;
 }

@@ -340,12 +340,6 @@ sl_in_skip(sl_in *in, size_t bytes, uint64_t records)
 	in->lineno += records;
 }
 
-const char *
-sl_in_error(const sl_in *in)
-{
-	return in->msg[0] != '\0' ? in->msg : "no error";
-}
-
 uint64_t
 sl_in_recno(const sl_in *in)
 {

@@ -9,7 +9,7 @@
 
 #include "synclog.h"
 
-/* Set the message sl_open_error returns. */
+/* Set the message of a failed open (sl_error()). */
 void	sl_set_open_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 /* The settings of the log whose directory is DIRFD, as sl_settings_read;

@@ -1145,12 +1145,6 @@ sl_reader_settings(const sl_reader *r)
 	return &r->set;
 }
 
-const char *
-sl_reader_error(const sl_reader *r)
-{
-	return r->err;
-}
-
 void
 sl_reader_close(sl_reader *r)
 {

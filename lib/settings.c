@@ -19,12 +19,6 @@
 #include "io.h"
 #include "log.h"
 
-const char *
-sl_open_error(void)
-{
-	return sl_error();
-}
-
 void
 sl_set_open_error(const char *fmt, ...)
 {

@@ -42,19 +42,6 @@ struct walk {
 	unsigned char	*buf;
 };
 
-static int
-fail(struct sl_stat *s, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s->err, sizeof s->err, fmt, ap);
-	sl_seterr("%s", s->err);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
-
 /* The file name of segment BASE (the lone file's own name). */
 static void
 seg_name(const struct walk *w, uint64_t base, char *buf, size_t len)
@@ -107,7 +94,7 @@ hop(struct walk *w, int fd, uint64_t base, uint64_t stop)
 	while (pos < stop) {
 		if (blen == 0 || pos + SL_BATCH_HDR > bpos + blen) {
 			if ((n = sl_pread_full(fd, w->buf, HOP_BUF, pos)) < 0)
-				return fail(w->s, errno, "%s", strerror(errno));
+				return sl_fail(errno, "%s", strerror(errno));
 			bpos = pos;
 			blen = n;
 		}
@@ -115,7 +102,7 @@ hop(struct walk *w, int fd, uint64_t base, uint64_t stop)
 		    sl_batch_header(w->buf + (pos - bpos), w->limit, &b) < 0 ||
 		    b.base < w->next || pos + b.length > stop) {
 			seg_name(w, base, name, sizeof name);
-			return fail(w->s, EBADMSG, "%s: byte %" PRIu64
+			return sl_fail(EBADMSG, "%s: byte %" PRIu64
 			    ": offset %" PRIu64 ": damaged batch; run logfsck",
 			    name, pos, w->next);
 		}
@@ -154,12 +141,12 @@ tail(struct walk *w, int fd, uint64_t base)
 		count(w, base, sc.pos - b.length, &b);
 	sl_segscan_free(&sc);
 	if (f < 0)
-		return fail(w->s, errno, "%s", strerror(errno));
+		return sl_fail(errno, "%s", strerror(errno));
 	/* An incomplete tail is the end; damage before data is not. */
 	if (sc.end.kind == SL_END_CORRUPT) {
 		seg_name(w, base, name, sizeof name);
 		sl_segend_fail(&sc.end, name);
-		return fail(w->s, EBADMSG, "%s", sl_error());
+		return sl_fail(EBADMSG, "%s", sl_error());
 	}
 	return 0;
 }
@@ -180,12 +167,12 @@ last_ts(struct walk *w)
 
 	seg_name(w, w->lastseg, name, sizeof name);
 	if ((fd = seg_open(w, w->lastseg)) < 0)
-		return fail(w->s, errno, "%s: %s", name,
+		return sl_fail(errno, "%s: %s", name,
 		    sl_open_strerror(errno));
 	sl_segscan_init(&sc, fd, w->lastpos, 0, w->limit);
 	if (sl_segscan_next(&sc, 1, &b, &p) <= 0 ||
 	    sl_cursor_start(&c, p, &b, &scratch, &scap) < 0) {
-		fail(w->s, EBADMSG, "%s: byte %" PRIu64 ": %s; run logfsck",
+		sl_fail(EBADMSG, "%s: byte %" PRIu64 ": %s; run logfsck",
 		    name, w->lastpos, sc.end.why ? sc.end.why :
 		    "bad compressed payload");
 		goto out;
@@ -193,7 +180,7 @@ last_ts(struct walk *w)
 	while ((f = sl_cursor_next(&c, &rec)) > 0)
 		w->s->last_ts = rec.timestamp;
 	if (f < 0) {
-		fail(w->s, EBADMSG, "%s: byte %" PRIu64 ": malformed record",
+		sl_fail(EBADMSG, "%s: byte %" PRIu64 ": malformed record",
 		    name, w->lastpos);
 		goto out;
 	}
@@ -220,12 +207,12 @@ walk_segments(struct walk *w, const uint64_t *bases, size_t n)
 		if ((fd = seg_open(w, bases[i])) < 0) {
 			if (errno == ENOENT)
 				return 1;
-			return fail(s, errno, "%s: %s", name,
+			return sl_fail(errno, "%s: %s", name,
 			    sl_open_strerror(errno));
 		}
 		if (fstat(fd, &st) < 0) {
 			close(fd);
-			return fail(s, errno, "%s: %s", name, strerror(errno));
+			return sl_fail(errno, "%s: %s", name, strerror(errno));
 		}
 		s->segments++;
 		s->bytes += st.st_size;
@@ -233,7 +220,7 @@ walk_segments(struct walk *w, const uint64_t *bases, size_t n)
 			w->next = bases[0];
 		else if (sl_segment_chain(w->next, bases[i], prev, name) < 0) {
 			close(fd);
-			return fail(s, EBADMSG, "%s", sl_error());
+			return sl_fail(EBADMSG, "%s", sl_error());
 		}
 		if (i + 1 < n)
 			r = hop(w, fd, bases[i], st.st_size);
@@ -267,7 +254,7 @@ walk(struct walk *w)
 	w->next = 0;
 	w->any = 0;
 	if (w->lp.fd < 0 && sl_segment_list(w->lp.dirfd, &bases, &n) < 0)
-		return fail(s, errno, "%s", strerror(errno));
+		return sl_fail(errno, "%s", strerror(errno));
 	if ((r = walk_segments(w, w->lp.fd < 0 ? bases : &one, n)) == 0) {
 		s->end = w->next;
 		if (n > 0 && s->end < (w->lp.fd < 0 ? bases[n - 1] : one))
@@ -290,15 +277,15 @@ sl_stat(const char *path, struct sl_stat *s)
 	memset(s, 0, sizeof *s);
 	w.s = s;
 	if (sl_logpath_open(path, &w.lp) < 0)
-		return fail(s, errno, "%s", sl_error());
+		return sl_fail(errno, "%s", sl_error());
 	w.limit = sl_batch_limit(w.lp.set.max_record_bytes);
 	if ((w.buf = malloc(HOP_BUF)) == NULL)
-		r = fail(s, errno, "%s", strerror(errno));
+		r = sl_fail(errno, "%s", strerror(errno));
 	else
 		while ((r = walk(&w)) > 0 && ++tries < 10)
 			;
 	if (r > 0)
-		r = fail(s, EAGAIN, "segments keep disappearing under the walk");
+		r = sl_fail(EAGAIN, "segments keep disappearing under the walk");
 	free(w.buf);
 	sl_logpath_close(&w.lp);
 	return r;

@@ -3,9 +3,9 @@
  *
  * A log is a directory of segment files holding checksummed batches of
  * records (see synclog(5)).  Every public name starts with sl_ or SL_.
- * Functions return -1 (or NULL) and set errno on failure; objects that
- * can fail in more detail keep a message, read with their *_error()
- * function.  Nothing here prints or exits: only main() talks to the user.
+ * Functions return -1 (or NULL) and set errno on failure, and leave a
+ * message for the user, read with sl_error().  Nothing here prints or
+ * exits: only main() talks to the user.
  */
 #ifndef SYNCLOG_H
 #define SYNCLOG_H
@@ -66,9 +66,8 @@ int	sl_settings_read(const char *dir, struct sl_settings *);
 /*
  * The message of the last library call that failed in this thread,
  * "OBJECT: reason" (no program name, no newline); errno says what kind of
- * failure it was.  Every call that can fail leaves it; the older ways to
- * the same message (sl_writer_error, sl_reader_error, sl_open_error,
- * sl_in_error, the err fields of result structures) return the same text.
+ * failure it was.  Every call that can fail leaves it: the library's one
+ * error convention.
  */
 const char *sl_error(void);
 
@@ -77,12 +76,6 @@ const char *sl_error(void);
  * found in the data (EBADMSG), 2 for everything else (usage, system).
  */
 int	sl_exit_status(int errnum);
-
-/*
- * The message of the last sl_writer_open or sl_reader_open that failed in
- * this thread (they return NULL and so cannot hold one themselves).
- */
-const char *sl_open_error(void);
 
 /*
  * Occupy any closed descriptor among 0, 1 and 2 with /dev/null (read-only),
@@ -169,7 +162,7 @@ struct sl_writer_opts {
 /*
  * Open the log in DIR for appending, creating it if needed, and recover
  * its tail: an incomplete last batch is truncated; damage followed by valid
- * data is refused (errno EBADMSG, message from sl_writer_error).
+ * data is refused (errno EBADMSG, message in sl_error()).
  */
 sl_writer	*sl_writer_open(const char *dir, const struct sl_writer_opts *);
 
@@ -202,10 +195,9 @@ void		 sl_writer_discard(sl_writer *);
 uint64_t	 sl_writer_next_offset(const sl_writer *);
 
 const struct sl_settings *sl_writer_settings(const sl_writer *);
-const char	*sl_writer_error(const sl_writer *);
 /*
  * Wait for every outstanding batch (dropping what it collects) and stop
- * the writer's threads: -1 with errno and sl_writer_error when the disk
+ * the writer's threads: -1 with errno and sl_error() when the disk
  * reported an error no batch has reported yet (with nosync, handing the
  * disk what was written).  The writer can then only be closed.
  */
@@ -229,7 +221,7 @@ int		 sl_reader_seek(sl_reader *, uint64_t offset);
 /*
  * Next record: 1 and *REC filled, 0 at the end of the log (an incomplete
  * tail under a writer is the end), -1 on error.  On corruption errno is
- * EBADMSG and sl_reader_error names the segment, byte position and offset.
+ * EBADMSG and sl_error() names the segment, byte position and offset.
  */
 int		 sl_reader_next(sl_reader *, struct sl_record *rec);
 
@@ -264,7 +256,6 @@ int		 sl_reader_resolve(sl_reader *, const struct sl_spec *,
 
 /* The settings of the log (zeroed id when reading a lone segment). */
 const struct sl_settings *sl_reader_settings(const sl_reader *);
-const char	*sl_reader_error(const sl_reader *);
 void		 sl_reader_close(sl_reader *);
 
 /* ---- record formats ------------------------------------------------ */
@@ -379,11 +370,10 @@ sl_in	*sl_in_open(int fd, const struct sl_fmt *, size_t max_record);
 /*
  * Next record: 1 and *REC filled (offset 0, timestamp SL_NO_TIMESTAMP when
  * the input has none), 0 at end of input, -1 on bad input or a read error
- * (message from sl_in_error, which names the record's line or number).
+ * (sl_error() names the record's line or number).
  * With BLOCK 0 it returns SL_IN_AGAIN instead of waiting for input.
  */
 int	 sl_in_next(sl_in *, struct sl_record *rec, int block);
-const char *sl_in_error(const sl_in *);
 /* Number of the record last returned, counting from 1 (for messages). */
 uint64_t sl_in_recno(const sl_in *);
 
@@ -556,13 +546,12 @@ struct sl_stat {
 	int64_t		last_ts;	/* SL_NO_TIMESTAMP when empty */
 	int64_t		max_ts;		/* largest timestamp */
 	char		id[33];		/* empty for a lone segment */
-	char		err[768];	/* after -1: what went wrong */
 };
 
 /*
  * Gather the statistics of the log or segment at PATH, reading batch
  * headers (the tail of the last segment is verified as a reader would).
- * -1 with errno (EBADMSG: damage found) and S->err on failure.
+ * -1 with errno (EBADMSG: damage found) and sl_error() on failure.
  */
 int	sl_stat(const char *path, struct sl_stat *s);
 
@@ -606,13 +595,12 @@ struct sl_compact_result {
 	uint64_t	records;	/* records dropped or compacted away */
 	uint64_t	bytes;		/* bytes freed */
 	uint64_t	passes;		/* compaction passes */
-	char		err[768];
 };
 
 /*
  * Apply retention, then compaction, to the log in DIR (see logcompact(1)).
  * Only sealed segments change; each change is atomic.  -1 with errno and
- * RES->err on failure (EBADMSG: damage found; nothing more was changed).
+ * sl_error() on failure (EBADMSG: damage found; nothing more was changed).
  */
 int	sl_compact(const char *dir, const struct sl_compact_opts *,
 	    struct sl_compact_result *res);
@@ -663,13 +651,12 @@ struct sl_fsck_result {
 	uint64_t	segments, batches, records;
 	uint64_t	problems;	/* found */
 	uint64_t	fixed;		/* of them, repaired */
-	char		err[768];
 };
 
 /*
  * Verify the log (or lone segment) at PATH: every batch and record, the
  * offset sequence across segments, every index, the checkpoints.  0 when
- * the check ran (RES counts the problems), -1 with errno and RES->err when
+ * the check ran (RES counts the problems), -1 with errno and sl_error() when
  * it could not.
  */
 int	sl_fsck(const char *path, const struct sl_fsck_opts *,

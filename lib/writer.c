@@ -662,7 +662,7 @@ make_log(sl_writer *w, const char *dir, const struct sl_writer_opts *o)
 	return 0;
 }
 
-/* A writer of DIR with nothing open yet, or NULL (sl_open_error). */
+/* A writer of DIR with nothing open yet, or NULL (sl_error()). */
 static sl_writer *
 new_writer(const char *dir)
 {
@@ -991,12 +991,6 @@ const struct sl_settings *
 sl_writer_settings(const sl_writer *w)
 {
 	return &w->set;
-}
-
-const char *
-sl_writer_error(const sl_writer *w)
-{
-	return w->err;
 }
 
 

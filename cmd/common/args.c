@@ -95,13 +95,13 @@ arg_consumer(const char *name)
 void
 fail_open(void)
 {
-	errx(sl_exit_status(errno), "%s", sl_open_error());
+	errx(sl_exit_status(errno), "%s", sl_error());
 }
 
 void
-fail_reader(sl_reader *r, const char *path)
+fail_reader(const char *path)
 {
-	errx(sl_exit_status(errno), "%s: %s", path, sl_reader_error(r));
+	errx(sl_exit_status(errno), "%s: %s", path, sl_error());
 }
 
 int

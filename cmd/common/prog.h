@@ -103,7 +103,7 @@ const char *arg_consumer(const char *name);
 /* "LOG: MESSAGE" of the last failed open, with its exit status. */
 void	fail_open(void) __attribute__((noreturn));
 /* "PATH: MESSAGE" of a reader's failure, with its exit status. */
-void	fail_reader(sl_reader *, const char *path) __attribute__((noreturn));
+void	fail_reader(const char *path) __attribute__((noreturn));
 
 /*
  * Checkpoints.  The exit status of a failed sl_checkpoint_read with

@@ -188,14 +188,14 @@ wait_for_more(struct run *r)
 	int fd;
 
 	if ((fd = sl_reader_fd(r->rd)) == -1)
-		die(r, 2, "%s", sl_reader_error(r->rd));
+		die(r, 2, "%s", sl_error());
 	if (!r->watching) {
 		/* The watch is new: read once more before sleeping. */
 		r->watching = 1;
 		return !stopping;
 	}
 	if (sleep_or_signal(fd, -1) && sl_reader_wait(r->rd, 0) == -1)
-		die(r, 2, "%s", sl_reader_error(r->rd));
+		die(r, 2, "%s", sl_error());
 	return !stopping;
 }
 
@@ -214,7 +214,7 @@ lost(struct run *r, uint64_t from)
 
 	if (sl_reader_bounds(r->rd, &begin, NULL) == -1) {
 		if (errno != EBADMSG)
-			die(r, 2, "%s", sl_reader_error(r->rd));
+			die(r, 2, "%s", sl_error());
 		return from;	/* the reader stops at the damage */
 	}
 	if (from >= begin)
@@ -272,14 +272,14 @@ where(struct run *r)
 			    c->start);
 		if (sl_reader_resolve(r->rd, &spec, &off) == -1)
 			die(r, sl_exit_status(errno), "%s",
-			    sl_reader_error(r->rd));
+			    sl_error());
 		isnew = 1;
 	}
 	if (sl_reader_bounds(r->rd, NULL, &end) == -1) {
 		/* Damage before the end hides where the log ends: apply what
 		 * is good, and the reader stops with exit 1 at the damage. */
 		if (errno != EBADMSG)
-			die(r, 2, "%s", sl_reader_error(r->rd));
+			die(r, 2, "%s", sl_error());
 		end = UINT64_MAX;
 	}
 	if (isnew && off > end)
@@ -380,7 +380,7 @@ consume(const struct consumer *c)
 	freeenv(&r);
 	if (cur.rerr)
 		die(&r, sl_exit_status(cur.rerrno), "%s",
-		    sl_reader_error(r.rd));
+		    sl_error());
 	if (r.dl != NULL && sl_writer_close(r.dl) == -1)
 		die(&r, 2, "%s: %s", c->deadletter, strerror(errno));
 	sl_reader_close(r.rd);

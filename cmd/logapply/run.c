@@ -218,7 +218,7 @@ deadletter(struct run *r, uint64_t offset, const char *why)
 
 	if (sl_reader_seek(r->rd, offset) == -1 ||
 	    (rc = sl_reader_next(r->rd, &rec)) == -1)
-		die(r, sl_exit_status(errno), "%s", sl_reader_error(r->rd));
+		die(r, sl_exit_status(errno), "%s", sl_error());
 	if (rc == 0 || rec.offset != offset)
 		die(r, 1, "record %" PRIu64 " vanished", offset);
 	r->at = offset + 1;
@@ -239,7 +239,7 @@ deadletter(struct run *r, uint64_t offset, const char *why)
 	    sl_writer_commit(r->dl, SL_NO_OFFSET, &first) == -1)
 		die(r, errno == EMSGSIZE ? 1 : 2, "dead letter %s: %s",
 		    r->c->deadletter, errno == EMSGSIZE ?
-		    "record too large" : sl_writer_error(r->dl));
+		    "record too large" : sl_error());
 	free(h);
 	warnx("%s: %s: offset %" PRIu64 " failed (%s); appended to %s at "
 	    "offset %" PRIu64, r->c->log, r->c->name, offset, why,
@@ -307,7 +307,7 @@ settle(struct run *r, struct spool *s, int top, int done, char *why,
 			lostfail(r);
 		if (h.rerr)
 			die(r, sl_exit_status(h.rerrno), "%s",
-			    sl_reader_error(r->rd));
+			    sl_error());
 		rc = h.n > 0 ? settle(r, &h, 0, 0, why, len, 0) : OK;
 		unspool(&h);
 		if (rc != OK)

@@ -257,7 +257,7 @@ main(int argc, char *argv[])
 			continue;
 		}
 		if (r < 0) {
-			warnx("stdin: %s", sl_in_error(in));
+			warnx("stdin: %s", sl_error());
 			rv = 1;
 			break;
 		}

@@ -805,7 +805,7 @@ read_base(const char *base, const char *log)
 		val_rec(&basev[nbase++], &rec);
 	}
 	if (f < 0)
-		errx(2, "%s: %s", path, sl_reader_error(r));
+		errx(2, "%s: %s", path, sl_error());
 	sl_reader_close(r);
 }
 
@@ -845,7 +845,7 @@ read_log(const char *path, size_t *count, int required)
 			*count = SIZE_MAX;
 			return 0;
 		}
-		return bad("cannot open the log: %s", sl_open_error());
+		return bad("cannot open the log: %s", sl_error());
 	}
 	if (base_has_log && strcmp(sl_reader_settings(r)->id, base_id) != 0)
 		return bad("the log id changed");
@@ -901,7 +901,7 @@ wrong:
 		return bad("offset %zu: not the record written there", i);
 	}
 	if (f < 0) {
-		bad("reading: %s", sl_reader_error(r));
+		bad("reading: %s", sl_error());
 		sl_reader_close(r);
 		return -1;
 	}
@@ -959,13 +959,13 @@ check_point(const char *out, const char *log, size_t k)
 	/* The next writer recovers the log and appends after its end. */
 	if ((w = sl_writer_open(path, &o)) == NULL)
 		return bad("the next writer cannot open the log: %s",
-		    sl_open_error());
+		    sl_error());
 	rec.timestamp = SL_NO_TIMESTAMP;
 	rec.value = (const unsigned char *)"recovered";
 	rec.valuelen = 9;
 	if (sl_writer_add(w, &rec) < 0 ||
 	    sl_writer_commit(w, SL_NO_OFFSET, &first) < 0) {
-		bad("the next writer cannot append: %s", sl_writer_error(w));
+		bad("the next writer cannot append: %s", sl_error());
 		sl_writer_close(w);
 		return -1;
 	}

@@ -370,7 +370,7 @@ verify(uint64_t cycle, uint32_t c, const uint64_t *printed, size_t nprinted)
 		/* Killed before the log existed: fine if nothing was. */
 		if (nseen == 0 && nprinted == 0)
 			goto out;
-		fail(cycle, "cannot open the log: %s", sl_open_error());
+		fail(cycle, "cannot open the log: %s", sl_error());
 	}
 	while ((f = sl_reader_next(r, &rec)) > 0) {
 		unsigned cc, kk;
@@ -421,7 +421,7 @@ verify(uint64_t cycle, uint32_t c, const uint64_t *printed, size_t nprinted)
 		seen[i++] = id;
 	}
 	if (f < 0)
-		fail(cycle, "reading the log: %s", sl_reader_error(r));
+		fail(cycle, "reading the log: %s", sl_error());
 	if (i < nseen)
 		fail(cycle, "the log shrank from %zu to %zu records", nseen, i);
 	nseen = i;
@@ -458,7 +458,7 @@ take_foreign(void)
 		foreign[nforeign++] = hash(&rec);
 	}
 	if (f < 0)
-		errx(2, "%s: %s", logdir, sl_reader_error(r));
+		errx(2, "%s: %s", logdir, sl_error());
 	sl_reader_close(r);
 }
 

@@ -140,7 +140,7 @@ load(void)
 	sl_window_free(&w);
 	free(bases);
 	if ((r = sl_reader_open(logdir)) == NULL)
-		errx(2, "%s", sl_open_error());
+		errx(2, "%s", sl_error());
 	while ((f = sl_reader_next(r, &rec)) > 0) {
 		if (rec.offset != nrec)
 			errx(2, "%s: offsets not dense", logdir);
@@ -152,7 +152,7 @@ load(void)
 		rhash[nrec++] = rec_hash(&rec);
 	}
 	if (f < 0)
-		errx(2, "%s: %s", logdir, sl_reader_error(r));
+		errx(2, "%s: %s", logdir, sl_error());
 	sl_reader_close(r);
 }
 
@@ -221,7 +221,7 @@ check(const struct expect *x)
 
 	ncase++;
 	if ((r = sl_reader_open(logdir)) == NULL)
-		errx(1, "%s: cannot open: %s", x->what, sl_open_error());
+		errx(1, "%s: cannot open: %s", x->what, sl_error());
 	while ((f = sl_reader_next(r, &rec)) > 0) {
 		if (want == x->skip_from)
 			want = x->skip_to;
@@ -239,7 +239,7 @@ check(const struct expect *x)
 	if (want != x->upto)
 		errx(1, "%s: %" PRIu64 " records returned, %" PRIu64 " due "
 		    "(%s)", x->what, want, x->upto, f < 0 ?
-		    sl_reader_error(r) : "clean end");
+		    sl_error() : "clean end");
 	if (x->corrupt) {
 		if (x->lost && x->off + 1 == x->seg->base)
 			snprintf(prefix, sizeof prefix, "%s: offset %" PRIu64
@@ -255,13 +255,13 @@ check(const struct expect *x)
 		if (f >= 0)
 			errx(1, "%s: corruption taken for the end of the log",
 			    x->what);
-		if (errno != EBADMSG || strncmp(sl_reader_error(r), prefix,
+		if (errno != EBADMSG || strncmp(sl_error(), prefix,
 		    strlen(prefix)) != 0)
 			errx(1, "%s: reported as \"%s\", not \"%s...\"", x->what,
-			    sl_reader_error(r), prefix);
+			    sl_error(), prefix);
 	} else if (f < 0)
 		errx(1, "%s: a clean end was due, not: %s", x->what,
-		    sl_reader_error(r));
+		    sl_error());
 	sl_reader_close(r);
 
 	if (ncase % fsck_every == 0 && x->seg != NULL) {
@@ -272,7 +272,7 @@ check(const struct expect *x)
 		nfsck++;
 		if (sl_fsck(logdir, &o, &res) < 0)
 			errx(1, "%s: logfsck could not run: %s", x->what,
-			    res.err);
+			    sl_error());
 		if (res.problems == 0)
 			errx(1, "%s: logfsck found no problem", x->what);
 		if (strcmp(fs.file, x->seg->name) != 0 || fs.pos != x->pos ||
@@ -406,7 +406,7 @@ check_index(const struct seg *s, const char *what, int times)
 
 	ncase++;
 	if ((r = sl_reader_open(logdir)) == NULL)
-		errx(1, "%s: cannot open: %s", what, sl_open_error());
+		errx(1, "%s: cannot open: %s", what, sl_error());
 	for (size_t bi = 0; bi < s->nb; bi++) {
 		uint64_t want[2] = { s->b[bi].base, s->b[bi].last };
 
@@ -414,7 +414,7 @@ check_index(const struct seg *s, const char *what, int times)
 			if (sl_reader_seek(r, want[k]) < 0 ||
 			    sl_reader_next(r, &rec) != 1)
 				errx(1, "%s: seek to %" PRIu64 ": %s", what,
-				    want[k], sl_reader_error(r));
+				    want[k], sl_error());
 			if (rec.offset != want[k] ||
 			    rec_hash(&rec) != rhash[want[k]])
 				errx(1, "%s: seek to %" PRIu64 " returned %" PRIu64,
@@ -431,7 +431,7 @@ check_index(const struct seg *s, const char *what, int times)
 			first++;
 		if (sl_reader_find_time(r, t, &off) < 0)
 			errx(1, "%s: time %" PRId64 ": %s", what, t,
-			    sl_reader_error(r));
+			    sl_error());
 		if (off != first)
 			errx(1, "%s: time %" PRId64 " found %" PRIu64 ", not %"
 			    PRIu64, what, t, off, first);

@@ -1,19 +1,27 @@
 /*
- * segment.c - segment files: their names, the sorted list of a log's
- * segments, and scanning batches through a read window so that a reader
- * makes one read(2) per megabyte rather than two per batch.  A scan never
- * trusts a length field before the CRC over it has verified.
+ * segment.c - a segment of a log, and the rules every tool follows about
+ * it: its name and the sorted list of a log's segments; opening its files
+ * relative to the log directory; scanning its batches through a read
+ * window (one read(2) per megabyte rather than two per batch); the one
+ * verdict on where its valid data ends, with its one message; and the
+ * rule that segments join.  The writer, the readers, logstat, logfsck and
+ * logcompact all ask here rather than decide on their own.
+ *
+ * Invariants: a scan never trusts a length field before the CRC over it
+ * has verified; damage followed by valid data is corruption, wherever it
+ * is, and only the last segment can have an incomplete tail; a lone file
+ * is read as a segment only when it is one.
  */
 #include <sys/stat.h>
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "synclog.h"
 #include "bytes.h"

@@ -6,6 +6,24 @@
  * Functions return -1 (or NULL) and set errno on failure, and leave a
  * message for the user, read with sl_error().  Nothing here prints or
  * exits: only main() talks to the user.
+ *
+ * A map, by the file that implements each part, from the bottom up:
+ *	batch.c		records as a batch holds them (sl_record_size)
+ *	settings.c	the settings file that makes a directory a log
+ *	error.c, io.c	the error convention; the standard descriptors
+ *	spec.c, time.c	numbers, times, durations, offset specifications
+ *	writer.c	appending: open, add, commit (and commit.c,
+ *			writeback.c: in the background; -N)
+ *	reader.c	reading: seek, next, follow, bounds, time lookups
+ *	fmtopt.c, out.c, in.c, text.c, json.c, yaml.c, frame.c
+ *			the record formats, in and out
+ *	emit.c		-J and -Y output of what is not a record
+ *	append.c	the append loop of logappend
+ *	checkpoint.c	consumer checkpoints and their locks
+ *	stat.c, compact.c, fsck.c
+ *			keeping a log over time: logstat, logcompact, logfsck
+ * The private layers below (bytes.h, batch.h, segment.h, index.h,
+ * rewrite.h, fmt.h, log.h, io.h, writer.h) are the library's own.
  */
 #ifndef SYNCLOG_H
 #define SYNCLOG_H
@@ -50,7 +68,7 @@ struct sl_record {
 /* Bytes a record takes inside a batch: what the maximum record size limits. */
 size_t	sl_record_size(const struct sl_record *);
 
-/* ---- settings: the small file that identifies a log ---------------- */
+/* ---- settings.c: the small file that identifies a log ------------- */
 
 struct sl_settings {
 	char		id[33];		/* 32 lowercase hex digits + NUL */
@@ -61,7 +79,7 @@ struct sl_settings {
 /* Read DIR/settings.  -1 with errno ENOENT when DIR is not a log. */
 int	sl_settings_read(const char *dir, struct sl_settings *);
 
-/* ---- errors (lib/error.c) ------------------------------------------ */
+/* ---- error.c, io.c: errors, and the standard descriptors --------- */
 
 /*
  * The message of the last library call that failed in this thread,
@@ -84,7 +102,7 @@ int	sl_exit_status(int errnum);
  */
 int	sl_guard_stdio(void);
 
-/* ---- numbers ------------------------------------------------------- */
+/* ---- spec.c: numbers ----------------------------------------------- */
 
 /*
  * A decimal number of digits only (no sign, no space), with SUFFIXES an
@@ -94,7 +112,7 @@ int	sl_guard_stdio(void);
  */
 int	sl_parse_u64(const char *s, int suffixes, uint64_t *v);
 
-/* ---- time ---------------------------------------------------------- */
+/* ---- time.c: the clock, times and durations ------------------------ */
 
 /* Milliseconds since the epoch, from the real-time clock. */
 int64_t	sl_now_ms(void);
@@ -123,7 +141,7 @@ char   *sl_time_format(int64_t ms, char *buf, size_t len);
  */
 int	sl_duration_parse(const char *s, int64_t unit, int64_t *ms);
 
-/* ---- offset specifications ----------------------------------------- */
+/* ---- spec.c: offset specifications (resolved by reader.c) ---------- */
 
 enum sl_spec_kind {
 	SL_SPEC_BEGINNING,	/* beginning */
@@ -143,7 +161,7 @@ struct sl_spec {
 /* Parse an offset specification; relative times count from NOW_MS. */
 int	sl_spec_parse(const char *s, int64_t now_ms, struct sl_spec *);
 
-/* ---- writer -------------------------------------------------------- */
+/* ---- writer.c, commit.c, writeback.c: appending --------------------- */
 
 typedef struct sl_writer sl_writer;
 
@@ -205,7 +223,7 @@ int		 sl_writer_finish(sl_writer *);
 /* sl_writer_finish, its result ignored, and free the writer. */
 int		 sl_writer_close(sl_writer *);
 
-/* ---- reader -------------------------------------------------------- */
+/* ---- reader.c: reading --------------------------------------------- */
 
 typedef struct sl_reader sl_reader;
 
@@ -258,7 +276,8 @@ int		 sl_reader_resolve(sl_reader *, const struct sl_spec *,
 const struct sl_settings *sl_reader_settings(const sl_reader *);
 void		 sl_reader_close(sl_reader *);
 
-/* ---- record formats ------------------------------------------------ */
+/* ---- fmtopt.c, out.c, in.c (text.c, json.c, yaml.c, frame.c):
+ * the record formats ------------------------------------------------ */
 
 enum sl_fmt_kind {
 	SL_FMT_TEXT,		/* value + delimiter, optional key + delimiter */
@@ -389,7 +408,7 @@ int	 sl_in_map(sl_in *);
 
 void	 sl_in_close(sl_in *);
 
-/* ---- machine output of what is not a record (lib/emit.c) ----------- */
+/* ---- emit.c: machine output of what is not a record -------------- */
 
 /*
  * -J and -Y output of figures and lists (logstat, logcheckpoint) in the
@@ -426,7 +445,7 @@ void	 sl_emit_time(sl_emit *, const char *name, int64_t ms);
 /* S as a Prometheus label value (quoted, escaped, UTF-8) on F. */
 void	 sl_emit_label(FILE *f, const char *s);
 
-/* ---- the append loop (lib/append.c) -------------------------------- */
+/* ---- append.c: the append loop -------------------------------------- */
 
 /* What sl_append does besides appending. */
 struct sl_append_opts {
@@ -459,7 +478,7 @@ int	sl_append(sl_writer *, sl_in *, const struct sl_append_opts *);
  * of a mapped input cut short: sl_in_map), acknowledging it: 0 or -1. */
 int	sl_append_flush(sl_writer *, const struct sl_append_opts *);
 
-/* ---- consumer checkpoints (lib/checkpoint.c) ----------------------- */
+/* ---- checkpoint.c: consumer checkpoints ---------------------------- */
 
 /*
  * Consumer NAME of log DIR keeps its checkpoint, the next offset it has
@@ -516,8 +535,8 @@ int	sl_consumer_unlock(int fd);
 /* A message for a checkpoint errno, strerror(3) for the others. */
 const char *sl_checkpoint_strerror(int errnum);
 
-/* ---- keeping a log over time (logseek, logstat, logcompact, logfsck:
- * lib/reader.c sl_reader_locate, lib/stat.c, lib/compact.c, lib/fsck.c) */
+/* ---- reader.c, stat.c, compact.c, fsck.c: keeping a log over time
+ * (logseek, logstat, logcompact, logfsck) ----------------------------- */
 
 /* Where a record is: what sl_reader_locate finds. */
 struct sl_where {

@@ -142,6 +142,12 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory build
 	bench/run
 
+# The benchmarks of this tree against those of commit BASE, in one run.
+BASE	?= HEAD~1
+bench-compare: deps-bench
+	@$(MAKE) --no-print-directory build
+	bench/compare $(BASE)
+
 demo: deps-demo
 	@$(MAKE) --no-print-directory build
 	examples/demo/run
@@ -205,7 +211,8 @@ fuzz: $(FZLIBF)
 torture: build fuzz-replay $(FZLIBF)
 	MAKE="$(MAKE)" t/tools/rel-torture
 
-.PHONY: all build check test lint check-sanitize bench demo install clean \
+.PHONY: all build check test lint check-sanitize bench bench-compare demo \
+	install clean \
 	fuzz fuzz-replay torture crc-alt deps-all deps-demo deps-check \
 	deps-bench FORCE
 .SECONDARY:

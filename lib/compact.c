@@ -764,14 +764,10 @@ sweep(struct run *c)
 	char seg[64];
 	struct stat st;
 	uint64_t base;
-	int stray, fd;
+	int stray;
 
-	if ((fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = sl_dir_list(c->dirfd)) == NULL)
 		return sl_fail(errno, "%s", strerror(errno));
-	}
 	while ((de = readdir(d)) != NULL) {
 		stray = sl_maint_tmpname(de->d_name);
 		if (!stray && strlen(de->d_name) == SL_SEGMENT_DIGITS + 6 &&

@@ -655,14 +655,10 @@ check_strays(struct fsck *f)
 	struct stat st;
 	uint64_t base;
 	size_t len;
-	int stray, fd;
+	int stray;
 
-	if ((fd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = sl_dir_list(f->dirfd)) == NULL)
 		return sysfail(f->dir);
-	}
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		stray = 0;

@@ -87,15 +87,22 @@ sl_pread_full(int fd, void *buf, size_t len, off_t pos)
 	return got;
 }
 
-int
-sl_datasync(int fd)
+/* SYNC (fdatasync, fsync) of FD, retried on EINTR only. */
+static int
+sync_fd(int (*sync)(int), int fd)
 {
 	int r;
 
 	do
-		r = fdatasync(fd);
+		r = sync(fd);
 	while (r < 0 && errno == EINTR);
 	return r;
+}
+
+int
+sl_datasync(int fd)
+{
+	return sync_fd(fdatasync, fd);
 }
 
 int
@@ -161,18 +168,29 @@ sl_sync_dir(const char *dir)
 int
 sl_sync_dirfd(int dirfd)
 {
-	int r;
-
-	do
-		r = fsync(dirfd);
-	while (r < 0 && errno == EINTR);
-	return r;
+	return sync_fd(fsync, dirfd);
 }
 
 int
 sl_dir_open(const char *path)
 {
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+DIR *
+sl_dir_list(int dirfd)
+{
+	DIR *d;
+	int fd, e;
+
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
 }
 
 /* FD, when it is a regular file; else closed, and -1 with EINVAL. */

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <dirent.h>
+
 /* Write all of BUF, retrying short writes and EINTR.  0 or -1/errno. */
 int	sl_write_full(int fd, const void *buf, size_t len);
 int	sl_pwrite_full(int fd, const void *buf, size_t len, off_t pos);
@@ -40,6 +42,9 @@ int	sl_sync_dirfd(int dirfd);
  * anything).  sl_open_or_create: the one or the other.
  */
 int	sl_dir_open(const char *path);
+/* The entries of directory DIRFD, from its beginning, through a
+ * descriptor of its own (closedir closes it; DIRFD stays open). */
+DIR	*sl_dir_list(int dirfd);
 int	sl_openat(int dirfd, const char *name, int flags);
 int	sl_createat(int dirfd, const char *name, int flags, mode_t mode);
 int	sl_open_or_create(int dirfd, const char *name, int flags, mode_t mode);

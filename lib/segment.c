@@ -72,18 +72,10 @@ sl_segment_list(int dirfd, uint64_t **bases, size_t *n)
 	struct dirent *de;
 	uint64_t *v = NULL, *nv, base;
 	size_t len = 0, cap = 0;
-	int e, fd;
+	int e;
 
-	/* A descriptor of our own: closedir closes it, and the read starts
-	 * at the directory's beginning. */
-	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((d = sl_dir_list(dirfd)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (sl_segment_parse(de->d_name, &base) < 0)

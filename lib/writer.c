@@ -599,16 +599,10 @@ fresh_dir(int dirfd)
 {
 	DIR *d;
 	struct dirent *de;
-	int fd, ok = 1, e;
+	int ok = 1, e;
 
-	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((d = sl_dir_list(dirfd)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
 	errno = 0;
 	while (ok && (de = readdir(d)) != NULL) {
 		const char *n = de->d_name;

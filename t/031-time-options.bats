@@ -35,7 +35,7 @@ load helpers
 	ok logcheckpoint -w -T 1s -o 1 L a
 	for t in soon -1 1x 1.5.5 1000000001; do
 		fails 2 logcheckpoint -w -T "$t" L a
-		stderr_is "logcheckpoint: $t: invalid timeout"
+		stderr_is "logcheckpoint: -T: invalid timeout: $t"
 	done
 }
 
@@ -48,7 +48,7 @@ load helpers
 	ok logapply -R 1m L d -- cat
 	for d in 61s 2m x -1 1y; do
 		fails 2 logapply -R "$d" L e -- cat
-		stderr_is "logapply: $d: invalid delay"
+		stderr_is "logapply: -R: invalid delay: $d"
 	done
 }
 

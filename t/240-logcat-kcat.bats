@@ -3,7 +3,7 @@
 # the kcat way gets a one-line hint rather than a puzzle.
 load helpers
 
-USAGE_START='usage: logcat [-0BeJYf]'
+USAGE_START='usage: logcat [-0BeJYZf]'
 
 @test "logcat -e (kcat's exit at the end) is what logcat does anyway" {
 	seq 1 3 | logappend dpkg

@@ -72,8 +72,8 @@ LOST="checkpoint 3000 is below the beginning of the log (3392): offsets 3000-339
 @test "below the beginning: retention while logapply runs stops it at the hole" {
 	mklog
 	# The first batch waits until retention has removed the first two
-	# segments; the reader goes on in the first, which it has open, and
-	# meets the hole at the next.
+	# segments; the reader goes on in the first, which it has open, to
+	# its last record (1751), and meets the hole at the next.
 	logapply -b 10 L c -- sh -c '
 	    if [ "$LOGAPPLY_FIRST" = 0 ]; then
 		touch started
@@ -88,9 +88,9 @@ LOST="checkpoint 3000 is below the beginning of the log (3392): offsets 3000-339
 	wait "$APPLY" || rc=$?
 	APPLY=
 	is "$rc" 1
-	is "$(cat err)" "logapply: L: c: checkpoint 1750 is below the beginning of the log (3392): offsets 1750-3391 were removed before the consumer applied them; logapply -s skips what is lost, logcheckpoint -s sets the checkpoint"
+	is "$(cat err)" "logapply: L: c: checkpoint 1752 is below the beginning of the log (3392): offsets 1752-3391 were removed before the consumer applied them; logapply -s skips what is lost, logcheckpoint -s sets the checkpoint"
 	ok logcheckpoint -n -s beginning L c
-	output_is "c 1750 3392"
+	output_is "c 1752 3392"
 }
 
 @test "below the beginning: logcat -g refuses to start there" {

@@ -115,6 +115,7 @@ int	 consume(const struct consumer *);
 #define LOST	UINT64_MAX	/* lost(): records were removed unapplied */
 uint64_t lost(struct run *, uint64_t from);
 void	 lostfail(struct run *) __attribute__((noreturn));
+void	 readfail(struct run *, int errnum) __attribute__((noreturn));
 void	 die(struct run *, int status, const char *fmt, ...)
 	    __attribute__((noreturn, format(printf, 3, 4)));
 int	 sleep_or_signal(int fd, int ms);

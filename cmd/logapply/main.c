@@ -244,6 +244,26 @@ lostfail(struct run *r)
 }
 
 /*
+ * The reader failed with ERRNUM.  Offsets it found lost below the log's
+ * beginning, now above the checkpoint, are retention's doing while the
+ * consumer ran: said as lostfail() says it.  Else its message (exit 1 for
+ * damage).
+ */
+void
+readfail(struct run *r, int errnum)
+{
+	char msg[1024];
+	uint64_t begin;
+
+	snprintf(msg, sizeof msg, "%s", sl_error());
+	if (errnum == EBADMSG && sl_reader_bounds(r->rd, &begin, NULL) == 0 &&
+	    begin > r->ckpt)
+		lostfail(r);
+	errno = errnum;
+	die(r, sl_exit_status(errnum), "%s", msg);
+}
+
+/*
  * Where the consumer starts: its checkpoint, or, for a new consumer, what
  * -o resolves to, committed at once.  The offset is found first and the
  * log's end after: a writer may append in between, and the end only
@@ -379,8 +399,7 @@ consume(const struct consumer *c)
 	free(r.path);
 	freeenv(&r);
 	if (cur.rerr)
-		die(&r, sl_exit_status(cur.rerrno), "%s",
-		    sl_error());
+		readfail(&r, cur.rerrno);
 	if (r.dl != NULL && sl_writer_close(r.dl) == -1)
 		die(&r, 2, "%s: %s", c->deadletter, strerror(errno));
 	sl_reader_close(r.rd);

@@ -306,8 +306,7 @@ settle(struct run *r, struct spool *s, int top, int done, char *why,
 		if (h.lost)
 			lostfail(r);
 		if (h.rerr)
-			die(r, sl_exit_status(h.rerrno), "%s",
-			    sl_error());
+			readfail(r, h.rerrno);
 		rc = h.n > 0 ? settle(r, &h, 0, 0, why, len, 0) : OK;
 		unspool(&h);
 		if (rc != OK)

@@ -818,6 +818,10 @@ sl_compact(const char *dir, const struct sl_compact_opts *o,
 		return fail(&c, errno, "%s", errno == ENOENT ?
 		    "not a synclog log (no settings file)" : errno == EBADMSG ?
 		    "damaged settings file" : strerror(errno));
+	/* A replica's segments are its stream's (logmirror pull's). */
+	if (c.set.replica[0] != '\0')
+		return fail(&c, EPERM, "a replica of %s: only logmirror pull "
+		    "writes to it", c.set.replica);
 	c.limit = sl_batch_limit(c.set.max_record_bytes);
 	if ((lfd = sl_maint_lock(dir, LOCK_EX)) < 0)
 		return fail(&c, errno, "%s", strerror(errno));

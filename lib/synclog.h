@@ -51,10 +51,15 @@ size_t	sl_record_size(const struct sl_record *);
 
 /* ---- settings: the small file that identifies a log ---------------- */
 
+#define SL_REPLICA_MAX	128
+
 struct sl_settings {
 	char		id[33];		/* 32 lowercase hex digits + NUL */
 	uint64_t	segment_bytes;
 	uint64_t	max_record_bytes;
+	/* A replica (logmirror pull) names what it mirrors, one word of
+	 * printable ASCII; empty for a log of its own. */
+	char		replica[SL_REPLICA_MAX];
 };
 
 /* Read DIR/settings.  -1 with errno ENOENT when DIR is not a log. */
@@ -137,6 +142,13 @@ struct sl_writer_opts {
 	uint64_t	max_record_bytes;	/* 0: default; used at creation */
 	int		nosync;			/* skip fdatasync (-N) */
 	int		compress;		/* deflate each batch (-z) */
+	/*
+	 * NULL for every writer but a replica's (logmirror pull): a log
+	 * whose settings name a replica is refused (EPERM).  Non-NULL: the
+	 * replica's name, written into the settings of a log created now;
+	 * an existing log must be a replica of the same (else EPERM).
+	 */
+	const char	*replica;
 };
 
 /*
@@ -167,6 +179,17 @@ int		 sl_writer_add(sl_writer *, const struct sl_record *);
 size_t		 sl_writer_add_lines(sl_writer *, const unsigned char *p,
 		    size_t n, unsigned char delim, int64_t ts, size_t target,
 		    size_t *nrec);
+
+/*
+ * Add a record at REC->offset, which must be greater than the offset of
+ * the pending record before it (else EINVAL): the offsets between stay a
+ * gap, as compaction leaves them.  Only for a batch whose records all come
+ * this way (EINVAL after sl_writer_add).  At commit the batch's first
+ * offset must be at or past the log's next offset (else ESTALE, nothing
+ * written).  ENOBUFS: the batch cannot take it; commit first.  The
+ * writer of a replica (logmirror pull), whose offsets are the stream's.
+ */
+int		 sl_writer_add_at(sl_writer *, const struct sl_record *);
 
 /* Records and encoded bytes in the pending batch. */
 size_t		 sl_writer_pending(const sl_writer *);

@@ -77,6 +77,10 @@ struct pending {
 	int64_t		 first_ts, max_ts;
 	uint32_t	 paycrc;	/* the payload's CRC, if paycrc_set */
 	int		 paycrc_set;
+	/* sl_writer_add_at's batch: its records' first and last offsets,
+	 * which the commit keeps (gaps and all) instead of the log's next. */
+	int		 at;
+	uint64_t	 base, last;
 };
 
 struct sl_writer {
@@ -748,6 +752,35 @@ sync_parent(const char *dir)
 	return 0;
 }
 
+/*
+ * A replica's offsets are its stream's: only its own writer (logmirror
+ * pull, with opts->replica naming the same) may add to it, and that
+ * writer only to a replica of the same.
+ */
+static int
+check_replica(sl_writer *w, const char *dir, const struct sl_writer_opts *o)
+{
+	const char *want = o ? o->replica : NULL;
+
+	if (w->set.replica[0] != '\0' && want == NULL) {
+		sl_set_open_error("%s: a replica of %s: only logmirror pull "
+		    "writes to it", dir, w->set.replica);
+		errno = EPERM;
+		return -1;
+	}
+	if (want != NULL && strcmp(w->set.replica, want) != 0) {
+		if (w->set.replica[0] == '\0')
+			sl_set_open_error("%s: a log of its own, not a replica "
+			    "of %s", dir, want);
+		else
+			sl_set_open_error("%s: a replica of %s, not of %s", dir,
+			    w->set.replica, want);
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 sl_writer *
 sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 {
@@ -809,6 +842,8 @@ sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 			goto fail;
 		}
 	}
+	if (check_replica(w, dir, o) < 0)
+		goto fail;
 	w->limit = sl_batch_limit(w->set.max_record_bytes);
 	if (load_last(w) < 0) {
 		sl_set_open_error("%s: %s", dir, w->err);
@@ -843,6 +878,10 @@ sl_writer_add(sl_writer *w, const struct sl_record *r)
 	struct pending *b = &w->fill;
 	struct sl_record rec;
 
+	if (b->npend > 0 && b->at) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (size > w->set.max_record_bytes) {
 		errno = EMSGSIZE;
 		return -1;
@@ -878,6 +917,52 @@ sl_writer_add(sl_writer *w, const struct sl_record *r)
 	return 0;
 }
 
+int
+sl_writer_add_at(sl_writer *w, const struct sl_record *r)
+{
+	struct pending *b = &w->fill;
+	size_t size = sl_rec_size(r);
+	uint64_t gap;
+
+	if (b->npend > 0 && (!b->at || r->offset <= b->last)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (r->timestamp == SL_NO_TIMESTAMP) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (size > w->set.max_record_bytes) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	/* The batch's last offset is its base plus a 32-bit delta. */
+	if (b->npend > 0 && (b->paylen + size > SL_BATCH_TARGET +
+	    w->set.max_record_bytes || b->npend >= UINT32_MAX - 1 ||
+	    r->offset - b->base > UINT32_MAX - 1)) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (sl_batch_reserve(&b->buf, &b->cap,
+	    SL_BATCH_HDR + b->paylen + size + SL_REC_SLACK) < 0)
+		return -1;
+	if (b->npend == 0) {
+		b->at = 1;
+		b->base = r->offset;
+		b->first_ts = b->max_ts = r->timestamp;
+		gap = 0;
+	} else {
+		gap = r->offset - b->last - 1;
+		if (r->timestamp > b->max_ts)
+			b->max_ts = r->timestamp;
+	}
+	b->last = r->offset;
+	b->paylen = (size_t)(sl_record_encode(b->buf + SL_BATCH_HDR +
+	    b->paylen, r, gap, b->first_ts) - (b->buf + SL_BATCH_HDR));
+	b->npend++;
+	return 0;
+}
+
 /*
  * A fast path: logappend's default input, plain lines, was parsed, put in
  * a struct sl_record, checked and encoded one record at a time, at 50 ns
@@ -897,6 +982,10 @@ sl_writer_add_lines(sl_writer *w, const unsigned char *p, size_t n,
 
 	if (most > w->set.max_record_bytes)
 		most = w->set.max_record_bytes;
+	if (b->npend > 0 && b->at) {
+		*nrec = 0;
+		return 0;
+	}
 	if (b->npend == 0)
 		b->first_ts = b->max_ts = ts;
 	zts = sl_zigzag((uint64_t)ts - (uint64_t)b->first_ts);
@@ -953,6 +1042,7 @@ sl_writer_discard(sl_writer *w)
 	w->fill.npend = 0;
 	w->fill.paylen = 0;
 	w->fill.paycrc_set = 0;
+	w->fill.at = 0;
 }
 
 /* Fill in the header of batch B; deflate it if asked and worth it.
@@ -992,7 +1082,7 @@ seal(sl_writer *w, struct pending *b, uint64_t base, size_t *lenp)
 	sl_put32(p + 8, (uint32_t)len);
 	sl_put32(p + 12, (uint32_t)b->npend);
 	sl_put64(p + 16, base);
-	sl_put32(p + 24, (uint32_t)(b->npend - 1));
+	sl_put32(p + 24, (uint32_t)(b->at ? b->last - base : b->npend - 1));
 	sl_put32(p + 28, (uint32_t)b->paylen);
 	sl_put64(p + 32, (uint64_t)b->first_ts);
 	sl_put64(p + 40, (uint64_t)b->max_ts);
@@ -1058,6 +1148,7 @@ commit_locked(sl_writer *w, struct pending *b, uint64_t expect,
     uint64_t *first)
 {
 	unsigned char *p;
+	uint64_t base;
 	size_t len;
 	char name[64];
 
@@ -1069,13 +1160,20 @@ commit_locked(sl_writer *w, struct pending *b, uint64_t expect,
 		    expect);
 		return -1;
 	}
+	if (b->npend > 0 && b->at && b->base < w->next) {
+		errno = ESTALE;
+		seterr(w, "next offset is %" PRIu64 ", past %" PRIu64, w->next,
+		    b->base);
+		return -1;
+	}
 	if (first)
 		*first = w->next;
 	if (b->npend == 0)
 		return 0;
 	if (rotate_due(w) && rotate(w) < 0)
 		return -1;
-	if ((p = seal(w, b, w->next, &len)) == NULL) {
+	base = b->at ? b->base : w->next;
+	if ((p = seal(w, b, base, &len)) == NULL) {
 		seterr(w, "%s", strerror(errno));
 		return -1;
 	}
@@ -1106,16 +1204,17 @@ commit_locked(sl_writer *w, struct pending *b, uint64_t expect,
 		}
 		w->dirsync = 0;
 	}
-	index_batch(w, w->segend, w->next);
+	index_batch(w, w->segend, base);
 	w->segend += len;
 	if (first)
-		*first = w->next;
-	w->next += b->npend;
+		*first = base;
+	w->next = b->at ? b->last + 1 : w->next + b->npend;
 	if (b->max_ts > w->segmax)
 		w->segmax = b->max_ts;
 	b->npend = 0;
 	b->paylen = 0;
 	b->paycrc_set = 0;
+	b->at = 0;
 	return 0;
 }
 
@@ -1201,6 +1300,7 @@ committer(void *arg)
 		/* The buffer goes back to the caller, emptied. */
 		w->flight.npend = w->flight.paylen = 0;
 		w->flight.paycrc_set = 0;
+		w->flight.at = 0;
 		if (w->spare.buf == NULL)
 			w->spare = w->flight;
 		else
@@ -1307,6 +1407,7 @@ sl_writer_submit(sl_writer *w)
 		settle(w, &w->fill, r);
 		r->finished = 1;
 		w->fill.npend = w->fill.paylen = 0;
+		w->fill.at = 0;
 		w->outstanding++;
 		return 0;
 	}

@@ -31,6 +31,9 @@ DEPSFLAGS := $(if $(filter no,$(ISAL)),$(if $(filter command environment,\
 # private header(s) when it has several jobs (OpenBSD tail's layout).
 # CFLAGS_NAME and LDLIBS_NAME add what only that program uses.
 FOLDERS	:= $(patsubst cmd/%/,%,$(wildcard cmd/*/))
+# logmirror talks to NATS JetStream through libnats (Debian's libnats-dev).
+CFLAGS_logmirror := $(shell pkg-config --cflags libnats 2>/dev/null)
+LDLIBS_logmirror := $(or $(shell pkg-config --libs libnats 2>/dev/null),-lnats) -lpthread
 PROGS	:= $(basename $(notdir $(wildcard cmd/*.c))) $(FOLDERS)
 LIBSRC	:= $(wildcard lib/*.c)
 LIBOBJ	:= $(patsubst lib/%.c,$(B)/obj/lib/%.o,$(LIBSRC))

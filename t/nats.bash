@@ -168,3 +168,33 @@ sys.exit(1)' "$1" && return 0
 	done
 	return 1
 }
+
+# nats_req I SUBJECT [PAYLOAD]: one request to server I by the plain NATS
+# protocol (t/natsreq.py, no libnats); prints the reply's payload.
+nats_req() {
+	python3 "$(dirname "${BASH_SOURCE[0]}")/natsreq.py" "$(nats_port "$1")" \
+	    "$2" "${3-}"
+}
+
+# nats_json_get PATH: read JSON on stdin and print the value at the
+# dotted PATH (e.g. state.messages).
+nats_json_get() {
+	python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(v)' "$1"
+}
+
+# nats_views_agree STREAM: every running server holds the same
+# "MESSAGES FIRST LAST" of STREAM (each its own replica); prints it.
+nats_views_agree() {
+	local i v first=
+	for ((i = 1; i <= NATS_N; i++)); do
+		v=$(nats_stream_view "$i" "$1") || return 1
+		[ -z "$first" ] && first=$v
+		[ "$v" = "$first" ] || return 1
+	done
+	echo "$first"
+}

@@ -52,6 +52,7 @@ struct push {
 	char		 lastid[64];	/* message id of the last sent */
 	uint64_t	 saved;		/* checkpoint as written */
 	int		 have_saved;
+	int		 located;	/* the stream's end was found */
 	int64_t		 progress;	/* when something last moved */
 	struct bucket	*bk;
 };
@@ -91,6 +92,8 @@ save(struct push *p)
 {
 	uint64_t a;
 
+	if (!p->located)
+		return 0;
 	pthread_mutex_lock(&p->mu);
 	a = p->acked;
 	pthread_mutex_unlock(&p->mu);
@@ -196,6 +199,7 @@ locate(struct push *p)
 	}
 	p->first = 1;
 	p->lastid[0] = '\0';
+	p->located = 1;
 	return 0;
 }
 

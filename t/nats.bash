@@ -198,3 +198,18 @@ nats_views_agree() {
 	done
 	echo "$first"
 }
+
+# within SECONDS CMD...: run CMD until it succeeds, for at most SECONDS of
+# wall-clock time (the checks here run processes and take time of their
+# own, so they are not counted in tries).
+within() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@"; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "timed out waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}

@@ -30,6 +30,7 @@ struct pull {
 	natsSubscription *sub;
 	char		 consumer[128];	/* the ephemeral consumer's name */
 	uint64_t	 next;		/* the replica's next offset */
+	uint64_t	 lastseq;	/* the stream's last sequence at start */
 	struct decoded	 d;
 	int64_t		 progress;
 	struct bucket	*bk;
@@ -87,16 +88,16 @@ verify(struct pull *p)
 	uint64_t lastseq;
 	int rc;
 
-	if (p->next == 0)
-		return 0;
 	s = js_GetStreamInfo(&si, p->j.js, p->j.stream, NULL, &e);
 	if (s != NATS_OK) {
 		js_seterr(s, e, "%s", p->j.stream);
 		/* A replica of a stream that is gone: refused. */
-		return e == JSStreamNotFoundErr ? -1 : 1;
+		return e == JSStreamNotFoundErr && p->next > 0 ? -1 : 1;
 	}
-	lastseq = si->State.LastSeq;
+	lastseq = p->lastseq = si->State.LastSeq;
 	jsStreamInfo_Destroy(si);
+	if (p->next == 0)
+		return 0;
 	if (lastseq < p->next) {
 		js_seterr(NATS_OK, 0, "%s: a replica up to offset %" PRIu64
 		    ", but stream %s ends at sequence %" PRIu64 ": not the "
@@ -316,13 +317,16 @@ do_pull(const char *url, const char *log)
 		}
 		e = 0;
 		s = natsSubscription_Fetch(&list, p.sub, opt.batch,
-		    opt.follow ? 1000 : 2000, &e);
+		    opt.follow ? 1000 : 500, &e);
 		if (s == NATS_OK) {
 			r = take(&p, &list);
 			natsMsgList_Destroy(&list);
 			if (r < 0 || submit(&p) < 0)
 				return fatal(&p, 2);
 			delay = 100;
+			/* Without -f: done at what the stream held at start. */
+			if (!opt.follow && p.next >= p.lastseq)
+				break;
 			continue;
 		}
 		if (s == NATS_TIMEOUT) {

@@ -79,6 +79,8 @@ nats_run() {
 	    >>"$NATS_DIR/n$1.log" 2>&1 &
 	# The pid file appears once the server runs; $! is enough to stop it.
 	echo $! >"$NATS_DIR/n$1.pid"
+	# Not a job of the shell's: no "Killed" notice when it is stopped.
+	disown $!
 }
 
 # nats_wait_ready I: wait (at most 60 s) until server I answers and, in a

@@ -182,3 +182,13 @@ bucket_publish(struct bucket *b, const char *dir)
 	sl_checkpoint_list_free(names);
 	return rc;
 }
+
+int
+bucket_sync(struct bucket **b, struct js *j, const char *dir)
+{
+	if (opt.bucket == NULL)
+		return 0;
+	if (*b == NULL && (*b = bucket_open(j, opt.bucket, 1)) == NULL)
+		return -1;
+	return bucket_publish(*b, dir);
+}

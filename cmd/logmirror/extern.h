@@ -118,6 +118,8 @@ struct bucket *bucket_open(struct js *j, const char *name, int create);
 /* Publish what changed since the last call; -1 and jserr() on failure. */
 int	bucket_publish(struct bucket *b, const char *dir);
 void	bucket_close(struct bucket *b);
+/* With -k: open the bucket (*B, once) and publish; -1 and jserr(). */
+int	bucket_sync(struct bucket **b, struct js *j, const char *dir);
 /* The default bucket name of stream STREAM. */
 void	bucket_default(const char *stream, char *buf, size_t len);
 

@@ -229,7 +229,7 @@ finish(struct pull *p, int rc)
 		fprintf(stderr, "logmirror: %s\n", jserr());
 		rc = 2;
 	}
-	if (rc == 0 && p->bk && bucket_publish(p->bk, p->log) < 0) {
+	if (rc == 0 && p->j.nc && bucket_sync(&p->bk, &p->j, p->log) < 0) {
 		fprintf(stderr, "logmirror: %s\n", jserr());
 		rc = 2;
 	}
@@ -306,9 +306,6 @@ do_pull(const char *url, const char *log)
 				continue;
 			}
 			verified = 1;
-			if (opt.bucket &&
-			    (p.bk = bucket_open(&p.j, opt.bucket, 1)) == NULL)
-				return fatal(&p, 2);
 		}
 		if (p.sub == NULL && subscribe(&p) < 0) {
 			if (retry(&p, &delay) < 0)
@@ -342,7 +339,8 @@ do_pull(const char *url, const char *log)
 				jsConsumerInfo_Destroy(ci);
 				if (collect(&p, 1) < 0)
 					return fatal(&p, 2);
-				if (p.bk && bucket_publish(p.bk, log) < 0)
+				if (opt.follow &&
+				    bucket_sync(&p.bk, &p.j, log) < 0)
 					notice("%s", jserr());
 				p.progress = now_ms();
 				if (pending == 0 && !opt.follow)

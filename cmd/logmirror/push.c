@@ -331,7 +331,7 @@ resync(struct push *p, int64_t *delay)
 static int
 finish(struct push *p, int rc)
 {
-	if (rc == 0 && p->bk && bucket_publish(p->bk, p->log) < 0) {
+	if (rc == 0 && p->j.nc && bucket_sync(&p->bk, &p->j, p->log) < 0) {
 		fprintf(stderr, "logmirror: %s\n", jserr());
 		rc = 2;
 	}
@@ -405,9 +405,6 @@ do_push(const char *log, const char *url)
 	}
 	if (resync(&p, &delay) < 0)
 		return fatal(&p, 2);
-	if (opt.bucket && p.j.nc &&
-	    (p.bk = bucket_open(&p.j, opt.bucket, 1)) == NULL)
-		return fatal(&p, 2);
 	while (!stopping) {
 		pthread_mutex_lock(&p.mu);
 		r = p.failed;
@@ -452,7 +449,7 @@ do_push(const char *log, const char *url)
 		if (save(&p) < 0)
 			return fatal(&p, 2);
 		delay = 100;
-		if (p.bk && bucket_publish(p.bk, log) < 0)
+		if (opt.follow && bucket_sync(&p.bk, &p.j, log) < 0)
 			notice("%s", jserr());
 		if (!opt.follow)
 			break;

@@ -13,14 +13,71 @@
 
 #include "extern.h"
 
+/* Whether a failure may pass: before the deadline, back off. */
+static int
+again(int64_t deadline, int64_t *delay)
+{
+	if (stopping || (deadline >= 0 && now_ms() + *delay > deadline))
+		return 0;
+	*delay = backoff(*delay);
+	return 1;
+}
+
+/* A watch of every key of the bucket, retried until DEADLINE. */
+static int
+watch(kvStore *kv, kvWatcher **w, const char *bucket, int64_t deadline)
+{
+	kvWatchOptions wo;
+	int64_t delay = 100;
+	natsStatus s;
+
+	kvWatchOptions_Init(&wo);
+	wo.IgnoreDeletes = true;
+	while ((s = kvStore_WatchAll(w, kv, &wo)) != NATS_OK) {
+		js_seterr(s, 0, "checkpoint bucket %s: watch", bucket);
+		if (!again(deadline, &delay))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Connect, find the target (unless -o gave it) and the bucket, and watch
+ * it, retrying what may pass (an election, a server restarting) until
+ * DEADLINE; a bucket that does not exist is final.
+ */
+static int
+setup(struct js *j, const char *bucket, uint64_t *target, kvStore **kv,
+    kvWatcher **w, int64_t deadline)
+{
+	jsStreamInfo *si;
+	int64_t delay = 100;
+	natsStatus s;
+
+	while (js_connect(j, 0, NULL, NULL) < 0)
+		if (!again(deadline, &delay))
+			return -1;
+	if (!opt.offset) {
+		while (js_stream(j, 0, &si) < 0)
+			if (!again(deadline, &delay))
+				return -1;
+		*target = si->State.LastSeq;	/* offset LastSeq - 1 applied */
+		jsStreamInfo_Destroy(si);
+	}
+	while ((s = js_KeyValue(kv, j->js, bucket)) != NATS_OK) {
+		js_seterr(s, 0, "checkpoint bucket %s", bucket);
+		if (s == NATS_NOT_FOUND || !again(deadline, &delay))
+			return -1;
+	}
+	return watch(*kv, w, bucket, deadline);
+}
+
 int
 do_wait(const char *url, char **names, int n)
 {
 	struct js j;
 	kvStore *kv = NULL;
 	kvWatcher *w = NULL;
-	kvWatchOptions wo;
-	jsStreamInfo *si;
 	char bucket[300];
 	uint64_t target, *at;
 	int64_t deadline, left;
@@ -48,10 +105,7 @@ do_wait(const char *url, char **names, int n)
 		snprintf(bucket, sizeof bucket, "%s", opt.bucket);
 	else
 		bucket_default(j.stream, bucket, sizeof bucket);
-	if (js_connect(&j, 0, NULL, NULL) < 0) {
-		fprintf(stderr, "logmirror: %s\n", jserr());
-		goto out;
-	}
+	target = 0;
 	if (opt.offset) {
 		if (sl_parse_u64(opt.offset, 0, &target) < 0 ||
 		    target == UINT64_MAX) {
@@ -60,27 +114,12 @@ do_wait(const char *url, char **names, int n)
 			goto out;
 		}
 		target++;		/* applied OFFSET: the checkpoint past it */
-	} else {
-		if (js_stream(&j, 0, &si) < 0) {
-			fprintf(stderr, "logmirror: %s\n", jserr());
-			goto out;
-		}
-		target = si->State.LastSeq;	/* offset LastSeq - 1 applied */
-		jsStreamInfo_Destroy(si);
-	}
-	if ((s = js_KeyValue(&kv, j.js, bucket)) != NATS_OK) {
-		js_seterr(s, 0, "checkpoint bucket %s", bucket);
-		fprintf(stderr, "logmirror: %s\n", jserr());
-		goto out;
-	}
-	kvWatchOptions_Init(&wo);
-	wo.IgnoreDeletes = true;
-	if ((s = kvStore_WatchAll(&w, kv, &wo)) != NATS_OK) {
-		js_seterr(s, 0, "checkpoint bucket %s: watch", bucket);
-		fprintf(stderr, "logmirror: %s\n", jserr());
-		goto out;
 	}
 	deadline = opt.timeout_ms >= 0 ? now_ms() + opt.timeout_ms : -1;
+	if (setup(&j, bucket, &target, &kv, &w, deadline) < 0) {
+		fprintf(stderr, "logmirror: %s\n", jserr());
+		goto out;
+	}
 	for (;;) {
 		kvEntry *e = NULL;
 
@@ -125,9 +164,16 @@ do_wait(const char *url, char **names, int n)
 			continue;
 		}
 		if (s != NATS_OK) {
+			/* Watch again (a server failed over, say). */
 			js_seterr(s, 0, "checkpoint bucket %s: watch", bucket);
-			fprintf(stderr, "logmirror: %s\n", jserr());
-			break;
+			notice("%s", jserr());
+			kvWatcher_Destroy(w);
+			w = NULL;
+			if (watch(kv, &w, bucket, deadline) < 0) {
+				fprintf(stderr, "logmirror: %s\n", jserr());
+				break;
+			}
+			continue;
 		}
 		if (e == NULL)		/* the initial values are all in */
 			continue;

@@ -124,14 +124,12 @@ put(struct bucket *b, const char *key, const char *value, int64_t updated)
 			int64_t theirs = 0;
 			uint64_t r = kvEntry_Revision(e);
 
-			if (sscanf(v, "%*s %*s %" SCNd64, &theirs)
-			    == 1 && theirs > updated) {
+			if ((sscanf(v, "%*s %*s %" SCNd64, &theirs) == 1 &&
+			    theirs > updated) || strcmp(v, value) == 0) {
 				kvEntry_Destroy(e);
-				return 0;	/* a later one is there */
+				return 0;	/* a later one, or this one */
 			}
 			kvEntry_Destroy(e);
-			if (strcmp(v, value) == 0)
-				return 0;
 			s = kvStore_UpdateString(&rev, b->kv, key, value, r);
 		}
 		if (s == NATS_OK)

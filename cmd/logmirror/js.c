@@ -35,7 +35,14 @@ js_seterr(natsStatus s, jsErrCode e, const char *fmt, ...)
 		snprintf(errbuf, sizeof errbuf, "%s", what);
 		return;
 	}
-	last = nats_GetLastError(&s);
+	{
+		natsStatus ls = NATS_OK;
+
+		/* The thread's last error, if it is this one. */
+		last = nats_GetLastError(&ls);
+		if (ls != s)
+			last = NULL;
+	}
 	if (e != 0)
 		snprintf(errbuf, sizeof errbuf, "%s: %s (jetstream error %d)",
 		    what, last && *last ? last : natsStatus_GetText(s), (int)e);

@@ -273,7 +273,7 @@ do_pull(const char *url, const char *log)
 	natsMsgList list;
 	jsErrCode e;
 	natsStatus s;
-	int64_t delay = 100;
+	int64_t delay = 100, lastpub = 0;
 	int verified = 0, r;
 
 	p.log = log;
@@ -306,6 +306,10 @@ do_pull(const char *url, const char *log)
 				continue;
 			}
 			verified = 1;
+			/* The bucket at once, so that waiters find it. */
+			if (bucket_sync(&p.bk, &p.j, log) < 0)
+				notice("%s", jserr());
+			lastpub = now_ms();
 		}
 		if (p.sub == NULL && subscribe(&p) < 0) {
 			if (retry(&p, &delay) < 0)
@@ -324,6 +328,12 @@ do_pull(const char *url, const char *log)
 			/* Without -f: done at what the stream held at start. */
 			if (!opt.follow && p.next >= p.lastseq)
 				break;
+			if (opt.follow && opt.bucket &&
+			    now_ms() - lastpub >= 1000) {
+				if (bucket_sync(&p.bk, &p.j, log) < 0)
+					notice("%s", jserr());
+				lastpub = now_ms();
+			}
 			continue;
 		}
 		if (s == NATS_TIMEOUT) {

@@ -405,6 +405,9 @@ do_push(const char *log, const char *url)
 	}
 	if (resync(&p, &delay) < 0)
 		return fatal(&p, 2);
+	/* The bucket at once, so that waiters find it. */
+	if (p.j.nc && bucket_sync(&p.bk, &p.j, log) < 0)
+		notice("%s", jserr());
 	while (!stopping) {
 		pthread_mutex_lock(&p.mu);
 		r = p.failed;
@@ -435,6 +438,8 @@ do_push(const char *log, const char *url)
 			if (now_ms() - lastsave >= 500) {
 				if (save(&p) < 0)
 					return fatal(&p, 2);
+				if (opt.follow && bucket_sync(&p.bk, &p.j, log) < 0)
+					notice("%s", jserr());
 				lastsave = now_ms();
 			}
 			continue;

@@ -29,7 +29,7 @@ frames() {
 
 @test "logmirror: usage errors exit 2 with the usage" {
 	expect 2 logmirror
-	is "${stderr%%$'\n'*}" "usage: logmirror push [-fNq] [-G secs] [-k bucket] [-n name] [-r replicas]"
+	is "${stderr%%$'\n'*}" "usage: logmirror push [-fq] [-G secs] [-k bucket] [-n name] [-r replicas]"
 	fails 2 logmirror fetch a b
 	stderr_is "logmirror: fetch: unknown command (push, pull, wait)"
 	expect 2 logmirror push onlyone
@@ -41,7 +41,7 @@ frames() {
 	fails 2 logmirror push -w 0 log "$NATS_URL/$S"
 	stderr_is "logmirror: -w: invalid count: 0"
 	ok logmirror --help
-	is "${output%%$'\n'*}" "usage: logmirror push [-fNq] [-G secs] [-k bucket] [-n name] [-r replicas]"
+	is "${output%%$'\n'*}" "usage: logmirror push [-fq] [-G secs] [-k bucket] [-n name] [-r replicas]"
 }
 
 @test "logmirror: no server: push gives up after -G seconds, exit 2" {

@@ -28,12 +28,12 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: logmirror push [-fNq] [-G secs] [-k bucket] [-n name] "
+	    "usage: logmirror push [-fq] [-G secs] [-k bucket] [-n name] "
 	    "[-r replicas]\n"
 	    "                      [-s subject] [-w window] log url\n"
 	    "       logmirror pull [-fNq] [-b batch] [-G secs] [-k bucket] "
 	    "url log\n"
-	    "       logmirror wait [-k bucket] [-o offset] [-T secs] url "
+	    "       logmirror wait [-q] [-k bucket] [-o offset] [-T secs] url "
 	    "name ...\n"
 	    "url: nats://host:port[,host:port...]/STREAM\n");
 }

@@ -12,6 +12,9 @@
  * - The stream is read through an ephemeral pull consumer starting after
  *   the replica's end; on any error it is dropped and made again from
  *   the end, after a backoff: the replica itself is the position.
+ * - Its deliveries are numbered 1, 2, 3...: one missing (a message sent
+ *   for a fetch the client had given up on, say) is not a gap of the
+ *   stream, and the consumer is made again from the replica's end.
  * - A fetched batch is committed (and synced, unless -N) in the
  *   background while the next one is fetched; a failed commit is fatal.
  */
@@ -29,6 +32,7 @@ struct pull {
 	sl_writer	*w;
 	natsSubscription *sub;
 	char		 consumer[128];	/* the ephemeral consumer's name */
+	uint64_t	 cseq;		/* its last delivery's sequence */
 	uint64_t	 next;		/* the replica's next offset */
 	uint64_t	 lastseq;	/* the stream's last sequence at start */
 	struct decoded	 d;
@@ -167,6 +171,7 @@ subscribe(struct pull *p)
 	so.Stream = p->j.stream;
 	so.Consumer = ci->Name;
 	snprintf(p->consumer, sizeof p->consumer, "%s", ci->Name);
+	p->cseq = 0;
 	so.Config = cc;
 	s = js_PullSubscribe(&p->sub, p->j.js, NULL, NULL, NULL, &so, &e);
 	jsConsumerInfo_Destroy(ci);
@@ -178,17 +183,28 @@ subscribe(struct pull *p)
 	return 0;
 }
 
+/* Drop the consumer (best effort: the server drops it anyway once it
+ * has been idle for 30 s). */
 static void
 unsubscribe(struct pull *p)
 {
+	jsErrCode e = 0;
+
 	if (p->sub) {
 		natsSubscription_Unsubscribe(p->sub);
 		natsSubscription_Destroy(p->sub);
+		if (p->j.js && p->consumer[0] != '\0')
+			js_DeleteConsumer(p->j.js, p->j.stream, p->consumer,
+			    NULL, &e);
 	}
 	p->sub = NULL;
+	p->consumer[0] = '\0';
 }
 
-/* Add the fetched messages to the pending batch; -1 fatal. */
+/*
+ * Add the fetched messages to the pending batch: 0 done, 1 a delivery
+ * is missing (make the consumer again), -1 fatal.
+ */
 static int
 take(struct pull *p, natsMsgList *list)
 {
@@ -196,7 +212,7 @@ take(struct pull *p, natsMsgList *list)
 
 	for (int i = 0; i < list->Count; i++) {
 		natsMsg *m = list->Msgs[i];
-		uint64_t seq;
+		uint64_t seq, cseq;
 		jsMsgMetaData *md = NULL;
 
 		if (natsMsg_GetMetaData(&md, m) != NATS_OK) {
@@ -204,7 +220,16 @@ take(struct pull *p, natsMsgList *list)
 			continue;
 		}
 		seq = md->Sequence.Stream;
+		cseq = md->Sequence.Consumer;
 		jsMsgMetaData_Destroy(md);
+		if (cseq <= p->cseq)	/* delivered again */
+			continue;
+		if (cseq != p->cseq + 1) {
+			js_seterr(NATS_OK, 0, "%s: delivery %" PRIu64 " of the "
+			    "consumer is missing", p->j.stream, p->cseq + 1);
+			return 1;
+		}
+		p->cseq = cseq;
 		if (seq <= p->next)	/* already there */
 			continue;
 		if (msg_to_rec(m, seq - 1, &p->d, &rec) < 0)
@@ -324,6 +349,12 @@ do_pull(const char *url, const char *log)
 			natsMsgList_Destroy(&list);
 			if (r < 0 || submit(&p) < 0)
 				return fatal(&p, 2);
+			if (r > 0) {
+				/* From the replica's end again, at once. */
+				notice("%s", jserr());
+				unsubscribe(&p);
+				continue;
+			}
 			delay = 100;
 			/* Without -f: done at what the stream held at start. */
 			if (!opt.follow && p.next >= p.lastseq)

@@ -216,3 +216,26 @@ EOF
 	sh_ok 'logcat r | cmp - <(seq 1 50000)'
 	ok logfsck r
 }
+
+@test "logmirror: the port its connection uses blocked for seconds, push and pull recover" {
+	seq 1 10000 | ok logappend log
+	ok logmirror push log "$NATS_URL/$S"
+	# The clients know one address, a relay to node 1; the cluster tells
+	# them of the others.
+	port=$(free_ports 1)
+	bg python3 "$BATS_TEST_DIRNAME/natsproxy.py" "$port" "$(nats_port 1)"
+	relay=$last
+	within 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $port))"
+	bg logmirror push -f -q log "nats://127.0.0.1:$port/$S"
+	bg logmirror pull -f -q "nats://127.0.0.1:$port/$S" r
+	within 60 end_is r 10000
+	# Blocked: both move to a server the cluster told them of.
+	kill -STOP "$relay"
+	seq 10001 30000 | ok logappend log
+	within 120 caught_up log
+	within 120 end_is r 30000
+	kill -CONT "$relay"
+	sh_ok 'logcat r | cmp - <(seq 1 30000)'
+	within 60 nats_views_agree "$S" >/dev/null
+	is "$(nats_views_agree "$S")" "30000 1 30000"
+}

@@ -25,11 +25,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "extern.h"
+
+#define ACK_WAIT	5000	/* ms an acknowledgement may take */
 
 struct push {
 	struct js	 j;
@@ -42,7 +45,8 @@ struct push {
 	pthread_mutex_t	 mu;
 	uint64_t	 acked;		/* next offset the stream lacks */
 	uint64_t	 ackseq;	/* stream sequence of the one before */
-	int		 failed;
+	atomic_int	 failed;	/* set under mu; read without, per
+					 * record, by the main thread */
 	char		 why[512];
 	/* The main thread's. */
 	int		 first;		/* next publish waits, expecting
@@ -50,6 +54,7 @@ struct push {
 	uint64_t	 lastseq;	/* with first: the subject's last
 					 * sequence, 0 none */
 	char		 lastid[64];	/* message id of the last sent */
+	uint64_t	 stallack;	/* acked when the window filled */
 	uint64_t	 saved;		/* checkpoint as written */
 	int		 have_saved;
 	int		 located;	/* the stream's end was found */
@@ -76,10 +81,10 @@ on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 				p->ackseq = pa->Sequence;
 			}
 		} else if (pae != NULL && !p->failed) {
-			p->failed = 1;
 			snprintf(p->why, sizeof p->why, "offset %" PRIu64
 			    ": %s", off, pae->ErrText && *pae->ErrText ?
 			    pae->ErrText : natsStatus_GetText(pae->Err));
+			atomic_store(&p->failed, 1);
 		}
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -111,20 +116,36 @@ save(struct push *p)
 	return 0;
 }
 
+/* Mark the window failed (the first reason stays). */
+static void
+fail_window(struct push *p, const char *why)
+{
+	pthread_mutex_lock(&p->mu);
+	if (!p->failed) {
+		snprintf(p->why, sizeof p->why, "%s", why);
+		atomic_store(&p->failed, 1);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* Wait for every message in flight to be acknowledged or to fail; what
- * is still unanswered after that is abandoned (the chain keeps it from
- * landing out of order). */
+ * is still unanswered after ACK_WAIT is abandoned (the chain keeps it
+ * from landing out of order) and the window fails. */
 static void
 drain(struct push *p)
 {
 	jsPubOptions po;
 	natsMsgList pend = { 0 };
 
+	if (p->j.js == NULL)
+		return;
 	jsPubOptions_Init(&po);
-	po.MaxWait = 10000;
-	if (js_PublishAsyncComplete(p->j.js, &po) != NATS_OK &&
-	    js_PublishAsyncGetPendingList(&pend, p->j.js) == NATS_OK)
+	po.MaxWait = ACK_WAIT;
+	if (js_PublishAsyncComplete(p->j.js, &po) == NATS_OK)
+		return;
+	if (js_PublishAsyncGetPendingList(&pend, p->j.js) == NATS_OK)
 		natsMsgList_Destroy(&pend);
+	fail_window(p, "no acknowledgement in time");
 }
 
 /*
@@ -191,7 +212,8 @@ locate(struct push *p)
 	pthread_mutex_lock(&p->mu);
 	p->acked = resume;
 	p->ackseq = p->lastseq;
-	p->failed = 0;
+	p->why[0] = '\0';
+	atomic_store(&p->failed, 0);
 	pthread_mutex_unlock(&p->mu);
 	if (sl_reader_seek(p->r, resume) < 0) {
 		js_seterr(NATS_OK, 0, "%s", sl_reader_error(p->r));
@@ -228,7 +250,7 @@ publish(struct push *p, const struct sl_record *r)
 	}
 	natsMsgHeader_Get(m, HDR_MSGID, &id);
 	jsPubOptions_Init(&po);
-	po.MaxWait = 5000;
+	po.MaxWait = ACK_WAIT;
 	if (p->first) {
 		/* The subject's last must be the record before this one. */
 		if (p->lastseq == 0)
@@ -254,17 +276,27 @@ publish(struct push *p, const struct sl_record *r)
 		return 0;
 	}
 	po.ExpectLastMsgId = p->lastid;
-	for (;;) {
+	/* No deadline of libnats's for each message (its timer walks every
+	 * pending one: a third of push's CPU, perf); a full window that
+	 * gets no acknowledgement for ACK_WAIT fails here instead. */
+	po.MaxWait = 0;
+	for (int64_t since = -1;;) {
+		uint64_t a;
+
 		s = js_PublishMsgAsync(p->j.js, &m, &po);
-		if (s != NATS_TIMEOUT || stopping)
+		if (s != NATS_TIMEOUT || stopping ||
+		    atomic_load(&p->failed))
 			break;
-		/* The window is full: wait for acks, unless one failed. */
 		pthread_mutex_lock(&p->mu);
-		if (p->failed) {
-			pthread_mutex_unlock(&p->mu);
+		a = p->acked;
+		pthread_mutex_unlock(&p->mu);
+		if (since < 0 || a != p->stallack) {
+			since = now_ms();
+			p->stallack = a;
+		} else if (now_ms() - since > ACK_WAIT) {
+			fail_window(p, "no acknowledgement in time");
 			break;
 		}
-		pthread_mutex_unlock(&p->mu);
 	}
 	if (s != NATS_OK) {
 		natsMsg_Destroy(m);
@@ -409,10 +441,7 @@ do_push(const char *log, const char *url)
 	if (p.j.nc && bucket_sync(&p.bk, &p.j, log) < 0)
 		notice("%s", jserr());
 	while (!stopping) {
-		pthread_mutex_lock(&p.mu);
-		r = p.failed;
-		pthread_mutex_unlock(&p.mu);
-		if (r) {
+		if (atomic_load_explicit(&p.failed, memory_order_acquire)) {
 			/* One failed: the rest of the window fails too. */
 			if (retry(&p, &delay) < 0 || resync(&p, &delay) < 0)
 				return fatal(&p, 2);
@@ -446,10 +475,7 @@ do_push(const char *log, const char *url)
 		}
 		/* Caught up: everything sent must be acknowledged. */
 		drain(&p);
-		pthread_mutex_lock(&p.mu);
-		r = p.failed;
-		pthread_mutex_unlock(&p.mu);
-		if (r)
+		if (atomic_load(&p.failed))
 			continue;
 		if (save(&p) < 0)
 			return fatal(&p, 2);

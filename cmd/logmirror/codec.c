@@ -466,19 +466,52 @@ rec_equal(const struct sl_record *a, const struct sl_record *b)
 	return 1;
 }
 
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int
+msgid_prefix(const char *hexid, char *out)
+{
+	unsigned char b[16];
+	unsigned v;
+	int k = 0;
+
+	if (strlen(hexid) != 32 || strspn(hexid, "0123456789abcdef") != 32)
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		sscanf(hexid + 2 * i, "%2x", &v);
+		b[i] = (unsigned char)v;
+	}
+	/* 128 bits, 6 at a time: 21 full digits and one of 2 bits. */
+	for (int bit = 0; bit < 128; bit += 6) {
+		unsigned x = 0;
+
+		for (int j = 0; j < 6; j++) {
+			int n = bit + j;
+
+			x <<= 1;
+			if (n < 128)
+				x |= (b[n / 8] >> (7 - n % 8)) & 1;
+		}
+		out[k++] = b64url[x];
+	}
+	out[k] = '\0';
+	return 0;
+}
+
 int
 msgid_parse(const char *s, char *id, uint64_t *off)
 {
 	char *end;
 
-	if (strlen(s) < 34 || s[32] != '-' ||
-	    strspn(s, "0123456789abcdef") != 32 || s[33] < '0' || s[33] > '9')
+	if (strlen(s) < 24 || s[22] != '-' || strspn(s, b64url) < 22 ||
+	    s[23] < '0' || s[23] > '9')
 		return -1;
 	errno = 0;
-	*off = strtoull(s + 33, &end, 10);
+	*off = strtoull(s + 23, &end, 10);
 	if (errno || *end)
 		return -1;
-	memcpy(id, s, 32);
-	id[32] = '\0';
+	memcpy(id, s, 22);
+	id[22] = '\0';
 	return 0;
 }

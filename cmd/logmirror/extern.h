@@ -81,7 +81,8 @@ void	notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define HDR_MSGID	"Nats-Msg-Id"
 
 /*
- * The message for record R of the log with id ID, published on SUBJECT:
+ * The message for record R of the log whose message id prefix is ID
+ * (msgid_prefix), published on SUBJECT:
  * its payload the value, its headers the rest (synclog(5) "Mirrored
  * records").  *SIZE: the bytes the server counts against its maximum.
  */
@@ -103,7 +104,13 @@ int	msg_to_rec(natsMsg *m, uint64_t offset, struct decoded *d,
 void	decoded_free(struct decoded *d);
 /* Whether two records are equal in all but their offsets. */
 int	rec_equal(const struct sl_record *a, const struct sl_record *b);
-/* Parse a Nats-Msg-Id "LOGID-OFFSET": 0, the id in ID[33] and *OFF. */
+/*
+ * A message id is "LOGID-OFFSET", LOGID the log id's 128 bits in 22
+ * base64url digits (synclog(5)): the id of a log id in hexadecimal into
+ * OUT[23] (-1 when HEXID is not one), and the parse of a message id (0,
+ * LOGID in ID[23] and *OFF).
+ */
+int	msgid_prefix(const char *hexid, char *out);
 int	msgid_parse(const char *s, char *id, uint64_t *off);
 
 /* ---- bucket.c ------------------------------------------------------- */

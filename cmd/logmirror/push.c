@@ -38,6 +38,7 @@ struct push {
 	struct js	 j;
 	const char	*log;
 	char		 id[33];
+	char		 mid[23];	/* the id in message ids */
 	char		 subject[512];
 	sl_reader	*r;
 	int		 lockfd;
@@ -67,7 +68,7 @@ on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 {
 	struct push *p = arg;
 	const char *v;
-	char id[33];
+	char id[23];
 	uint64_t off;
 
 	(void)js;
@@ -159,7 +160,7 @@ locate(struct push *p)
 	jsErrCode e = 0;
 	natsStatus s;
 	const char *v;
-	char id[33];
+	char id[23];
 	uint64_t off, resume, begin, end;
 
 	s = js_GetLastMsg(&m, p->j.js, p->j.stream, p->subject, NULL, &e);
@@ -179,7 +180,7 @@ locate(struct push *p)
 		p->lastseq = 0;
 	} else {
 		if (natsMsgHeader_Get(m, HDR_MSGID, &v) != NATS_OK ||
-		    msgid_parse(v, id, &off) < 0 || strcmp(id, p->id) != 0) {
+		    msgid_parse(v, id, &off) < 0 || strcmp(id, p->mid) != 0) {
 			js_seterr(NATS_OK, 0, "%s: subject %s holds another "
 			    "log's records (message id %s), not those of log "
 			    "%s", p->j.stream, p->subject,
@@ -238,7 +239,7 @@ publish(struct push *p, const struct sl_record *r)
 	size_t size;
 	const char *id;
 
-	if (rec_to_msg(&m, p->subject, p->id, r, &size) < 0)
+	if (rec_to_msg(&m, p->subject, p->mid, r, &size) < 0)
 		return -1;
 	if ((int64_t)size > p->j.maxmsg) {
 		natsMsg_Destroy(m);
@@ -304,7 +305,7 @@ publish(struct push *p, const struct sl_record *r)
 		return 1;
 	}
 	/* The options held a pointer to lastid: it is copied by now. */
-	snprintf(p->lastid, sizeof p->lastid, "%s-%" PRIu64, p->id,
+	snprintf(p->lastid, sizeof p->lastid, "%s-%" PRIu64, p->mid,
 	    r->offset);
 	return 0;
 }
@@ -406,7 +407,7 @@ do_push(const char *log, const char *url)
 		return errno == EBADMSG ? 1 : 2;
 	}
 	snprintf(p.id, sizeof p.id, "%s", sl_reader_settings(p.r)->id);
-	if (p.id[0] == '\0') {
+	if (msgid_prefix(p.id, p.mid) < 0) {
 		fprintf(stderr, "logmirror: %s: not a log directory\n", log);
 		return finish(&p, 2);
 	}
@@ -458,10 +459,8 @@ do_push(const char *log, const char *url)
 				return fatal(&p, errno == EMSGSIZE ? 1 : 2);
 			}
 			if (r > 0) {
-				snprintf(p.why, sizeof p.why, "%s", jserr());
-				if (retry(&p, &delay) < 0 ||
-				    resync(&p, &delay) < 0)
-					return fatal(&p, 2);
+				/* Resynchronised at the top of the loop. */
+				fail_window(&p, jserr());
 				continue;
 			}
 			if (now_ms() - lastsave >= 500) {

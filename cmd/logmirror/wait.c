@@ -82,7 +82,7 @@ do_wait(const char *url, char **names, int n)
 	uint64_t target, *at;
 	int64_t deadline, left;
 	natsStatus s;
-	int rc = 2, missing;
+	int rc = 2, missing, quiet = 0;
 
 	if (js_parse_url(&j, url) < 0) {
 		fprintf(stderr, "logmirror: %s\n", jserr());
@@ -140,6 +140,22 @@ do_wait(const char *url, char **names, int n)
 			s = NATS_TIMEOUT;
 		else
 			s = kvWatcher_Next(&e, w, left > 1000 ? 1000 : left);
+		if (s == NATS_TIMEOUT && (deadline < 0 || now_ms() < deadline) &&
+		    ++quiet >= 10) {
+			/*
+			 * Ten seconds of silence: watch anew, which also
+			 * delivers every current value, in case the watch
+			 * lost its consumer to a failed server.
+			 */
+			quiet = 0;
+			kvWatcher_Destroy(w);
+			w = NULL;
+			if (watch(kv, &w, bucket, deadline) < 0) {
+				fprintf(stderr, "logmirror: %s\n", jserr());
+				break;
+			}
+			continue;
+		}
 		if (s == NATS_TIMEOUT) {
 			if (deadline >= 0 && now_ms() >= deadline) {
 				for (int i = 0; i < n; i++) {
@@ -175,6 +191,7 @@ do_wait(const char *url, char **names, int n)
 			}
 			continue;
 		}
+		quiet = 0;
 		if (e == NULL)		/* the initial values are all in */
 			continue;
 		for (int i = 0; i < n; i++) {

@@ -15,8 +15,10 @@
  * - Its deliveries are numbered 1, 2, 3...: one missing (a message sent
  *   for a fetch the client had given up on, say) is not a gap of the
  *   stream, and the consumer is made again from the replica's end.
- * - A fetched batch is committed (and synced, unless -N) in the
- *   background while the next one is fetched; a failed commit is fatal.
+ * - Fetched messages are committed (and synced, unless -N) in batches of
+ *   about a MiB, or of what there is when the stream has no more, in the
+ *   background while the next ones are fetched; a failed commit is
+ *   fatal.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +27,8 @@
 #include <string.h>
 
 #include "extern.h"
+
+#define SUBMIT_BYTES	(1u << 20)	/* a batch of the replica, about */
 
 struct pull {
 	struct js	 j;
@@ -250,7 +254,7 @@ take(struct pull *p, natsMsgList *list)
 static int
 finish(struct pull *p, int rc)
 {
-	if (p->w && collect(p, 1) < 0 && rc == 0) {
+	if (p->w && (submit(p) < 0 || collect(p, 1) < 0) && rc == 0) {
 		fprintf(stderr, "logmirror: %s\n", jserr());
 		rc = 2;
 	}
@@ -299,7 +303,7 @@ do_pull(const char *url, const char *log)
 	jsErrCode e;
 	natsStatus s;
 	int64_t delay = 100, lastpub = 0;
-	int verified = 0, r;
+	int verified = 0, r, got;
 
 	p.log = log;
 	if (js_parse_url(&p.j, url) < 0) {
@@ -345,9 +349,15 @@ do_pull(const char *url, const char *log)
 		s = natsSubscription_Fetch(&list, p.sub, opt.batch,
 		    opt.follow ? 1000 : 500, &e);
 		if (s == NATS_OK) {
+			got = list.Count;
 			r = take(&p, &list);
 			natsMsgList_Destroy(&list);
-			if (r < 0 || submit(&p) < 0)
+			/* A batch of the log a sync: of a MiB or so, or of
+			 * what there is when the stream has no more now. */
+			if (r < 0 || ((r > 0 || got < opt.batch ||
+			    sl_writer_pending_bytes(p.w) >= SUBMIT_BYTES ||
+			    (!opt.follow && p.next >= p.lastseq)) &&
+			    submit(&p) < 0))
 				return fatal(&p, 2);
 			if (r > 0) {
 				/* From the replica's end again, at once. */
@@ -378,7 +388,7 @@ do_pull(const char *url, const char *log)
 				uint64_t pending = ci->NumPending;
 
 				jsConsumerInfo_Destroy(ci);
-				if (collect(&p, 1) < 0)
+				if (submit(&p) < 0 || collect(&p, 1) < 0)
 					return fatal(&p, 2);
 				if (opt.follow &&
 				    bucket_sync(&p.bk, &p.j, log) < 0)
@@ -390,7 +400,7 @@ do_pull(const char *url, const char *log)
 			}
 		}
 		js_seterr(s, e, "%s: fetch", p.j.stream);
-		if (collect(&p, 1) < 0)
+		if (submit(&p) < 0 || collect(&p, 1) < 0)
 			return fatal(&p, 2);
 		if (retry(&p, &delay) < 0)
 			return fatal(&p, 2);

@@ -38,6 +38,9 @@ DEPSFLAGS := $(if $(filter no,$(ISAL)),$(if $(filter command environment,\
 # library's, because it talks to the user (options, --help, messages).
 FOLDERS	:= $(filter-out common,$(patsubst cmd/%/,%,$(wildcard cmd/*/)))
 COMMON	:= $(patsubst cmd/%.c,$(B)/obj/cmd/%.o,$(wildcard cmd/common/*.c))
+# logmirror talks to NATS JetStream through libnats (Debian's libnats-dev).
+CFLAGS_logmirror := $(shell pkg-config --cflags libnats 2>/dev/null)
+LDLIBS_logmirror := $(or $(shell pkg-config --libs libnats 2>/dev/null),-lnats) -lpthread
 PROGS	:= $(basename $(notdir $(wildcard cmd/*.c))) $(FOLDERS)
 LIBSRC	:= $(wildcard lib/*.c)
 LIBOBJ	:= $(patsubst lib/%.c,$(B)/obj/lib/%.o,$(LIBSRC))

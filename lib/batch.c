@@ -321,6 +321,7 @@ sl_bb_reset(struct sl_bbuild *bb)
 	bb->count = 0;
 	bb->delta = 0;
 	bb->paycrc_set = 0;
+	bb->based = 0;
 }
 
 void

@@ -88,6 +88,8 @@ struct sl_bbuild {
 	int		 paycrc_set;
 	unsigned char	*zbuf;		/* the deflated batch, when smaller */
 	size_t		 zcap;
+	int		 based;		/* its records came with their offsets: */
+	uint64_t	 base;		/* the first's (sl_writer_add_at) */
 };
 
 /*

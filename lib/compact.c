@@ -827,6 +827,12 @@ sl_compact(const char *dir, const struct sl_compact_opts *o,
 		    "damaged settings file" : sl_open_strerror(errno));
 		goto out;
 	}
+	/* A replica's segments are its stream's (logmirror pull's). */
+	if (c.set.replica[0] != '\0') {
+		sl_fail(EPERM, "a replica of %s: only logmirror pull writes to "
+		    "it", c.set.replica);
+		goto out;
+	}
 	c.limit = sl_batch_limit(c.set.max_record_bytes);
 	if (sweep(&c) < 0)
 		goto out;

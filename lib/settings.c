@@ -77,6 +77,10 @@ sl_settings_readat(int dirfd, struct sl_settings *s)
 		} else if (strcmp(word, "max-record-bytes") == 0) {
 			if (sl_parse_u64(val, 0, &s->max_record_bytes) < 0)
 				goto bad;
+		} else if (strcmp(word, "replica") == 0) {
+			if (strlen(val) >= sizeof s->replica)
+				goto bad;
+			memcpy(s->replica, val, strlen(val) + 1);
 		}
 	}
 	if (ferror(f)) {
@@ -104,7 +108,7 @@ sl_settings_create(int dirfd, const struct sl_writer_opts *o,
     struct sl_settings *s)
 {
 	unsigned char rnd[16];
-	char text[256];
+	char text[512];
 	int n;
 
 	memset(s, 0, sizeof *s);
@@ -117,6 +121,18 @@ sl_settings_create(int dirfd, const struct sl_writer_opts *o,
 		errno = EINVAL;
 		return -1;
 	}
+	if (o && o->replica) {
+		size_t len = strlen(o->replica);
+
+		/* One word of printable ASCII, so that it reads back. */
+		if (len == 0 || len >= sizeof s->replica)
+			return sl_fail(EINVAL, "replica name too long or empty");
+		for (size_t i = 0; i < len; i++)
+			if (o->replica[i] <= ' ' || o->replica[i] > '~')
+				return sl_fail(EINVAL,
+				    "replica name not one printable word");
+		memcpy(s->replica, o->replica, len + 1);
+	}
 	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
 		return -1;
 	for (int i = 0; i < 16; i++)
@@ -124,7 +140,9 @@ sl_settings_create(int dirfd, const struct sl_writer_opts *o,
 	n = snprintf(text, sizeof text,
 	    "# synclog log settings: fixed at creation, see synclog(5)\n"
 	    "synclog 1\nid %s\nsegment-bytes %" PRIu64
-	    "\nmax-record-bytes %" PRIu64 "\n",
-	    s->id, s->segment_bytes, s->max_record_bytes);
+	    "\nmax-record-bytes %" PRIu64 "\n%s%s%s",
+	    s->id, s->segment_bytes, s->max_record_bytes,
+	    s->replica[0] ? "replica " : "", s->replica,
+	    s->replica[0] ? "\n" : "");
 	return sl_replace_at(dirfd, "settings", text, n);
 }

@@ -70,10 +70,15 @@ size_t	sl_record_size(const struct sl_record *);
 
 /* ---- settings.c: the small file that identifies a log ------------- */
 
+#define SL_REPLICA_MAX	128
+
 struct sl_settings {
 	char		id[33];		/* 32 lowercase hex digits + NUL */
 	uint64_t	segment_bytes;
 	uint64_t	max_record_bytes;
+	/* A replica (logmirror pull) names what it mirrors, one word of
+	 * printable ASCII; empty for a log of its own. */
+	char		replica[SL_REPLICA_MAX];
 };
 
 /* Read DIR/settings.  -1 with errno ENOENT when DIR is not a log. */
@@ -170,6 +175,13 @@ struct sl_writer_opts {
 	uint64_t	max_record_bytes;	/* 0: default; used at creation */
 	int		nosync;			/* skip fdatasync (-N) */
 	int		compress;		/* deflate each batch (-z) */
+	/*
+	 * NULL for every writer but a replica's (logmirror pull): a log
+	 * whose settings name a replica is refused (EPERM).  Non-NULL: the
+	 * replica's name, written into the settings of a log created now;
+	 * an existing log must be a replica of the same (else EPERM).
+	 */
+	const char	*replica;
 	/* Called (from any of the writer's threads) with a message about
 	 * something that goes on without what failed: an index that cannot
 	 * be made or written.  NULL: nothing is said. */
@@ -192,7 +204,47 @@ sl_writer	*sl_writer_open(const char *dir, const struct sl_writer_opts *);
  */
 int		 sl_writer_add(sl_writer *, const struct sl_record *);
 
+/*
+ * Add a record at REC->offset, which must be greater than the offset of
+ * the pending record before it (else EINVAL): the offsets between stay a
+ * gap, as compaction leaves them.  Only for a batch whose records all come
+ * this way (EINVAL after sl_writer_add).  At commit the batch's first
+ * offset must be at or past the log's next offset (else ESTALE, nothing
+ * written).  ENOBUFS: the batch cannot take it; commit first.  The
+ * writer of a replica (logmirror pull), whose offsets are the stream's.
+ */
+int		 sl_writer_add_at(sl_writer *, const struct sl_record *);
 
+
+
+/* Records and encoded bytes in the pending batch. */
+size_t		 sl_writer_pending(const sl_writer *);
+size_t		 sl_writer_pending_bytes(const sl_writer *);
+
+/*
+ * Commit the pending batch in the background, as sl_writer_commit with no
+ * EXPECT would, and return at once with an empty pending batch to fill:
+ * the write and sync overlap the caller's work (when no thread can be
+ * made, the commit runs at once in the caller's).  Batches are committed
+ * in the order submitted, each only once the one before is synced, and
+ * none after one that failed (those report ECANCELED).  Two at most are
+ * outstanding (submitted, not yet collected by sl_writer_wait): -1 with
+ * EBUSY beyond; -1 with EIO after a failed sync.  An empty pending batch
+ * is a no-op.
+ */
+int		 sl_writer_submit(sl_writer *);
+
+/* The number of batches submitted and not yet collected. */
+size_t		 sl_writer_outstanding(const sl_writer *);
+
+/*
+ * Wait for the oldest outstanding batch, if any: *N is its number of
+ * records (0 when none was outstanding) and *FIRST its first offset,
+ * durable unless nosync.  -1 when its commit failed (errno and message as
+ * for sl_writer_commit; nothing of it was reported).  sl_writer_commit
+ * and sl_writer_close wait for all, but drop what they collect.
+ */
+int		 sl_writer_wait(sl_writer *, uint64_t *first, size_t *n);
 
 /*
  * Write the pending batch as one batch: take the log's lock, catch up with

@@ -624,6 +624,35 @@ fresh_dir(int dirfd)
 	return ok;
 }
 
+/*
+ * A replica's offsets are its stream's: only its own writer (logmirror
+ * pull, with opts->replica naming the same) may add to it, and that
+ * writer only to a replica of the same.
+ */
+static int
+check_replica(sl_writer *w, const char *dir, const struct sl_writer_opts *o)
+{
+	const char *want = o ? o->replica : NULL;
+
+	if (w->set.replica[0] != '\0' && want == NULL) {
+		sl_set_open_error("%s: a replica of %s: only logmirror pull "
+		    "writes to it", dir, w->set.replica);
+		errno = EPERM;
+		return -1;
+	}
+	if (want != NULL && strcmp(w->set.replica, want) != 0) {
+		if (w->set.replica[0] == '\0')
+			sl_set_open_error("%s: a log of its own, not a replica "
+			    "of %s", dir, want);
+		else
+			sl_set_open_error("%s: a replica of %s, not of %s", dir,
+			    w->set.replica, want);
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 /* Under the lock: DIR has no settings file; make it a log if it may
  * become one. */
 static int
@@ -723,8 +752,8 @@ sl_writer_open(const char *dir, const struct sl_writer_opts *o)
 		sl_set_open_error("%s/lock: %s", dir, sl_open_strerror(errno));
 		goto fail;
 	}
-	if (sl_settings_readat(w->dirfd, &w->set) < 0 &&
-	    make_log(w, dir, o) < 0)
+	if ((sl_settings_readat(w->dirfd, &w->set) < 0 &&
+	    make_log(w, dir, o) < 0) || check_replica(w, dir, o) < 0)
 		goto fail;
 	w->limit = sl_batch_limit(w->set.max_record_bytes);
 	if (load_last(w) < 0) {
@@ -760,6 +789,10 @@ sl_writer_add(sl_writer *w, const struct sl_record *r)
 	struct sl_bbuild *b = &w->fill;
 	struct sl_record rec;
 
+	if (b->count > 0 && b->based) {
+		errno = EINVAL;		/* a batch of sl_writer_add_at's */
+		return -1;
+	}
 	if (size > w->set.max_record_bytes) {
 		errno = EMSGSIZE;
 		return -1;
@@ -785,12 +818,47 @@ sl_writer_add(sl_writer *w, const struct sl_record *r)
 	return sl_bb_add(b, r, 0);
 }
 
+int
+sl_writer_add_at(sl_writer *w, const struct sl_record *r)
+{
+	struct sl_bbuild *b = &w->fill;
+	uint64_t last = b->base + b->delta;
+
+	if ((b->count > 0 && (!b->based || r->offset <= last)) ||
+	    r->timestamp == SL_NO_TIMESTAMP) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sl_rec_size(r) > w->set.max_record_bytes) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	/* The batch's last offset is its base plus a 32-bit delta. */
+	if (b->count > 0 && (b->paylen + sl_rec_size(r) > SL_BATCH_TARGET +
+	    w->set.max_record_bytes || b->count >= UINT32_MAX - 1 ||
+	    r->offset - b->base > UINT32_MAX - 1)) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (sl_bb_add(b, r, b->count > 0 ? r->offset - last - 1 : 0) < 0)
+		return -1;
+	if (b->count == 1) {
+		b->based = 1;
+		b->base = r->offset;
+	}
+	return 0;
+}
+
 size_t
 sl_writer_add_lines(sl_writer *w, const unsigned char *p, size_t n,
     unsigned char delim, int64_t ts, size_t target, size_t *nrec)
 {
 	size_t most = target / 4;
 
+	if (w->fill.count > 0 && w->fill.based) {
+		*nrec = 0;
+		return 0;	/* a batch of sl_writer_add_at's */
+	}
 	if (most > w->set.max_record_bytes)
 		most = w->set.max_record_bytes;
 	return sl_bb_add_lines(&w->fill, p, n, delim, ts, target, most, nrec);
@@ -862,6 +930,12 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 
 	if (catch_up(w) < 0)
 		return -1;
+	if (b->count > 0 && b->based && b->base < w->next) {
+		errno = ESTALE;
+		sl_wr_seterr(w, "next offset is %" PRIu64 ", past %" PRIu64,
+		    w->next, b->base);
+		return -1;
+	}
 	if (expect != SL_NO_OFFSET && expect != w->next) {
 		errno = ESTALE;
 		sl_wr_seterr(w, "next offset is %" PRIu64 ", not %" PRIu64, w->next,
@@ -875,8 +949,8 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 	while (sl_wr_rotate_due(w))
 		if (rotate(w) < 0)
 			return -1;
-	if ((p = sl_bb_seal(b, w->next, SL_NO_OFFSET, w->compress,
-	    &hdr)) == NULL) {
+	if ((p = sl_bb_seal(b, b->based ? b->base : w->next, SL_NO_OFFSET,
+	    w->compress, &hdr)) == NULL) {
 		sl_wr_seterr(w, "%s", strerror(errno));
 		return -1;
 	}
@@ -911,7 +985,7 @@ commit_locked(sl_writer *w, struct sl_bbuild *b, uint64_t expect,
 	index_batch(w, w->segend, &hdr);
 	w->segend += len;
 	if (first)
-		*first = w->next;
+		*first = hdr.base;
 	w->next = hdr.base + hdr.last_delta + 1;
 	if (hdr.max_ts > w->segmax)
 		w->segmax = hdr.max_ts;

@@ -105,9 +105,8 @@ struct sl_writer {
 };
 
 /*
- * The writer's calls that only the append loop (append.c) makes: the
- * plain-lines fast path, the pending batch's size, and batches committed
- * in the background (commit.c).
+ * The writer's call that only the append loop (append.c) makes: the
+ * plain-lines fast path.
  */
 /*
  * Add the lines at P (N bytes) as sl_writer_add would add records whose
@@ -123,34 +122,6 @@ size_t	sl_writer_add_lines(sl_writer *, const unsigned char *p,
 	    size_t n, unsigned char delim, int64_t ts, size_t target,
 	    size_t *nrec);
 
-/* Records and encoded bytes in the pending batch. */
-size_t	sl_writer_pending(const sl_writer *);
-size_t	sl_writer_pending_bytes(const sl_writer *);
-
-/*
- * Commit the pending batch in the background, as sl_writer_commit with no
- * EXPECT would, and return at once with an empty pending batch to fill:
- * the write and sync overlap the caller's work (when no thread can be
- * made, the commit runs at once in the caller's).  Batches are committed
- * in the order submitted, each only once the one before is synced, and
- * none after one that failed (those report ECANCELED).  Two at most are
- * outstanding (submitted, not yet collected by sl_writer_wait): -1 with
- * EBUSY beyond; -1 with EIO after a failed sync.  An empty pending batch
- * is a no-op.
- */
-int	sl_writer_submit(sl_writer *);
-
-/* The number of batches submitted and not yet collected. */
-size_t	sl_writer_outstanding(const sl_writer *);
-
-/*
- * Wait for the oldest outstanding batch, if any: *N is its number of
- * records (0 when none was outstanding) and *FIRST its first offset,
- * durable unless nosync.  -1 when its commit failed (errno and message as
- * for sl_writer_commit; nothing of it was reported).  sl_writer_commit
- * and sl_writer_close wait for all, but drop what they collect.
- */
-int	sl_writer_wait(sl_writer *, uint64_t *first, size_t *n);
 
 /* writer.c: set the writer's message (errno kept); a disk failure, which
  * makes the writer unusable (always -1); commit batch B under the lock. */

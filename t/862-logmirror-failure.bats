@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+# logmirror under failure, each test on a 3-node JetStream cluster of its
+# own: the stream's leader killed (twice) while 3 appenders on 2 logs push,
+# logmirror itself killed, a node stopped (SIGSTOP), the consumer's node
+# killed under pull.  Nothing acknowledged locally may be lost, nothing
+# duplicated, each log's order kept; every replica is byte-identical and
+# every node's own view of the stream agrees (/jsz?streams=true).
+load helpers
+load nats
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	command -v nats-server >/dev/null || skip "nats-server is not installed"
+	S=f$BATS_TEST_NUMBER
+	pids=
+	nats_start "$BATS_TEST_TMPDIR/nats"
+}
+
+teardown() {
+	local p
+	for p in $pids; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in $pids; do
+		wait "$p" 2>/dev/null
+	done
+	nats_stop
+}
+
+# bg CMD...: run CMD in the background, stopped in teardown.
+bg() {
+	"$@" &
+	pids="$pids $!"
+	last=$!
+}
+
+# messages: the stream's message count, as its leader says.
+messages() {
+	local i
+	for ((i = 1; i <= NATS_N; i++)); do
+		nats_req "$i" "\$JS.API.STREAM.INFO.$S" 2>/dev/null |
+		    nats_json_get state.messages 2>/dev/null && return 0
+	done
+	return 1
+}
+
+# at_least N: the stream holds N messages or more.
+at_least() {
+	local n
+	n=$(messages) && [ "$n" -ge "$1" ]
+}
+
+# caught_up LOG: consumer mirror of LOG is at the log's end.
+caught_up() {
+	local end ck
+	end=$(logstat "$1" | awk '$1 == "end" { print $2 }')
+	ck=$(logcheckpoint "$1" mirror 2>/dev/null) && [ "$ck" = "$end" ]
+}
+
+# end_is LOG N: LOG's next offset is N.
+end_is() {
+	[ "$(logstat "$1" | awk '$1 == "end" { print $2 }')" = "$2" ]
+}
+
+# kill_leader: kill -9 the stream's leader and start it again.
+kill_leader() {
+	local l
+	within 60 nats_stream_leader "$S" >/dev/null
+	l=$(nats_stream_leader "$S")
+	messages >>kills
+	nats_kill "$l"
+	sleep 1
+	nats_restart "$l"
+}
+
+# appender LOG TAG N CHUNKS: append TAG-1 .. TAG-N to LOG in CHUNKS
+# pieces, with a pause between them, as a producer would.
+appender() {
+	local i per=$((($3 + $4 - 1) / $4)) last
+	for ((i = 0; i * per < $3; i++)); do
+		last=$(((i + 1) * per))
+		[ "$last" -le "$3" ] || last=$3
+		seq $((i * per + 1)) "$last" | sed "s/^/$2-/"
+		sleep 0.05
+	done | logappend "$1"
+}
+
+# same_records LOG REPLICA PREFIX...: the records of REPLICA whose value
+# starts with one of PREFIX are LOG's records, in LOG's order, each once
+# (key, value, timestamp and headers).
+same_records() {
+	local log=$1 rep=$2
+	shift 2
+	logcat -J "$log" >log.json || return 1
+	logcat -J "$rep" >rep.json || return 1
+	python3 - "$@" <<'EOF'
+import json, sys
+prefixes = tuple(sys.argv[1:])
+def recs(path, keep):
+    out = []
+    for line in open(path):
+        r = json.loads(line)
+        v = r.get("value") or ""
+        if keep(v):
+            del r["offset"]
+            out.append(r)
+    return out
+mine = recs("log.json", lambda v: True)
+theirs = recs("rep.json", lambda v: v.startswith(prefixes))
+if mine != theirs:
+    print("log has %d records, replica %d of them" % (len(mine), len(theirs)))
+    for i, (a, b) in enumerate(zip(mine, theirs)):
+        if a != b:
+            print("first difference at %d: %r vs %r" % (i, a, b))
+            break
+    sys.exit(1)
+EOF
+}
+
+@test "logmirror: 3 appenders on 2 logs push while the stream leader is killed twice" {
+	local n=${TORTURE:+300000}
+	n=${n:-100000}
+	# The logs and the stream first, so that its leader is known before
+	# the kills.
+	echo A0-1 | ok logappend A
+	echo B0-1 | ok logappend B
+	ok logmirror push B "$NATS_URL/$S"
+	bg logmirror push -f -q A "$NATS_URL/$S"
+	p1=$last
+	bg logmirror push -f -q B "$NATS_URL/$S"
+	p2=$last
+	appender A A1 $((n * 35 / 100)) 100 &
+	a1=$!
+	appender A A2 $((n * 35 / 100 - 1)) 100 &
+	a2=$!
+	appender B B1 $((n * 30 / 100 - 1)) 100 &
+	a3=$!
+	# Each kill while records are still on their way.
+	within 120 at_least $((n / 4))
+	kill_leader
+	within 120 at_least $((n / 2))
+	kill_leader
+	for k in $(cat kills); do
+		[ "$k" -lt "$n" ] || { echo "killed too late: $(cat kills)" >&2; false; }
+	done
+	wait "$a1"
+	wait "$a2"
+	wait "$a3"
+	within 120 caught_up A
+	within 120 caught_up B
+	kill -TERM "$p1" "$p2"
+	wait "$p1"
+	wait "$p2"
+	# Every node holds the same n messages, sequences 1..n: no duplicate.
+	within 60 nats_views_agree "$S" >/dev/null
+	is "$(nats_views_agree "$S")" "$n 1 $n"
+	ok logmirror pull "$NATS_URL/$S" r1
+	ok logstat r1
+	case $output in
+	*"records      $n"*) ;;
+	*) echo "$output" >&2; false ;;
+	esac
+	same_records A r1 A0 A1 A2
+	same_records B r1 B0 B1
+	ok logmirror pull "$NATS_URL/$S" r2
+	sh_ok 'logcat -B r1 | sha256sum > r1.sum && logcat -B r2 | sha256sum > r2.sum'
+	cmp r1.sum r2.sum
+}
+
+@test "logmirror push: killed with -9 and started again, nothing twice, nothing lost" {
+	seq 1 60000 | ok logappend -N log
+	bg logmirror push -q log "$NATS_URL/$S"
+	within 60 at_least 10000
+	kill -KILL "$last"
+	wait "$last" || :
+	ok logmirror push -q log "$NATS_URL/$S"
+	is "$(messages)" 60000
+	ok logmirror pull "$NATS_URL/$S" r
+	sh_ok 'logcat r | cmp - <(seq 1 60000)'
+}
+
+@test "logmirror: a stopped node (SIGSTOP) under push -f and pull -f, then continued" {
+	seq 1 20000 | ok logappend log
+	ok logmirror push log "$NATS_URL/$S"
+	bg logmirror push -f -q log "$NATS_URL/$S"
+	bg logmirror pull -f -q "$NATS_URL/$S" r
+	within 60 nats_stream_leader "$S" >/dev/null
+	l=$(nats_stream_leader "$S")
+	nats_kill "$l" STOP
+	seq 20001 40000 | ok logappend log
+	sleep 3
+	nats_kill "$l" CONT
+	seq 40001 50000 | ok logappend log
+	within 120 caught_up log
+	within 120 end_is r 50000
+	sh_ok 'logcat r | cmp - <(seq 1 50000)'
+	within 60 nats_views_agree "$S" >/dev/null
+	is "$(nats_views_agree "$S")" "50000 1 50000"
+}
+
+@test "logmirror pull: killed with -9, and the nodes killed under it, resumes exactly" {
+	seq 1 200000 | ok logappend -N log
+	ok logmirror push -q log "$NATS_URL/$S"
+	bg logmirror pull -f -q "$NATS_URL/$S" r
+	within 60 test -s r/00000000000000000000.log
+	kill -KILL "$last"
+	wait "$last" || :
+	end_is r 200000 && echo "# note: the pull had finished before the kill" >&3
+	# Every node in turn: the consumer's among them.
+	bg logmirror pull -f -q "$NATS_URL/$S" r
+	for i in 1 2 3; do
+		nats_kill "$i"
+		sleep 1
+		nats_restart "$i"
+	done
+	within 120 end_is r 200000
+	sh_ok 'logcat r | cmp - <(seq 1 200000)'
+	ok logfsck r
+}
+
+@test "logmirror: the port its connection uses blocked for seconds, push and pull recover" {
+	seq 1 10000 | ok logappend log
+	ok logmirror push log "$NATS_URL/$S"
+	# The clients know one address, a relay to node 1; the cluster tells
+	# them of the others.
+	port=$(free_ports 1)
+	bg python3 "$BATS_TEST_DIRNAME/natsproxy.py" "$port" "$(nats_port 1)"
+	relay=$last
+	within 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $port))"
+	bg logmirror push -f -q log "nats://127.0.0.1:$port/$S"
+	bg logmirror pull -f -q "nats://127.0.0.1:$port/$S" r
+	within 60 end_is r 10000
+	# Blocked: both move to a server the cluster told them of.
+	kill -STOP "$relay"
+	seq 10001 30000 | ok logappend log
+	within 120 caught_up log
+	within 120 end_is r 30000
+	kill -CONT "$relay"
+	sh_ok 'logcat r | cmp - <(seq 1 30000)'
+	within 60 nats_views_agree "$S" >/dev/null
+	is "$(nats_views_agree "$S")" "30000 1 30000"
+}

@@ -87,9 +87,9 @@ kv() {
 	fails 2 logmirror wait -T 1 "$NATS_URL/$S" store
 	stderr_has "logmirror: checkpoint bucket $K: "
 	fails 2 logmirror wait -o x "$NATS_URL/$S" store
-	stderr_is "logmirror: -o: bad offset: x"
+	stderr_is "logmirror: -o: invalid offset: x"
 	fails 2 logmirror wait "$NATS_URL/$S" .bad
-	stderr_is "logmirror: .bad: bad consumer name"
+	stderr_is "logmirror: .bad: invalid consumer name (letters, digits, '.', '_' and '-', not starting with '.' or '-')"
 }
 
 @test "logmirror: a checkpoint written earlier never replaces a later one" {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "prog.h"
 
 /* Whether a failure may pass: before the deadline, back off. */
 static int
@@ -94,11 +95,7 @@ do_wait(const char *url, char **names, int n)
 		return 2;
 	}
 	for (int i = 0; i < n; i++) {
-		if (!sl_consumer_name_ok(names[i])) {
-			fprintf(stderr, "logmirror: %s: bad consumer name\n",
-			    names[i]);
-			goto out;
-		}
+		arg_consumer(names[i]);	/* the words every program says */
 		at[i] = UINT64_MAX;	/* not seen yet */
 	}
 	if (opt.bucket)
@@ -109,7 +106,7 @@ do_wait(const char *url, char **names, int n)
 	if (opt.offset) {
 		if (sl_parse_u64(opt.offset, 0, &target) < 0 ||
 		    target == UINT64_MAX) {
-			fprintf(stderr, "logmirror: -o: bad offset: %s\n",
+			fprintf(stderr, "logmirror: -o: invalid offset: %s\n",
 			    opt.offset);
 			goto out;
 		}

@@ -1442,6 +1442,8 @@ class Harness:
         rc, out, err = self.run(["logcheckpoint", self.L, name], quiet=True)
         if rc == 1 and "no such consumer" in err:
             return None
+        if rc == 1 and self.m.damaged_last() and out.split():
+            return int(out.split()[0])   # damage hides the end: lag unknown
         if rc != 0:
             self.fail("logcheckpoint %s %s: exit %d: %s" % (self.L, name, rc, err.strip()))
         return int(out.split()[0])
@@ -1534,6 +1536,11 @@ class Harness:
         if len(got) < len(want) and not final:
             self.fail("%s applied %s of %s" % (what, rng(got), rng(want)))
         ck = self.read_ckpt(name)
+        deadline = time.monotonic() + WAIT
+        while ck is None and dead is None and time.monotonic() < deadline:
+            time.sleep(0.02)    # a new consumer: logapply creates it
+            ck = self.read_ckpt(name)
+            dead = c.proc.poll()
         if got:
             c.ckpt = got[-1] + 1
         if dead is not None:
@@ -2156,11 +2163,11 @@ class Harness:
     def check_ckpts(self):
         m = self.m
         rc, out, err = self.run(["logcheckpoint", "-J", self.L], quiet=True)
-        if m.damaged_last():
-            want = 1
-        else:
-            want = 0
+        # Damage in the last segment may hide where the log ends (when no
+        # index entry after it lets a reader pass it): lags unknown, exit 1.
+        want = (0, 1) if m.damaged_last() else 0
         self.expect_status("logcheckpoint -J L", rc, err, want)
+        want = rc
         got = {}
         for line in out.decode().splitlines():
             o = json.loads(line)

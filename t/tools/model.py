@@ -77,7 +77,6 @@ consume capply follow ckpt damage index delete restore symlink plain
 """
 import argparse
 import base64
-import fcntl
 import hashlib
 import json
 import os
@@ -314,6 +313,7 @@ class Model:
         self.ret_begin = 0      # retention dropped every offset below
         self.barriers = []
         self.consumers = {}     # name -> checkpoint
+        self.bad_ckpt = set()   # consumers whose checkpoint file is damaged
         self.soft = set()       # segments whose index may be stale
 
     def offsets(self):
@@ -803,6 +803,7 @@ class Harness:
             m._sorted = None
         m.soft = set(m.bases)
         m.consumers = {}
+        m.bad_ckpt = set()
         rc, out, err = self.run(["logcheckpoint", "-J", self.L], quiet=True)
         for line in out.decode().splitlines():
             try:
@@ -810,9 +811,12 @@ class Harness:
                 m.consumers[o["name"]] = o["offset"]
             except ValueError:
                 pass
+        for n in re.findall(r": (\S+): damaged checkpoint", err):
+            m.consumers[n] = 0
+            m.bad_ckpt.add(n)
         self.applied = {}
-        for n in m.consumers:
-            self.gen[n] = self.gen.get(n, 0) + 1
+        for n in self.CONSUMERS:
+            self.gen[n] = self.gen.get(n, 1) + 1
         self.note("# resync after a disagreement: end %d" % m.end)
 
     def setup(self):
@@ -1110,7 +1114,7 @@ class Harness:
     # ---- compaction and retention -----------------------------------------
 
     def ckpt_min(self):
-        v = [c for c in self.m.consumers.values()]
+        v = [c for n, c in self.m.consumers.items() if n not in self.m.bad_ckpt]
         return min(v) if v else None
 
     def lw_stop_all(self):
@@ -1139,9 +1143,14 @@ class Harness:
         bases = list(m.bases)
         minck = self.ckpt_min() if keep else None
         gms = 3600000 if grace == "1h" else 1
-        tstart = now_ms()
-        if any(c.proc.poll() is None for c in self.capply.values()) and keep:
-            pass
+        if concurrent and keep and self.capply:
+            # A following consumer moves its checkpoint meanwhile: -u would
+            # keep less than the model's lowest checkpoint says.
+            argv.remove("-u")
+            keep, minck = False, None
+        refuse = keep and bool(m.bad_ckpt)
+        if refuse:
+            minck = 0   # a damaged checkpoint: nothing may go
         if concurrent:
             self.note(self.cmdline(argv, None, " &"))
             self.nproc += 1
@@ -1164,8 +1173,8 @@ class Harness:
         damaged = any(b.kind == "damage" for b in m.barriers)
         lost = any(b.kind == "lost" for b in m.barriers)
         want = (0, 1) if damaged or lost else 0
-        if concurrent and rc == 0 and err.strip():
-            pass
+        if refuse:
+            want = 1
         self.expect_status(what, rc, err if rc else "", want)
         # What is left, read back: the properties of a compaction.
         self.reconcile(min(new) if new else None, max(new) if new else None,
@@ -1221,7 +1230,72 @@ class Harness:
         return rc
 
     def a_concurrent(self):
-        self.a_compact(concurrent=True)
+        if self.rng.random() < 0.5:
+            self.a_compact(concurrent=True)
+        else:
+            self.writers_at_once()
+
+    def writers_at_once(self):
+        """Two to four `logappend -p` at once: their batches interleave
+        whole, each keeps its input's order, the offsets stay dense."""
+        r = self.rng
+        m = self.m
+        procs = []
+        for i in range(r.randint(2, 4)):
+            fmt = r.choice(["textk", "json", "bin"])
+            recs, how = self.gen_recs(fmt, r.randint(1, 40))
+            argv = ["logappend", "-p"] + (["-N"] if r.random() < 0.3 else []) + \
+                {"textk": ["-K", ","], "json": ["-J"], "bin": ["-B"]}[fmt] + [self.L]
+            stdin = self.save_input(b"".join(encode(fmt, recs, how)))
+            self.note(self.cmdline(argv, stdin, " >out.%d &" % i))
+            procs.append((argv, recs, stdin))
+        self.note("wait")
+        t0 = now_ms()
+        running = []
+        for argv, recs, stdin in procs:
+            self.nproc += 1
+            running.append(subprocess.Popen(
+                argv, cwd=self.work, stdin=open(os.path.join(self.work, stdin), "rb"),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        outs = []
+        for p in running:
+            try:
+                out, err = p.communicate(timeout=WAIT * 2)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                self.fail("logappend (one of several at once) hung")
+            outs.append((p.returncode, out, err.decode(errors="replace")))
+        t1 = now_ms()
+        refuse = self.writer_refuses()
+        taken = {}
+        for (argv, recs, stdin), (rc, out, err) in zip(procs, outs):
+            what = self.cmdline(argv, stdin)
+            if refuse:
+                self.expect_status(what, rc, err, 1, item=4)
+                continue
+            self.expect_status(what, rc, err, 0)
+            acks = [int(a) for a in out.split()]
+            if len(acks) != len(recs) or acks != sorted(acks):
+                self.fail("%s printed %s for %d records" % (what, rng(acks), len(recs)))
+            for off, rec in zip(acks, recs):
+                if off in taken or off < m.end:
+                    self.fail("%s: offset %d given twice (issue 20 item 1)" % (what, off))
+                taken[off] = rec
+        if not taken:
+            return
+        old = m.end
+        want = list(range(old, old + len(taken)))
+        if sorted(taken) != want:
+            self.fail("writers at once took offsets %s; the model expects %s, dense" % (
+                rng(sorted(taken)), rng(want)))
+        for off in want:
+            rec = taken[off]
+            rec.t0, rec.t1 = t0, t1
+            m.hist[off] = rec
+            m.add(off)
+        m.end = old + len(taken)
+        self.reconcile(old, m.end)
 
     def a_retain(self):
         r = self.rng
@@ -1240,6 +1314,7 @@ class Harness:
         if keep:
             argv.append("-u")
         argv.append(self.L)
+        refuse = keep and bool(m.bad_ckpt)
         k = 0
         for i in range(len(bases) - 1):
             nxt = bases[i + 1]
@@ -1251,9 +1326,11 @@ class Harness:
                 break
             total -= sizes[i]
             k += 1
+        if refuse:
+            k = 0       # a damaged checkpoint stops the run: nothing goes
         rc, out, err = self.run(argv)
         what = self.cmdline(argv)
-        self.expect_status(what, rc, err, 0)
+        self.expect_status(what, rc, err, 1 if refuse else 0)
         gone = bases[:k]
         obs = self.observe()
         if obs != bases[k:]:
@@ -1289,12 +1366,13 @@ class Harness:
         for b in damage:
             if not salvage:
                 continue
-            want = "offsets %d to " % b.lo
             seg = "%020d.log" % b.seg
-            lines = [l for l in out.splitlines() if seg in l and " lost" in l]
-            if not lines:
-                self.fail("%s: no line names the offsets lost in %s (%r); stdout: %s"
-                          % (what, seg, b, out.strip()))
+            named = [(int(x), int(y or x)) for l in out.splitlines() if seg in l
+                     for x, y in re.findall(
+                         r"offsets? (\d+)(?: to (\d+))? lost", l)]
+            if not any(x <= b.lo and b.hi <= y for x, y in named):
+                self.fail("%s: no line names offsets %d to %d lost in %s (%r); "
+                          "stdout: %s" % (what, b.lo, b.hi, seg, b, out.strip()))
             fixed.append(b)
         remain = lost if salvage else damage + lost
         if lost and rc == 0:
@@ -1305,7 +1383,8 @@ class Harness:
                               % (what, b, out.strip()))
                 fixed.append(b)
             remain = [] if salvage else damage
-        self.expect_status(what, rc, err, 1 if remain else 0,
+        # A damaged checkpoint is reported, never guessed at: it remains.
+        self.expect_status(what, rc, err, 1 if remain or m.bad_ckpt else 0,
                            item=3 if lost and rc == 0 else None,
                            noisy=bool(damage or lost or m.soft))
         for b in fixed:
@@ -1385,9 +1464,15 @@ class Harness:
             may_fail = self.spec_may_fail
             argv += ["-o", spec]
         argv += [self.L, name, "--", "./apply.sh", base]
-        if name in self.capply:
+        if name in self.capply or name in m.bad_ckpt:
+            # Held by a running logapply, or damaged: refused, nothing done.
             rc, out, err = self.run(argv)
             self.expect_status(self.cmdline(argv), rc, err, 1)
+            frames, batches = self.applied_new(name)
+            if frames:
+                self.fail("%s applied %s with its checkpoint %s" % (
+                    self.cmdline(argv), rng([f[0] for f in frames]),
+                    "damaged" if name in m.bad_ckpt else "held"))
             return
         if name in m.consumers:
             starts = [m.consumers[name]]
@@ -1501,7 +1586,8 @@ class Harness:
         if not free:
             return
         name = r.choice(free)
-        if name in m.consumers and m.consumers[name] < m.ret_begin:
+        if name in m.bad_ckpt or (name in m.consumers and
+                                  m.consumers[name] < m.ret_begin):
             return      # a_consume covers it
         base = self.consumer_file(name)
         argv = ["logapply", "-f", "-q", "-B", "-b", str(r.choice([1, 5, 100])),
@@ -1575,7 +1661,7 @@ class Harness:
         x = r.random()
         if x < 0.2 and m.consumers:
             c = r.choice(sorted(m.consumers))
-            if m.consumers[c] < m.ret_begin or c in self.capply:
+            if m.consumers[c] < m.ret_begin or c in self.capply or c in m.bad_ckpt:
                 return
             argv += ["-g", c]
             starts = [m.consumers[c]]
@@ -1638,6 +1724,31 @@ class Harness:
         what = self.cmdline(argv)
         out = out.decode(errors="replace")
         kind = op[0]
+        if name in m.bad_ckpt:
+            # A damaged checkpoint is an error for everything but setting
+            # it again (-s) and deleting it (-d), which repair it.
+            if kind == "s" and "-i" not in argv and not (may_fail and rc == 1):
+                self.expect_status(what, rc, err, 0 if any(
+                    c <= m.end for c in op[1]) else 2)
+                if rc == 0:
+                    m.bad_ckpt.discard(name)
+                    ck = self.read_ckpt(name)
+                    if ck not in op[1]:
+                        self.fail("%s set %s; the model expects %s" % (
+                            what, ck, " or ".join(map(str, sorted(set(op[1]))))))
+                    m.consumers[name] = ck
+            elif kind == "d" and "-i" not in argv:
+                self.expect_status(what, rc, err, 0)
+                m.bad_ckpt.discard(name)
+                del m.consumers[name]
+                self.gen[name] = self.gen.get(name, 1) + 1
+                self.applied.pop(name, None)
+            else:
+                self.expect_status(what, rc, err, 1)
+                if "damaged" not in err:
+                    self.fail("%s: the error does not say the checkpoint is "
+                              "damaged: %s" % (what, err.strip()))
+            return
         if kind == "w":
             self.quiesce()
             cur = m.consumers.get(name)
@@ -1718,6 +1829,21 @@ class Harness:
         long-lived writer holds it."""
         r = self.rng
         m = self.m
+        ok = [n for n in sorted(m.consumers) if n not in self.capply and
+              n not in m.bad_ckpt]
+        if ok and r.random() < 0.2:
+            # A checkpoint's turn: one bit of its 64 bytes.
+            name = r.choice(ok)
+            at, bit = r.randrange(64), 1 << r.randrange(8)
+            self.note("./flip L/consumers/%s.ckpt %d %d" % (name, at, bit))
+            path = os.path.join(self.ldir, "consumers", name + ".ckpt")
+            with open(path, "r+b") as f:
+                f.seek(at)
+                c = f.read(1)[0]
+                f.seek(at)
+                f.write(bytes([c ^ bit]))
+            m.bad_ckpt.add(name)
+            return
         cands = []
         damaged = set((b.seg, b.pos) for b in m.barriers if b.kind == "damage")
         for base in m.bases:
@@ -1924,7 +2050,11 @@ class Harness:
             self.fail("%s: exit %d: %s" % (what, rc, err.strip()))
         if rc != 0 and not err.strip():
             self.fail("%s: exit %d without a message" % (what, rc))
-        if rc == 0 and not is_link and where != "ckpt-tmp":
+        # What may be replaced: a leftover temporary file, and an index
+        # that logfsck --repair rebuilds (a cache: the symlink is not
+        # followed, the victim untouched).
+        if rc == 0 and not is_link and where != "ckpt-tmp" and \
+                not (where == "index" and argv[0] == "logfsck"):
             self.fail("%s replaced the symlink %s" % (what, lrel))
         if argv[0] == "logappend" and rc == 0:
             if out.split() != [b"%d" % m.end]:
@@ -2098,15 +2228,19 @@ class Harness:
         # logcat: everything, from the beginning.
         rc, frames, err = self.read_all()
         self.check_view("logcat -B L", frames, rc, err, m.begin())
-        # A read from an offset, sometimes with a count or by key.
-        if self.rng.random() < 0.3 and m.end > 0:
-            start = self.rng.randint(m.begin(), m.end)
-            rc, frames, err = self.read_all(["-o", str(start)])
-            self.check_view("logcat -B -o %d L" % start, frames, rc, err, start)
+        # A read from an offset, sometimes with a count, an end or a key.
+        if self.rng.random() < 0.4 and m.end > 0:
+            self.check_partial()
         # logfsck
         rc, out, err = self.run(["logfsck", self.L], quiet=True)
         bad = [b for b in m.barriers]
-        if bad:
+        if m.bad_ckpt:
+            self.expect_status("logfsck L", rc, err, 1)
+            for n in m.bad_ckpt:
+                if "consumers/%s" % n not in err:
+                    self.fail("logfsck L does not name consumer %s's damaged "
+                              "checkpoint: %s" % (n, err.strip()))
+        elif bad:
             self.expect_status("logfsck L", rc, err, 1,
                                item=3 if any(b.kind == "lost" for b in bad) else None)
             for b in bad:
@@ -2126,6 +2260,84 @@ class Harness:
         if not m.barriers and self.rng.random() < 0.5:
             self.check_seek()
 
+    def check_partial(self):
+        """logcat -o START [-o END | -c COUNT | -k KEY], or -g NAME."""
+        r = self.rng
+        m = self.m
+        start = r.randint(m.begin(), m.end)
+        args = ["-o", str(start)]
+        x = r.random()
+        end = cnt = key = None
+        if x < 0.25 and m.consumers:
+            name = r.choice(sorted(m.consumers))
+            if name in self.capply:
+                return
+            start = m.consumers[name]
+            args = ["-g", name]
+            what = "logcat -B -g %s L" % name
+            if name in m.bad_ckpt:
+                rc, frames, err = self.read_all(args)
+                self.expect_status(what, rc, err, 1)
+                if frames:
+                    self.fail("%s printed records from a damaged checkpoint" % what)
+                return
+            if start < m.ret_begin:
+                rc, frames, err = self.read_all(args)
+                if rc == 0:
+                    self.fail("%s: exit 0 (%d records) for consumer %s at %d, below "
+                              "the beginning %d after retention: it must say the "
+                              "range was lost (SPEC promise 8, issue 20 item 7)" % (
+                                  what, len(frames), name, start, m.ret_begin))
+                self.expect_status(what, rc, err, 1, item=7)
+                return
+        elif x < 0.5:
+            end = r.randint(start, m.end + 2)
+            args += ["-o", str(end)]
+        elif x < 0.75:
+            cnt = r.randint(0, 20)
+            args += ["-c", str(cnt)]
+        else:
+            key = b"k%d" % r.randrange(self.nkeys)
+            args += ["-k", key.decode()]
+        what = "logcat -B %s L" % " ".join(args)
+        rc, frames, err = self.read_all(args)
+        offs, bar, alts = m.view(start)
+        answers = [(offs, bar)] + alts
+        ok = False
+        for o, b in answers:
+            stop = b
+            if end is not None:
+                # The end bound comes first unless the barrier is before it
+                # (or before the start, met by a reader that rescans).
+                if b is not None and b.lo >= end and b.hi >= start:
+                    stop = None
+                o = [x for x in o if x < end]
+            if cnt is not None:
+                if len(o) >= cnt:
+                    stop = None
+                o = o[:cnt]
+            if key is not None:
+                o = [x for x in o if m.hist[x].key == key]
+            want_rc = 1 if stop is not None else 0
+            if key is not None and not o:
+                want_rc = 1
+            got = [f[0] for f in frames]
+            if got == o and rc == want_rc:
+                ok = True
+                break
+        if not ok:
+            o = answers[0][0]
+            self.fail("%s: exit %d with %s; the model expects %s%s%s" % (
+                what, rc, rng([f[0] for f in frames]),
+                rng([x for x in o if (end is None or x < end) and
+                     (key is None or m.hist[x].key == key)][:cnt]),
+                " and exit 1 at %r" % bar if bar else "",
+                "; stderr: " + err.strip() if err.strip() else ""))
+        for f in frames:
+            self.check_rec(what, *f)
+        if rc == 0 and err.strip():
+            self.fail("%s: exit 0 but stderr: %s" % (what, err.strip()))
+
     def check_stat(self):
         m = self.m
         rc, out, err = self.run(["logstat", "-J", self.L], quiet=True)
@@ -2134,8 +2346,9 @@ class Harness:
                 self.fail("logstat -J L: exit %d: %s" % (rc, err.strip()))
             return
         damage = [b for b in m.barriers if b.kind == "damage"]
-        self.expect_status("logstat -J L", rc, err, (0, 1) if damage else 0)
-        if rc == 1:
+        self.expect_status("logstat -J L", rc, err, (0, 1) if damage else
+                           1 if m.bad_ckpt else 0)
+        if rc == 1 and (not m.bad_ckpt or (damage and not out.strip())):
             return      # a damaged header: logstat(1) need not show the log
         try:
             st = json.loads(out)
@@ -2156,9 +2369,11 @@ class Harness:
                 if m.hist[o].ts is not None and st.get(k) != m.hist[o].ts:
                     self.fail("logstat -J L: %s %s, the model %s (offset %d)" % (
                         k, st.get(k), m.hist[o].ts, o))
-        cs = {c["name"]: c.get("offset") for c in st.get("consumers", [])}
-        if cs != m.consumers:
-            self.fail("logstat -J L: consumers %s, the model %s" % (cs, m.consumers))
+        cs = {c["name"]: c.get("offset", c.get("error")) for c in st.get("consumers", [])}
+        want = {k: ("damaged checkpoint" if k in m.bad_ckpt else v)
+                for k, v in m.consumers.items()}
+        if cs != want:
+            self.fail("logstat -J L: consumers %s, the model %s" % (cs, want))
 
     def check_ckpts(self):
         m = self.m
@@ -2166,16 +2381,22 @@ class Harness:
         # Damage in the last segment may hide where the log ends (when no
         # index entry after it lets a reader pass it): lags unknown, exit 1.
         want = (0, 1) if m.damaged_last() else 0
+        if m.bad_ckpt:
+            want = 1
         self.expect_status("logcheckpoint -J L", rc, err, want)
-        want = rc
+        for n in m.bad_ckpt:
+            if "%s: damaged" % n not in err:
+                self.fail("logcheckpoint -J L: no word of consumer %s's damaged "
+                          "checkpoint: %s" % (n, err.strip()))
+        good = {k: v for k, v in m.consumers.items() if k not in m.bad_ckpt}
         got = {}
         for line in out.decode().splitlines():
             o = json.loads(line)
             got[o["name"]] = o
-        if {k: v["offset"] for k, v in got.items()} != m.consumers:
+        if {k: v["offset"] for k, v in got.items()} != good:
             self.fail("logcheckpoint -J L: %s; the model %s" % (
-                {k: v["offset"] for k, v in got.items()}, m.consumers))
-        if want == 0:
+                {k: v["offset"] for k, v in got.items()}, good))
+        if rc == 0 or (m.bad_ckpt and not m.damaged_last()):
             for k, v in got.items():
                 if v["lag"] != m.end - v["offset"]:
                     self.fail("logcheckpoint -J L: %s lag %s, the model %d" % (

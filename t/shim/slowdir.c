@@ -15,6 +15,9 @@
  * the process (counted by opendir), after its first entry, create
  * FILE.held and wait until FILE exists (checked every 5 ms, for 60 s at
  * most), then go on: a test makes its change while the listing is held.
+ * With SLOWDIR_ARM=ARMFILE instead of SLOWDIR_NTH, the listing held is the
+ * first one that starts while ARMFILE exists (the shim removes it): a
+ * test arms the shim at the moment it chooses.
  *
  * SLOWDIR_MATCH=SUBSTR: only directories whose path contains SUBSTR.
  * Without SLOWDIR_EVERY and SLOWDIR_GATE the shim does nothing.
@@ -33,7 +36,7 @@
 #include <unistd.h>
 
 static unsigned long every, usec, nth = 1, listings;
-static const char *match, *gate;
+static const char *match, *gate, *arm;
 static unsigned long seen;
 static DIR *held;		/* the listing to hold, until it is held */
 static int inited;
@@ -48,6 +51,7 @@ init(void)
 	usec = (s = getenv("SLOWDIR_USEC")) != NULL ? strtoul(s, NULL, 10) : 1000;
 	nth = (s = getenv("SLOWDIR_NTH")) != NULL ? strtoul(s, NULL, 10) : 1;
 	gate = getenv("SLOWDIR_GATE");
+	arm = getenv("SLOWDIR_ARM");
 	match = getenv("SLOWDIR_MATCH");
 }
 
@@ -102,7 +106,9 @@ opendir(const char *name)
 	    (next = (DIR *(*)(const char *))dlsym(RTLD_NEXT, "opendir")) == NULL)
 		abort();
 	d = next(name);
-	if (d != NULL && gate != NULL && wanted(d) && ++listings == nth)
+	if (d == NULL || gate == NULL || !wanted(d))
+		return d;
+	if (arm != NULL ? unlink(arm) == 0 : ++listings == nth)
 		held = d;
 	return d;
 }

@@ -70,7 +70,7 @@ class Mix:
         return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 
     def prefill(self):
-        lines, seq = [], 0
+        lines = []
         # About 25 records of ~40 bytes fill a 1 KiB segment.
         for i in range(self.a.prefill * 25):
             if i % 9 == 0:

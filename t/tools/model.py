@@ -647,7 +647,9 @@ class Harness:
                 self.fail("%s: offset %d has timestamp %d; appended without "
                           "one in [%d, %d], it must be the append time%s" % (
                               what, off, ts, r.t0, r.t1,
-                              " (issue 20 item 5)" if ts == 0 else ""))
+                              " (issue 20 item 5: 0, or a clock read before the "
+                              "record came, after one with a timestamp)"
+                              if ts < r.t0 else ""))
             r.ts = ts
         elif r.ts != ts:
             self.fail("%s: offset %d has timestamp %d, the model %d" % (

@@ -22,7 +22,7 @@ MODEL=$BATS_TEST_DIRNAME/tools/model.py
 # after SECONDS), from seed REL_SEED (or a new one); the figures go to the
 # summary.
 model_runs() {
-	local seeds=$1 steps=$2 secs=$3 base nth s line tools=0 done=0
+	local seeds=$1 steps=$2 secs=$3 base nth s line n m tools=0 done=0
 	base=$(rel_seed)
 	# (not "i": bats' run sets it)
 	for ((nth = 0; nth < seeds; nth++)); do
@@ -40,9 +40,10 @@ model_runs() {
 			printf 'unexpected summary: %s\n' "$line" >&2
 			return 1
 		}
-		set -- $line
-		done=$((done + $4))
-		tools=$((tools + $6))
+		# "model: seed S: N steps, M tool runs, ..."
+		read -r _ _ _ n _ m _ <<<"$line"
+		done=$((done + n))
+		tools=$((tools + m))
 		rm -rf "$BATS_TEST_TMPDIR/run$nth"
 	done
 	rel_summary "model: $seeds seeds from $base, $done steps, $tools tool" \

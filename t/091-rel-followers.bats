@@ -4,20 +4,25 @@
 # Issue 20: "once in 16 one-minute runs of writers + logcompact -k + two
 # logcat -f, one follower skipped a whole segment".  The cause: a reader
 # decides which segment comes next from one listing of the directory
-# (lib/reader.c: refresh(), has_later(), open_following()), and a listing
-# that is in progress while logcompact renames a rewritten segment over
-# its old name (lib/rewrite.c: sl_newseg_commit()) may not return that
-# name at all: POSIX leaves it unspecified for a file removed or added
-# after opendir, and tmpfs (Linux 6.18) does omit it once the listing
-# needs more than one getdents call (over about 680 entries, 340
-# segments).  The reader then goes from the segment before to the one
-# after, exit 0, the records in between never printed.
+# (lib/reader.c: refresh(), has_later(), open_following()), and trusts
+# that a listing that names a later segment names every one before it.
+# A listing is not a snapshot once it takes more than one getdents call
+# (over about 680 entries, 340 segments): POSIX leaves it unspecified
+# whether a name added or removed after opendir is returned, and
+# - on tmpfs (Linux 6.18) a name that logcompact renames over during the
+#   listing (lib/rewrite.c: sl_newseg_commit()) is not returned at all;
+# - on ext4 (hash order) of the segments writers create during the
+#   listing, some are returned and some not, a later one without an
+#   earlier one.
+# The reader then goes from the segment before to the one after, exit 0,
+# the records in between never printed.
 #
 # The first test holds a reader's listing (t/shim/slowdir.c) while
-# logcompact rewrites segments here and there: deterministic.  The second
-# runs the mix of the report (t/tools/followmix.py), with listings slowed
-# down so that it shows in seconds rather than hours; TORTURE=1 runs it
-# longer, and also as it is, without the shim.
+# logcompact rewrites segments here and there: deterministic on tmpfs.
+# The second runs the mix of the report (t/tools/followmix.py), with
+# listings slowed down so that it shows in seconds rather than hours, on
+# tmpfs and on the disk; TORTURE=1 runs it longer, and also as it is,
+# without the shim.
 load helpers
 load tools/rel
 

@@ -1796,7 +1796,9 @@ class Harness:
         if name in m.bad_ckpt:
             # A damaged checkpoint is an error for everything but setting
             # it again (-s) and deleting it (-d), which repair it.
-            if kind == "s" and "-i" not in argv and not (may_fail and rc == 1):
+            if kind == "s" and may_fail and rc != 0:
+                self.expect_status(what, rc, err, 1)    # damage met: data
+            elif kind == "s" and "-i" not in argv:
                 self.expect_status(what, rc, err, 0 if any(
                     c <= m.end for c in op[1]) else 2)
                 if rc == 0:

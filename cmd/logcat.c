@@ -191,7 +191,8 @@ logname(const char *path)
 static void
 open_src(struct src *s, const char *path)
 {
-	uint64_t start, now;
+	uint64_t start, now = 0;
+	int timed;
 
 	s->path = path;
 	s->name = logname(path);
@@ -203,8 +204,11 @@ open_src(struct src *s, const char *path)
 	}
 	if (fflag && sl_reader_fd(s->r) < 0)
 		fail_reader(path);
+	/* Only e@TIME needs where the log ends now: damage past an end
+	 * given as an offset does not stop what comes before it. */
+	timed = hasend && endspec.kind == SL_SPEC_TIME_END;
 	if (sl_reader_resolve(s->r, &startspec, &start) < 0 ||
-	    (hasend && sl_reader_bounds(s->r, NULL, &now) < 0) ||
+	    (timed && sl_reader_bounds(s->r, NULL, &now) < 0) ||
 	    (hasend && sl_reader_resolve(s->r, &endspec, &s->end) < 0))
 		fail_reader(path);
 	/*
@@ -212,7 +216,7 @@ open_src(struct src *s, const char *path)
 	 * comes, not at the end as it is now (records before TIME may
 	 * still be appended, above all with -f).
 	 */
-	if (hasend && endspec.kind == SL_SPEC_TIME_END && s->end >= now) {
+	if (timed && s->end >= now) {
 		s->end = UINT64_MAX;
 		s->timed = 1;
 	}

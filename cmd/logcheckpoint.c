@@ -78,7 +78,11 @@ bounds(uint64_t *begin, uint64_t *end)
 		fail_reader(logdir);
 }
 
-/* Read NAME's checkpoint, -1 and a warning when it cannot be used. */
+/*
+ * Read NAME's checkpoint: 0; 1 and a warning when it lies outside the log
+ * (below its beginning, or beyond its end): it is still shown, as a
+ * script needs it to recover; -1 and a warning when it cannot be read.
+ */
 static int
 getck(const char *name, struct sl_checkpoint *ck, uint64_t begin,
     uint64_t end)
@@ -92,7 +96,7 @@ getck(const char *name, struct sl_checkpoint *ck, uint64_t begin,
 	}
 	if (ckpt_outside(ck->offset, begin, end, msg, sizeof msg) != NULL) {
 		warnx("%s: %s: %s", logdir, name, msg);
-		return -1;
+		return 1;
 	}
 	return 0;
 }
@@ -135,7 +139,7 @@ cmd_show(char **names)
 	sl_emit *e = NULL;
 	char **list = NULL;
 	uint64_t begin, end;
-	int rval = 0;
+	int r, rval = 0;
 
 	/*
 	 * Damage before the end hides where the log ends: the checkpoints
@@ -159,11 +163,11 @@ cmd_show(char **names)
 	    SL_EMIT_YAML)) == NULL)
 		err(2, NULL);
 	for (; *names != NULL; names++) {
-		if (getck(*names, &ck, begin, end) == -1) {
+		if ((r = getck(*names, &ck, begin, end)) != 0)
 			rval = 1;
-			continue;
-		}
-		show(e, *names, &ck, end, list != NULL);
+		if (r >= 0)
+			show(e, *names, &ck, ck.offset > end ? UINT64_MAX :
+			    end, list != NULL);
 	}
 	sl_emit_close(e);
 	sl_checkpoint_list_free(list);

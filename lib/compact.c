@@ -791,6 +791,19 @@ sweep(struct run *c)
 }
 
 static int
+last_base(struct run *c, uint64_t *end)
+{
+	uint64_t *bases;
+	size_t n;
+
+	if (sl_segment_list(c->dirfd, &bases, &n) < 0)
+		return sl_fail(errno, "%s", strerror(errno));
+	*end = n > 0 ? bases[n - 1] : 0;
+	free(bases);
+	return 0;
+}
+
+static int
 log_end(struct run *c, uint64_t *end)
 {
 	sl_reader *r;
@@ -798,9 +811,15 @@ log_end(struct run *c, uint64_t *end)
 	if ((r = sl_reader_open(c->dir)) == NULL)
 		return sl_fail(errno, "%s", sl_error());
 	if (sl_reader_bounds(r, NULL, end) < 0) {
-		sl_fail(errno, "%s", sl_error());
+		int e = errno;
+
 		sl_reader_close(r);
-		return -1;
+		if (e != EBADMSG)
+			return sl_fail(e, "%s", sl_error());
+		/* Damage in the last segment hides where the log ends: that
+		 * segment's start is an end no later than the true one, so
+		 * the run keeps at least what it would have kept. */
+		return last_base(c, end);
 	}
 	sl_reader_close(r);
 	return 0;

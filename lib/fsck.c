@@ -71,6 +71,7 @@ struct segwalk {
 	uint64_t	 batches, records;
 	uint64_t	 damaged;	/* batch-level problems */
 	uint64_t	 tail;		/* NONE, or where an incomplete tail starts */
+	int		 to_end;	/* sealed, and damaged to its end */
 	int64_t		 maxts;		/* largest timestamp of its batches */
 	/* index check */
 	struct sl_ikey	 key;
@@ -334,6 +335,7 @@ bad_batch(struct fsck *f, struct segwalk *w, struct sl_window *win,
 		return 0;
 	}
 	w->damaged++;
+	w->to_end = 1;
 	if (!w->quiet)
 		event(f, SL_FSCK_PROBLEM, w->name, *pos, w->next, NULL,
 		    "%s; the sealed segment is damaged to its end", why);
@@ -356,6 +358,7 @@ walk(struct fsck *f, struct segwalk *w, int last)
 
 	w->next = f->next > w->base ? f->next : w->base;
 	w->tail = NONE;
+	w->to_end = 0;
 	w->maxts = INT64_MIN;
 	for (;;) {
 		s = sl_scan_batch(&win, w->fd, pos, f->limit, w->next, &b, &p,
@@ -463,9 +466,11 @@ salvage(struct fsck *f, struct segwalk *w, int last, uint64_t problems)
 	c.ns = &ns;
 	c.ifd = -1;
 	c.batches = c.records = c.damaged = 0;
-	/* A sealed segment keeps its end, its lost tail as a hole, so that
-	 * it still joins the next (segment.c, sl_segment_chain). */
-	if (walk(f, &c, last) < 0 || (!last && c.next < w->upper &&
+	/* A sealed segment damaged to its end keeps its end, its lost tail
+	 * as a hole, so that it still joins the next (segment.c,
+	 * sl_segment_chain); a gap after a whole one is a lost segment,
+	 * check_chain's to record. */
+	if (walk(f, &c, last) < 0 || (!last && c.to_end && c.next < w->upper &&
 	    sl_newseg_hole(&ns, c.next, w->upper - 1) < 0) ||
 	    aside_name(f, w->name, aside, sizeof aside) < 0) {
 		sl_newseg_abort(&ns);
@@ -630,6 +635,11 @@ check_segment(struct fsck *f, uint64_t base, uint64_t upper, int last)
 		} else if (repair(f, &w, &ns, size, idxprob) < 0)
 			goto out;
 	}
+	/* Damage that reaches the end of a sealed segment was named with
+	 * the offsets up to the next (and salvage kept them as a hole):
+	 * the chain goes on from there, not lost a second time. */
+	if (!last && w.to_end && w.next < upper)
+		w.next = upper;
 	f->next = w.next;
 	r = 0;
 out:

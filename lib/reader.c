@@ -353,8 +353,20 @@ next_segment(sl_reader *r)
 	segname(r, prev, sizeof prev);
 	if ((f = open_following(r, r->segbase, 0)) <= 0)
 		return f;
-	if (sl_segment_chain(end, r->segbase, prev, segname(r, name,
-	    sizeof name)) < 0) {
+	f = sl_segment_chain(r->file != NULL ? -1 : r->lp.dirfd, end,
+	    r->segbase, prev, segname(r, name, sizeof name));
+	if (f == 1) {
+		/* The listing missed segment END (renamed into place as it
+		 * was read): read it, and list again for what follows. */
+		r->next = end;
+		if (open_segment(r, end) == 0)
+			return refresh(r) < 0 ? -1 : 1;
+		if (errno != ENOENT)
+			return cannot_open(r, end);
+		/* Gone since (retention): the offsets are lost after all. */
+		f = sl_segment_chain(-1, end, r->segbase, prev, name);
+	}
+	if (f < 0) {
 		r->failed = 1;
 		r->next = end;
 		seterr(r, "%s", sl_error());
@@ -362,6 +374,41 @@ next_segment(sl_reader *r)
 		return -1;
 	}
 	return 1;
+}
+
+/*
+ * Whether the current segment's name now holds another file: logfsck
+ * --repair and --salvage write a new one under the same name (under the
+ * writers' lock), and appends go there.  A reader of the old file would
+ * wait at its end forever, or stop at damage the new one no longer has:
+ * open the new one and go on after what was read (r->want: nothing
+ * twice).  1 reopened, 0 the same file (or none), -1 error.
+ */
+static int
+reopen_replaced(sl_reader *r)
+{
+	struct stat have, now;
+	char name[64];
+
+	if (r->file != NULL || r->fd < 0)
+		return 0;
+	sl_segment_name(name, sizeof name, r->segbase, ".log");
+	if (fstat(r->fd, &have) < 0) {
+		seterr(r, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	/* Not a regular file (a symbolic link planted there): not a
+	 * segment logfsck wrote; the file this reader has stays its own. */
+	if (fstatat(r->lp.dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(now.st_mode) ||
+	    (now.st_ino == have.st_ino && now.st_dev == have.st_dev))
+		return 0;
+	if (r->want < r->next)
+		r->want = r->next;
+	r->next = 0;
+	if (open_segment(r, r->segbase) < 0)
+		return errno == ENOENT ? 0 : cannot_open(r, r->segbase);
+	return seek_in_segment(r, r->want) < 0 ? -1 : 1;
 }
 
 /*
@@ -390,14 +437,21 @@ not_a_batch(sl_reader *r, enum sl_scan kind, const char *why, int retried)
 	}
 	switch (e.kind) {
 	case SL_END_CLEAN:
-		return later ? next_segment(r) : 0;
+		if (later)
+			return next_segment(r);
+		return reopen_replaced(r);	/* or the end for now */
 	case SL_END_TORN:
-		return 0;	/* an incomplete tail: the end for now */
+		/* An incomplete tail: the end for now, unless a repair
+		 * replaced the segment. */
+		return reopen_replaced(r);
 	case SL_END_RETRY:
 		return 1;	/* a writer finished it meanwhile */
 	case SL_END_CORRUPT:
 		break;
 	}
+	/* Damage in a file salvage has replaced since: read its copy. */
+	if ((later = reopen_replaced(r)) != 0)
+		return later;
 	r->failed = 1;
 	sl_segend_fail(&e, segname(r, name, sizeof name));
 	seterr(r, "%s", sl_error());

@@ -370,11 +370,20 @@ sl_segscan_free(struct sl_segscan *s)
 }
 
 int
-sl_segment_chain(uint64_t end, uint64_t base, const char *prev,
+sl_segment_chain(int dirfd, uint64_t end, uint64_t base, const char *prev,
     const char *name)
 {
+	struct stat st;
+	char there[64];
+
 	if (end == base)
 		return 0;
+	sl_segment_name(there, sizeof there, end, ".log");
+	/* (Not PREV itself: one cut short to nothing ends where it began.) */
+	if (dirfd >= 0 && end < base && strcmp(there, prev) != 0 &&
+	    fstatat(dirfd, there, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode))
+		return 1;
 	if (end + 1 == base)
 		return sl_fail(EBADMSG, "%s: offset %" PRIu64 " lost: no "
 		    "segment holds it (a segment deleted, renamed or cut "

@@ -153,15 +153,19 @@ sl_batch_end(const struct sl_batch *b)
 
 /*
  * Between two segments that follow each other: the first, PREV, ends at
- * offset END (after its last batch, its holes included); the next, NAME,
- * starts at BASE.  They join when END == BASE: a segment is made at the
- * offset where the one before ended, and compaction and salvage keep
- * every segment's end (SL_BATCH_SPAN).  0 when they join; else -1 with
- * errno EBADMSG and sl_error() naming the offsets lost between them (a
- * segment deleted or renamed) or the overlap.
+ * offset END (after its last batch, its holes included); the next in a
+ * listing of directory DIRFD, NAME, starts at BASE.  They join when END ==
+ * BASE: a segment is made at the offset where the one before ended, and
+ * compaction and salvage keep every segment's end (SL_BATCH_SPAN).  0 when
+ * they join.  1 when they do not but segment END exists now: a listing
+ * read while compaction renamed that segment into place can miss it, so a
+ * gap is believed only when the segment is missing by name too (DIRFD -1:
+ * a lone file, nothing to look for); read segment END instead.  Else -1
+ * with errno EBADMSG and sl_error() naming the offsets lost between them
+ * (a segment deleted or renamed) or the overlap.
  */
-int	sl_segment_chain(uint64_t end, uint64_t base, const char *prev,
-	    const char *name);
+int	sl_segment_chain(int dirfd, uint64_t end, uint64_t base,
+	    const char *prev, const char *name);
 
 /*
  * What a path given to a reader names: a log directory, or a single

@@ -193,7 +193,7 @@ out:
 	return r;
 }
 
-/* 1 when a segment was gone (retention ran meanwhile: walk again). */
+/* 1 when a segment was gone or the listing missed one: walk again. */
 static int
 walk_segments(struct walk *w, const uint64_t *bases, size_t n)
 {
@@ -218,9 +218,12 @@ walk_segments(struct walk *w, const uint64_t *bases, size_t n)
 		s->bytes += st.st_size;
 		if (i == 0)
 			w->next = bases[0];
-		else if (sl_segment_chain(w->next, bases[i], prev, name) < 0) {
+		else if ((r = sl_segment_chain(w->lp.fd >= 0 ? -1 :
+		    w->lp.dirfd, w->next, bases[i], prev, name)) != 0) {
+			/* 1: the listing missed a segment renamed into place
+			 * as it was read; walk again. */
 			close(fd);
-			return sl_fail(EBADMSG, "%s", sl_error());
+			return r > 0 ? 1 : sl_fail(EBADMSG, "%s", sl_error());
 		}
 		if (i + 1 < n)
 			r = hop(w, fd, bases[i], st.st_size);

@@ -521,20 +521,27 @@ catch_up(sl_writer *w)
 {
 	struct stat fs, ps;
 	char name[64];
-	int fd, moved = 0;
+	int fd, vouched, later = 0, moved = 0;
 
 	segname(w, name, sizeof name);
 	if (fstat(w->segfd, &fs) < 0) {
 		sl_wr_seterr(w, "%s: %s", name, strerror(errno));
 		return -1;
 	}
-	if (fstatat(w->dirfd, name, &ps, AT_SYMLINK_NOFOLLOW) < 0 ||
+	/* The mark speaks of the segment its writer left last; when it
+	 * does not vouch for this one, another may have gone on after. */
+	vouched = mark_vouches(w, &fs);
+	if (!vouched && (later = has_later(w)) < 0) {
+		sl_wr_seterr(w, "%s", strerror(errno));
+		return -1;
+	}
+	if (later || fstatat(w->dirfd, name, &ps, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    ps.st_ino != fs.st_ino || ps.st_dev != fs.st_dev ||
 	    (uint64_t)fs.st_size < w->segend || index_gone(w)) {
 		if (load_last(w) < 0)
 			return -1;
 		w->dirsync = moved = 1;
-	} else if (!mark_vouches(w, &fs)) {
+	} else if (!vouched) {
 		/* Changed by something else than a writer since this one
 		 * wrote: verified again from its first byte. */
 		if (load_segment(w, w->segbase, 0) < 0)

@@ -204,6 +204,30 @@ open(p, "r+b").write(b"\xff" * n)' "${segs[1]}"
 	is "$(wc -l <applied)" "$((36 - (b2 - b1)))"
 }
 
+@test "damage to the end of a sealed segment is one loss, and salvage leaves one hole" {
+	for i in $(seq 0 35); do printf '%0300d\n' "$i"; done |
+	    ok logappend -s 1K L
+	ls L/*.log >segs
+	first=$(sed -n 2p segs)
+	b1=$((10#$(basename "$first" .log)))
+	b2=$((10#$(basename "$(sed -n 3p segs)" .log)))
+	# A byte of its last batch: nothing valid after it in the segment.
+	size=$(stat -c %s "$first")
+	printf 'X' | dd of="$first" bs=1 seek=$((size - 10)) conv=notrunc status=none
+	fails 1 logfsck L
+	stderr_has "$(basename "$first"): byte "
+	stderr_has ": offset $((b2 - 1)): checksum mismatch; the sealed segment is damaged to its end"
+	# Not named a second time as offsets in no segment.
+	[[ $stderr != *"lost"* ]]
+	expect 0 logfsck --salvage L
+	[[ $output == *"offset $((b2 - 1)) lost"* ]]
+	[[ $output != *"recorded as lost in a new"* ]]
+	[ "$(ls L/*.log | wc -l)" -eq "$(wc -l <segs)" ]
+	ok logfsck L
+	ok logcat -F '%o\n' L
+	is "$(printf '%s\n' "$output" | wc -l)" 35
+}
+
 @test "compaction keeps the end of every segment it empties or shortens (issue 20.3)" {
 	# Keyed records whose latest values are all in the last segments.
 	for i in $(seq 0 59); do printf 'k%d|%0300d\n' "$((i % 4))" "$i"; done |
@@ -277,6 +301,29 @@ five"
 	ok logfsck L
 }
 
+@test "a writer whose segment another sealed goes on in the last one, whatever the sealed one holds" {
+	long_writer L
+	printf 'a|%0300d\n' 0 >&7
+	wait_until held L 1
+	# Other writers fill its segment and go on in new ones.
+	for i in $(seq 1 8); do
+		printf 'b|%0300d\n' "$i" | logappend -K '|' -s 1K L
+	done
+	[ "$(ls L/*.log | wc -l)" -ge 3 ]
+	# Damage in the segment it last wrote, sealed now: not the segment
+	# it appends to, so no reason to refuse (before the fix it read
+	# that segment again and refused).
+	printf 'X' | dd of=L/$(seg 0) bs=1 seek=100 conv=notrunc status=none
+	echo 'a|last' >&7
+	exec 7>&-
+	wait "$LONG"
+	is "$(sed -n 2p acks)" 9
+	ok logcat -o 9 L
+	output_is last
+	fails 1 logfsck L
+	stderr_has "$(seg 0)"
+}
+
 # ---- a reader beside a writer (found with issue 20's hunt) --------------
 
 @test "a batch a writer completes while a reader looks past it is not taken for damage" {
@@ -305,6 +352,20 @@ print(int.from_bytes(open(sys.argv[1], "rb").read()[8:12], "little"))' \
 	is "$(cat out)" "a
 b
 c"
+}
+
+@test "an end given as an offset reads up to it whatever damage lies past it" {
+	for i in $(seq 0 39); do
+		ok logappend -s 1K L <<<"record-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	done
+	last=$(ls L/*.log | tail -n 1)
+	[ "$last" != "L/$(seg 0)" ]
+	printf 'X' | dd of="$last" bs=1 seek=70 conv=notrunc status=none
+	ok logcat -F '%o\n' -o 10 -o 20 L
+	output_is "$(seq 10 19)"
+	# Up to the end as it is, the damage is met: exit 1.
+	fails 1 logcat -o 10 L >/dev/null
+	stderr_has "$(basename "$last"): byte 0: offset "
 }
 
 # ---- 8. what is not a log is not read as one ---------------------------

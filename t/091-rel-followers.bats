@@ -186,3 +186,39 @@ sys.stdout.buffer.write(line * (20 * 1024 * 1024 // len(line)))' |
 	rel_summary "followers: $rounds rounds of a 20 MiB logappend -N beside $n" \
 	    "followers: none called the tail corrupt"
 }
+
+# Found by t/090's model: logfsck --salvage (or --repair) writes a new file
+# under the last segment's name; appends go there.  A follower at the end
+# of the old file waited on it forever, and one that met the damage in the
+# old file stopped although the new one is whole.
+@test "followers: a follower goes on in the segment logfsck replaced under it" {
+	local pid seg=L/00000000000000000000.log
+	for x in a b c d e; do logappend L <<<"$x"; done
+	: >out
+	logcat -f L >out 2>err &
+	pid=$!
+	wait_until -t 60 lines_or_gone out 5 "$pid"
+	# Damage in what it has read (b), salvage replaces the segment.
+	printf 'X' | dd of="$seg" bs=1 seek=60 conv=notrunc status=none
+	expect 0 logfsck --salvage L
+	ok logappend L <<<f
+	wait_until -t 60 lines_or_gone out 6 "$pid"
+	kill "$pid"
+	wait "$pid" || :
+	is "$(cat err)" ""
+	is "$(tr '\n' ' ' <out)" "a b c d e f "
+	# A reader that opened the segment before new damage, held at its
+	# first read while salvage replaces it, meets the damage in the old
+	# file: it reads the copy instead, without the batch lost.
+	SYNCLOG_FAULT_GATE=$PWD/gate with_fault 'pread~.log:1:stall' \
+	    logcat L >out2 2>err2 &
+	pid=$!
+	wait_until grep -q stall fault.log
+	size=$(stat -c %s "$seg")
+	printf 'X' | dd of="$seg" bs=1 seek=$((size - 3)) conv=notrunc status=none
+	expect 0 logfsck --salvage L
+	touch gate
+	wait "$pid"
+	is "$(cat err2)" ""
+	is "$(tr '\n' ' ' <out2)" "a c d e "	# b and f lost to damage
+}

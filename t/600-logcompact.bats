@@ -361,6 +361,24 @@ with open(sys.argv[1], "r+b") as h:
 	ok logcompact -r 0 L
 }
 
+@test "logcompact: damage in the last segment hides the end; retention counts from its start" {
+	seq 1 3000 | logappend -s 4K L
+	for i in 1 2 3; do seq 1 10 | logappend L; done
+	last=$(ls L/*.log | tail -1)
+	lb=$((10#$(basename "$last" .log)))
+	# A byte of the last segment's first batch, valid data after it.
+	printf 'X' | dd of="$last" bs=1 seek=100 conv=notrunc status=none
+	fails 1 logcat L >/dev/null
+	# -r 1000 keeps at least the last 1000 offsets before that segment's
+	# start, and so at least the last 1000 of the log.
+	ok logcompact -r 1000 L
+	segs=($(segments L))
+	[ "${segs[1]}" -gt $((lb - 1000)) ]
+	ok logcat -o $((lb - 1000)) -c 1000 L
+	is "$(printf '%s\n' "$output" | wc -l)" 1000
+	is "$last" "$(ls L/*.log | tail -1)"
+}
+
 @test "logcompact: a crash at any step leaves the old segment or the new one" {
 	# random keys, so that the latest records lie in several segments
 	python3 -c '

@@ -12,9 +12,9 @@
  * sleep U microseconds (default 1000): slow listings, for stress runs.
  *
  * SLOWDIR_GATE=FILE, SLOWDIR_NTH=K (default 1): in the K-th listing of
- * the process (counted by opendir), after its first entry, create
- * FILE.held and wait until FILE exists (checked every 5 ms, for 60 s at
- * most), then go on: a test makes its change while the listing is held.
+ * the process (counted by opendir and fdopendir), after its first entry,
+ * create FILE.held and wait until FILE exists (checked every 5 ms, for
+ * 60 s at most), then go on: a test makes its change while the listing is held.
  * With SLOWDIR_ARM=ARMFILE instead of SLOWDIR_NTH, the listing held is the
  * first one that starts while ARMFILE exists (the shim removes it): a
  * test arms the shim at the moment it chooses.
@@ -94,23 +94,42 @@ hold(void)
 		nap(5000);
 }
 
+/* A listing begins: count it, and choose it to hold. */
+static DIR *
+begin(DIR *d)
+{
+	if (d == NULL || gate == NULL || !wanted(d))
+		return d;
+	if (arm != NULL ? unlink(arm) == 0 : ++listings == nth)
+		held = d;
+	return d;
+}
+
 DIR *
 opendir(const char *name)
 {
 	static DIR *(*next)(const char *);
-	DIR *d;
 
 	if (!inited)
 		init();
 	if (next == NULL &&
 	    (next = (DIR *(*)(const char *))dlsym(RTLD_NEXT, "opendir")) == NULL)
 		abort();
-	d = next(name);
-	if (d == NULL || gate == NULL || !wanted(d))
-		return d;
-	if (arm != NULL ? unlink(arm) == 0 : ++listings == nth)
-		held = d;
-	return d;
+	return begin(next(name));
+}
+
+/* The synclog library lists a log through a descriptor (sl_dir_list). */
+DIR *
+fdopendir(int fd)
+{
+	static DIR *(*next)(int);
+
+	if (!inited)
+		init();
+	if (next == NULL &&
+	    (next = (DIR *(*)(int))dlsym(RTLD_NEXT, "fdopendir")) == NULL)
+		abort();
+	return begin(next(fd));
 }
 
 static void

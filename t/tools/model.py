@@ -604,14 +604,15 @@ class Harness:
                 bases.append(int(mt.group(1)))
         return sorted(bases)
 
-    def reconcile(self, new_lo=None, new_hi=None, may_vanish=()):
+    def reconcile(self, new_lo=None, new_hi=None, may_vanish=(), appear=()):
         """Take the segments now in the directory: a new one must start
-        within [NEW_LO, NEW_HI] (the offsets appended meanwhile), a known
+        within [NEW_LO, NEW_HI] (the offsets appended meanwhile) or one of
+        the ranges APPEAR (lost offsets salvage made a hole of), a known
         one may vanish only when the step explains it."""
         obs = self.observe()
         old = set(self.m.bases)
         for b in obs:
-            if b in old:
+            if b in old or any(lo <= b <= hi for lo, hi in appear):
                 continue
             if new_lo is None or not (new_lo <= b <= new_hi):
                 self.fail("segment %020d.log appeared, but no append made "
@@ -812,7 +813,7 @@ class Harness:
         for line in out.decode().splitlines():
             try:
                 o = json.loads(line)
-                m.consumers[o["name"]] = o["offset"]
+                m.consumers[o["consumer"]] = o["offset"]
             except ValueError:
                 pass
         for n in re.findall(r": (\S+): damaged checkpoint", err):
@@ -1016,6 +1017,14 @@ class Harness:
             if r.random() < 0.2:
                 argv.append("-z")
             argv += (["-K", ","] if fmt == "textk" else ["-J"]) + [self.L]
+            if self.writer_refuses():
+                # It opens the log as it starts, and refuses at once.
+                rc, out, err = self.run(argv, b"")
+                self.expect_status(self.cmdline(argv), rc, err, 1)
+                if "refusing to write" not in err:
+                    self.fail("%s: exit 1 without refusing: %s" % (
+                        self.cmdline(argv), err.strip()))
+                return
             self.note(self.cmdline(argv, "fifo." + name, " >acks.%s 2>err.%s &  "
                                    "# then: exec {%s}>fifo.%s" % (name, name, name, name)))
             w = LongWriter(self, name, argv)
@@ -1143,6 +1152,9 @@ class Harness:
                     rng_b(out.split()), rng(range(old, old + 8))))
             self.appended(recs, old, t0, t1)
             self.reconcile(old, m.end)
+        # Followers take in those updates before compaction may drop
+        # them, as after every step: what they applied is then known.
+        self.quiesce()
         self.compact_plain()
         self.lw_feed(name, [Rec(None, b"after the compaction")])
 
@@ -1205,7 +1217,9 @@ class Harness:
             # keep less than the model's lowest checkpoint says.
             argv.remove("-u")
             keep, minck = False, None
-        refuse = keep and bool(m.bad_ckpt)
+        # -k reads every checkpoint too (a tombstone goes only once every
+        # consumer is past it): a damaged one stops the run.
+        refuse = bool(m.bad_ckpt)
         if refuse:
             minck = 0   # a damaged checkpoint: nothing may go
         if concurrent:
@@ -1432,10 +1446,14 @@ class Harness:
                           "stdout: %s" % (what, b.lo, b.hi, seg, b, out.strip()))
             fixed.append(b)
         remain = lost if salvage else damage + lost
-        if lost and rc == 0:
-            # A lost segment accepted as a loss: the line must name it.
+        if lost and (rc == 0 or (salvage and rc == 1 and m.bad_ckpt)):
+            # A lost segment accepted as a loss (a damaged checkpoint,
+            # never repaired, still makes the exit 1): a line must name its
+            # offsets (in one range with damage just before, maybe).
+            ranges = [(int(x), int(y or x)) for x, y in re.findall(
+                r"offsets? (\d+)(?: to (\d+))? (?:lost|recorded as lost)", out)]
             for b in lost:
-                if "%d" % b.lo not in out:
+                if not any(x <= b.lo and b.hi <= y for x, y in ranges):
                     self.fail("%s: exit 0, but the lost segment %r is not named: %s"
                               % (what, b, out.strip()))
                 fixed.append(b)
@@ -1451,7 +1469,10 @@ class Harness:
             else:
                 b.saved = None
         m.soft = set()
-        self.reconcile()
+        # Salvage records a lost range as a hole segment where the range
+        # begins (issue 20 item 3): a segment may appear inside it.
+        holes = [b for b in fixed if b.kind == "lost"]
+        self.reconcile(appear=[(b.lo, b.hi) for b in holes])
 
     # ---- consumers --------------------------------------------------------
 
@@ -1586,6 +1607,8 @@ class Harness:
             return None
         if rc == 1 and self.m.damaged_last() and out.split():
             return int(out.split()[0])   # damage hides the end: lag unknown
+        if rc == 1 and "is below the beginning" in err and out.split():
+            return int(out.split()[0])   # shown, with a warning
         if rc != 0:
             self.fail("logcheckpoint %s %s: exit %d: %s" % (self.L, name, rc, err.strip()))
         return int(out.split()[0])
@@ -1800,7 +1823,7 @@ class Harness:
                 self.expect_status(what, rc, err, 1)    # damage met: data
             elif kind == "s" and "-i" not in argv:
                 self.expect_status(what, rc, err, 0 if any(
-                    c <= m.end for c in op[1]) else 2)
+                    m.begin() <= c <= m.end for c in op[1]) else 2)
                 if rc == 0:
                     m.bad_ckpt.discard(name)
                     ck = self.read_ckpt(name)
@@ -1826,9 +1849,14 @@ class Harness:
             if cur is None:
                 self.expect_status(what, rc, err, 1)
                 return
-            target = m.end if op[1] in (None, "end") else int(op[1]) + 1
-            if op[1] not in (None, "end"):
-                # -o N: until N's record is applied, N written or not.
+            # Without -o: the last record there is now.  -o N: until N's
+            # record is applied, N written or not; end names the next
+            # record to be written (logcheckpoint(1)).
+            if op[1] is None:
+                target = m.end
+            elif op[1] == "end":
+                target = m.end + 1
+            else:
                 target = int(op[1]) + 1
             want = 0 if cur >= target else 1
             if held and want == 1:
@@ -1843,7 +1871,8 @@ class Harness:
                 self.expect_status(what, rc, err, 1)
                 return
             new = cur + op[1]
-            if new < 0 or new > m.end:
+            if new < m.begin() or new > m.end:
+                # Never set below the beginning: what lies between is gone.
                 self.expect_status(what, rc, err, 2)
                 return
             self.expect_status(what, rc, err, 0)
@@ -1863,7 +1892,7 @@ class Harness:
             if may_fail and rc != 0:
                 self.expect_status(what, rc, err, 1)
                 return
-            bad = [c for c in cands if c > m.end]
+            bad = [c for c in cands if c > m.end or c < m.begin()]
             if bad and len(bad) == len(cands):
                 self.expect_status(what, rc, err, 2)
                 return
@@ -1878,7 +1907,7 @@ class Harness:
                 self.expect_status(what, rc, err, 1)
                 return
             new = cur + op[1]
-            if new < 0 or new > m.end:
+            if new < m.begin() or new > m.end:
                 self.expect_status(what, rc, err, 2)
                 return
             self.expect_status(what, rc, err, 0)
@@ -2031,6 +2060,11 @@ class Harness:
         self.note("mv %s L/%020d.log" % (os.path.relpath(b.saved, self.work), b.seg))
         os.rename(b.saved, self.seg_path(b.seg))
         m.barriers.remove(b)
+        # A segment deleted while this one was away reached to the one
+        # after this; now it ends where this one begins.
+        for x in m.barriers:
+            if x.kind == "lost" and x.lo < b.seg <= x.hi:
+                x.hi = b.seg - 1
         for o in b.recs:
             m.add(o)
         m.soft.add(b.seg)
@@ -2134,6 +2168,7 @@ class Harness:
             self.appended([rec], m.end, t0, t1)
         if argv[0] == "logcheckpoint" and rc == 0:
             m.consumers[name] = n
+            m.bad_ckpt.discard(name)    # -s repairs a damaged one too
         if argv[0] == "logfsck":
             if rc == 0:
                 m.soft = set()
@@ -2421,9 +2456,15 @@ class Harness:
                 self.fail("logstat -J L: exit %d: %s" % (rc, err.strip()))
             return
         damage = [b for b in m.barriers if b.kind == "damage"]
+        # A segment missing from the middle is a lost range logstat names
+        # (issue 20 item 3), exit 1 with nothing on stdout.
+        lost = [b for b in m.barriers if b.kind == "lost" and b.lo >= m.begin()]
         self.expect_status("logstat -J L", rc, err, (0, 1) if damage else
-                           1 if m.bad_ckpt else 0)
-        if rc == 1 and (not m.bad_ckpt or (damage and not out.strip())):
+                           1 if m.bad_ckpt or lost else 0)
+        if lost and " lost: no segment holds" not in err and not damage:
+            self.fail("logstat -J L: no word of the lost range %d-%d: %s" % (
+                lost[0].lo, lost[0].hi, err.strip()))
+        if rc == 1 and (lost or not m.bad_ckpt or (damage and not out.strip())):
             return      # a damaged header: logstat(1) need not show the log
         try:
             st = json.loads(out)
@@ -2444,7 +2485,7 @@ class Harness:
                 if m.hist[o].ts is not None and st.get(k) != m.hist[o].ts:
                     self.fail("logstat -J L: %s %s, the model %s (offset %d)" % (
                         k, st.get(k), m.hist[o].ts, o))
-        cs = {c["name"]: c.get("offset", c.get("error")) for c in st.get("consumers", [])}
+        cs = {c["consumer"]: c.get("offset", c.get("error")) for c in st.get("consumers", [])}
         want = {k: ("damaged checkpoint" if k in m.bad_ckpt else v)
                 for k, v in m.consumers.items()}
         if cs != want:
@@ -2456,22 +2497,29 @@ class Harness:
         # Damage in the last segment may hide where the log ends (when no
         # index entry after it lets a reader pass it): lags unknown, exit 1.
         want = (0, 1) if m.damaged_last() else 0
-        if m.bad_ckpt:
+        good = {k: v for k, v in m.consumers.items() if k not in m.bad_ckpt}
+        # Below the beginning (retention removed what it had yet to
+        # apply): still listed, with a warning naming it, exit 1.
+        below = sorted(k for k, v in good.items() if v < m.begin())
+        if m.bad_ckpt or below:
             want = 1
         self.expect_status("logcheckpoint -J L", rc, err, want)
         for n in m.bad_ckpt:
             if "%s: damaged" % n not in err:
                 self.fail("logcheckpoint -J L: no word of consumer %s's damaged "
                           "checkpoint: %s" % (n, err.strip()))
-        good = {k: v for k, v in m.consumers.items() if k not in m.bad_ckpt}
+        for n in below:
+            if "%s: checkpoint %d is below the beginning" % (n, good[n]) not in err:
+                self.fail("logcheckpoint -J L: no word of consumer %s below the "
+                          "beginning: %s" % (n, err.strip()))
         got = {}
         for line in out.decode().splitlines():
             o = json.loads(line)
-            got[o["name"]] = o
+            got[o["consumer"]] = o
         if {k: v["offset"] for k, v in got.items()} != good:
             self.fail("logcheckpoint -J L: %s; the model %s" % (
                 {k: v["offset"] for k, v in got.items()}, good))
-        if rc == 0 or (m.bad_ckpt and not m.damaged_last()):
+        if rc == 0 or ((m.bad_ckpt or below) and not m.damaged_last()):
             for k, v in got.items():
                 if v["lag"] != m.end - v["offset"]:
                     self.fail("logcheckpoint -J L: %s lag %s, the model %d" % (

@@ -2252,8 +2252,13 @@ class Harness:
             rc = f.proc.returncode
             err = f.stderr()
             if f.may_fail and rc == 1 and not f.seen:
-                self.expect_status(what, rc, err, 1)
+                self.expect_status(self.cmdline(f.argv), rc, err, 1)
                 return False    # its -o met damage while resolving
+            if rc == 1 and not f.seen and err.strip() and any(
+                    (not v[0] and v[1] is not None) or
+                    any(not o for o, b in v[2])
+                    for v in (m.view(s) for s in set(f.starts))):
+                return False    # one reading of its start: a barrier first
             if bar is None or rc != 1 or offs:
                 self.fail("%s exited %d, having printed %s; the model expects "
                           "%s%s%s" % (

@@ -280,6 +280,30 @@ seek_in_segment(sl_reader *r, uint64_t offset)
 	return 0;
 }
 
+/*
+ * OFFSET lies below the first segment listed: the log begins after it,
+ * or the listing missed the segment that holds it (one compaction renamed
+ * into place as the directory was read; nothing names it to look for, as
+ * sl_segment_chain can for a later one).  Believed once a listing made
+ * afterwards agrees.
+ */
+static int
+confirm_first(sl_reader *r, uint64_t offset)
+{
+	uint64_t first;
+
+	for (int tries = 0; tries < 8; tries++) {
+		if (r->file != NULL || r->nbases == 0 || r->bases[0] <= offset)
+			return 0;
+		first = r->bases[0];
+		if (refresh(r) < 0)
+			return -1;
+		if (r->nbases > 0 && r->bases[0] == first)
+			return 0;
+	}
+	return 0;
+}
+
 int
 sl_reader_seek(sl_reader *r, uint64_t offset)
 {
@@ -289,7 +313,7 @@ sl_reader_seek(sl_reader *r, uint64_t offset)
 	r->failed = 0;
 	r->incur = 0;
 	r->want = offset;
-	if (refresh(r) < 0)
+	if (refresh(r) < 0 || confirm_first(r, offset) < 0)
 		return -1;
 	r->next = 0;
 	for (;;) {

@@ -1268,6 +1268,10 @@ class Harness:
         dropped = visible - set(got)
         lat = m.latest(union)
         last_base = bases[-1] if bases else 0
+        if concurrent and [b for b in m.bases if b > last_base]:
+            # The writer beside it sealed that segment: before the run
+            # listed the segments, or after (then the run leaves it).
+            last_base = min(b for b in m.bases if b > last_base)
         for o in sorted(dropped):
             rec = m.hist[o]
             why = None
@@ -1862,6 +1866,11 @@ class Harness:
             if held and want == 1:
                 want = (0, 1)
             self.expect_status(what, rc, err, want)
+            return
+        if kind in ("n", "S") and rc == 1 and m.damaged_last():
+            # Damage in the last segment may hide where the log ends,
+            # which a shift is checked against.
+            self.expect_status(what, rc, err, 1)
             return
         if kind == "n":
             if held and rc == 1:
@@ -2513,7 +2522,7 @@ class Harness:
             if "%s: damaged" % n not in err:
                 self.fail("logcheckpoint -J L: no word of consumer %s's damaged "
                           "checkpoint: %s" % (n, err.strip()))
-        for n in below:
+        for n in below if not m.damaged_last() else ():   # else: bounds unknown
             if "%s: checkpoint %d is below the beginning" % (n, good[n]) not in err:
                 self.fail("logcheckpoint -J L: no word of consumer %s below the "
                           "beginning: %s" % (n, err.strip()))

@@ -184,13 +184,85 @@ headers_b64(const struct sl_record *r)
 	return out;
 }
 
+/*
+ * Set R's key header: the key as it is when it is plain, else in base64
+ * after a '=' (Synclog-Key-Base64).
+ */
+static natsStatus
+set_key(natsMsg *m, const struct sl_record *r, size_t *sz)
+{
+	natsStatus s;
+	char *str = NULL;
+	int p = plain(r->key, r->keylen, 0);
+
+	if (p)
+		str = cstr(r->key, r->keylen);
+	else if ((str = malloc(4 * ((r->keylen + 2) / 3) + 2)) != NULL) {
+		/* A leading '=' keeps an empty key's value non-empty. */
+		str[0] = '=';
+		b64_encode(r->key, r->keylen, str + 1);
+	}
+	if (str == NULL)
+		return NATS_NO_MEMORY;
+	s = hset(m, p ? HDR_KEY : HDR_KEY64, str, sz);
+	free(str);
+	return s;
+}
+
+/*
+ * Add each plain header of R as itself, for plain clients; *ALL is
+ * cleared when R has one that is not plain.
+ */
+static natsStatus
+add_plain(natsMsg *m, const struct sl_record *r, size_t *sz, int *all)
+{
+	natsStatus s;
+
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const struct sl_header *h = &r->headers[i];
+		char *name, *value;
+
+		if (!plain(h->name, h->namelen, 1) ||
+		    !plain(h->value, h->valuelen, 0)) {
+			*all = 0;
+			continue;
+		}
+		if ((name = cstr(h->name, h->namelen)) == NULL ||
+		    (value = cstr(h->value, h->valuelen)) == NULL) {
+			free(name);
+			return NATS_NO_MEMORY;
+		}
+		s = natsMsgHeader_Add(m, name, value);
+		*sz += h->namelen + 2 + h->valuelen + 2;
+		free(name);
+		free(value);
+		if (s != NATS_OK)
+			return s;
+	}
+	return NATS_OK;
+}
+
+/* Set R's exact header list (order, repeats, any bytes), encoded. */
+static natsStatus
+set_list(natsMsg *m, const struct sl_record *r, size_t *sz)
+{
+	natsStatus s;
+	char *str;
+
+	if ((str = headers_b64(r)) == NULL)
+		return NATS_NO_MEMORY;
+	s = hset(m, HDR_HEADERS, str, sz);
+	free(str);
+	return s;
+}
+
 int
 rec_to_msg(natsMsg **mp, const char *subject, const char *id,
     const struct sl_record *r, size_t *size)
 {
 	natsMsg *m = NULL;
 	natsStatus s;
-	char buf[64], *str = NULL;
+	char buf[64];
 	size_t sz = strlen("NATS/1.0\r\n\r\n");
 	int all = 1;
 
@@ -206,65 +278,19 @@ rec_to_msg(natsMsg **mp, const char *subject, const char *id,
 		goto fail;
 	if (r->value == NULL && (s = hset(m, HDR_TOMB, "true", &sz)) != NATS_OK)
 		goto fail;
-	if (r->key != NULL) {
-		int p = plain(r->key, r->keylen, 0);
-
-		if (p)
-			str = cstr(r->key, r->keylen);
-		else if ((str = malloc(4 * ((r->keylen + 2) / 3) + 2)) != NULL) {
-			/* A leading '=' keeps an empty key's value non-empty. */
-			str[0] = '=';
-			b64_encode(r->key, r->keylen, str + 1);
-		}
-		if (str == NULL) {
-			s = NATS_NO_MEMORY;
-			goto fail;
-		}
-		if ((s = hset(m, p ? HDR_KEY : HDR_KEY64, str, &sz)) != NATS_OK)
-			goto fail;
-		free(str);
-		str = NULL;
-	}
+	if (r->key != NULL && (s = set_key(m, r, &sz)) != NATS_OK)
+		goto fail;
 	/* Plain headers as themselves, for plain clients; the exact list
-	 * (order, repeats, any bytes) encoded unless one plain header is
-	 * all there is. */
-	for (size_t i = 0; i < r->nheaders; i++) {
-		const struct sl_header *h = &r->headers[i];
-		char *name, *value;
-
-		if (!plain(h->name, h->namelen, 1) ||
-		    !plain(h->value, h->valuelen, 0)) {
-			all = 0;
-			continue;
-		}
-		if ((name = cstr(h->name, h->namelen)) == NULL ||
-		    (value = cstr(h->value, h->valuelen)) == NULL) {
-			free(name);
-			s = NATS_NO_MEMORY;
-			goto fail;
-		}
-		s = natsMsgHeader_Add(m, name, value);
-		sz += h->namelen + 2 + h->valuelen + 2;
-		free(name);
-		free(value);
-		if (s != NATS_OK)
-			goto fail;
-	}
-	if (r->nheaders > 1 || (r->nheaders == 1 && !all)) {
-		if ((str = headers_b64(r)) == NULL) {
-			s = NATS_NO_MEMORY;
-			goto fail;
-		}
-		if ((s = hset(m, HDR_HEADERS, str, &sz)) != NATS_OK)
-			goto fail;
-		free(str);
-		str = NULL;
-	}
+	 * encoded unless one plain header is all there is. */
+	if ((s = add_plain(m, r, &sz, &all)) != NATS_OK)
+		goto fail;
+	if ((r->nheaders > 1 || (r->nheaders == 1 && !all)) &&
+	    (s = set_list(m, r, &sz)) != NATS_OK)
+		goto fail;
 	*size = sz + (r->value ? r->valuelen : 0);
 	*mp = m;
 	return 0;
 fail:
-	free(str);
 	natsMsg_Destroy(m);
 	js_seterr(s, 0, "offset %" PRIu64 ": message", r->offset);
 	return -1;

@@ -41,6 +41,7 @@ struct pull {
 	uint64_t	 lastseq;	/* the stream's last sequence at start */
 	struct decoded	 d;
 	int64_t		 progress;
+	int64_t		 lastpub;	/* when the bucket was published */
 	struct bucket	*bk;
 };
 
@@ -294,16 +295,94 @@ retry(struct pull *p, int64_t *delay)
 	return 0;
 }
 
+/*
+ * Add a fetched batch to the replica, and hand it to the committer when
+ * it ends a burst or fills about a MiB; with -f and -k, publish the
+ * bucket every second.  0 go on, 1 done (without -f: all the stream held
+ * at start is in), -1 fatal (jserr() says why).
+ */
+static int
+add_batch(struct pull *p, natsMsgList *list, int64_t *delay)
+{
+	int got = list->Count, r;
+
+	r = take(p, list);
+	natsMsgList_Destroy(list);
+	/* A batch of the log a sync: of a MiB or so, or of what there is
+	 * when the stream has no more now. */
+	if (r < 0 || ((r > 0 || got < opt.batch ||
+	    sl_writer_pending_bytes(p->w) >= SUBMIT_BYTES ||
+	    (!opt.follow && p->next >= p->lastseq)) && submit(p) < 0))
+		return -1;
+	if (r > 0) {
+		/* From the replica's end again, at once. */
+		notice("%s", jserr());
+		unsubscribe(p);
+		return 0;
+	}
+	*delay = 100;
+	/* Without -f: done at what the stream held at start. */
+	if (!opt.follow && p->next >= p->lastseq)
+		return 1;
+	if (opt.follow && opt.bucket && now_ms() - p->lastpub >= 1000) {
+		if (bucket_sync(&p->bk, &p->j, p->log) < 0)
+			notice("%s", jserr());
+		p->lastpub = now_ms();
+	}
+	return 0;
+}
+
+/*
+ * Fetch the next batch and add it.  When nothing comes, commit what
+ * there is: caught up, unless the consumer is gone; after a failure,
+ * back off.  0 go on, 1 done, -1 fatal (jserr() says why).
+ */
+static int
+fetch(struct pull *p, int64_t *delay)
+{
+	natsMsgList list;
+	jsErrCode e = 0;
+	natsStatus s;
+
+	s = natsSubscription_Fetch(&list, p->sub, opt.batch,
+	    opt.follow ? 1000 : 500, &e);
+	if (s == NATS_OK)
+		return add_batch(p, &list, delay);
+	if (s == NATS_TIMEOUT) {
+		jsConsumerInfo *ci = NULL;
+
+		/* Nothing came: caught up, or the consumer is gone. */
+		e = 0;
+		s = js_GetConsumerInfo(&ci, p->j.js, p->j.stream,
+		    p->consumer, NULL, &e);
+		if (s == NATS_OK) {
+			uint64_t pending = ci->NumPending;
+
+			jsConsumerInfo_Destroy(ci);
+			if (submit(p) < 0 || collect(p, 1) < 0)
+				return -1;
+			if (opt.follow &&
+			    bucket_sync(&p->bk, &p->j, p->log) < 0)
+				notice("%s", jserr());
+			p->progress = now_ms();
+			return pending == 0 && !opt.follow;
+		}
+	}
+	js_seterr(s, e, "%s: fetch", p->j.stream);
+	if (submit(p) < 0 || collect(p, 1) < 0)
+		return -1;
+	if (retry(p, delay) < 0)
+		return -1;
+	return 0;
+}
+
 int
 do_pull(const char *url, const char *log)
 {
 	struct pull p = { 0 };
 	struct sl_writer_opts wo = { 0 };
-	natsMsgList list;
-	jsErrCode e;
-	natsStatus s;
-	int64_t delay = 100, lastpub = 0;
-	int verified = 0, r, got;
+	int64_t delay = 100;
+	int verified = 0, r;
 
 	p.log = log;
 	if (js_parse_url(&p.j, url) < 0) {
@@ -338,72 +417,17 @@ do_pull(const char *url, const char *log)
 			/* The bucket at once, so that waiters find it. */
 			if (bucket_sync(&p.bk, &p.j, log) < 0)
 				notice("%s", jserr());
-			lastpub = now_ms();
+			p.lastpub = now_ms();
 		}
 		if (p.sub == NULL && subscribe(&p) < 0) {
 			if (retry(&p, &delay) < 0)
 				return fatal(&p, 2);
 			continue;
 		}
-		e = 0;
-		s = natsSubscription_Fetch(&list, p.sub, opt.batch,
-		    opt.follow ? 1000 : 500, &e);
-		if (s == NATS_OK) {
-			got = list.Count;
-			r = take(&p, &list);
-			natsMsgList_Destroy(&list);
-			/* A batch of the log a sync: of a MiB or so, or of
-			 * what there is when the stream has no more now. */
-			if (r < 0 || ((r > 0 || got < opt.batch ||
-			    sl_writer_pending_bytes(p.w) >= SUBMIT_BYTES ||
-			    (!opt.follow && p.next >= p.lastseq)) &&
-			    submit(&p) < 0))
-				return fatal(&p, 2);
-			if (r > 0) {
-				/* From the replica's end again, at once. */
-				notice("%s", jserr());
-				unsubscribe(&p);
-				continue;
-			}
-			delay = 100;
-			/* Without -f: done at what the stream held at start. */
-			if (!opt.follow && p.next >= p.lastseq)
-				break;
-			if (opt.follow && opt.bucket &&
-			    now_ms() - lastpub >= 1000) {
-				if (bucket_sync(&p.bk, &p.j, log) < 0)
-					notice("%s", jserr());
-				lastpub = now_ms();
-			}
-			continue;
-		}
-		if (s == NATS_TIMEOUT) {
-			jsConsumerInfo *ci = NULL;
-
-			/* Nothing came: caught up, or the consumer is gone. */
-			e = 0;
-			s = js_GetConsumerInfo(&ci, p.j.js, p.j.stream,
-			    p.consumer, NULL, &e);
-			if (s == NATS_OK) {
-				uint64_t pending = ci->NumPending;
-
-				jsConsumerInfo_Destroy(ci);
-				if (submit(&p) < 0 || collect(&p, 1) < 0)
-					return fatal(&p, 2);
-				if (opt.follow &&
-				    bucket_sync(&p.bk, &p.j, log) < 0)
-					notice("%s", jserr());
-				p.progress = now_ms();
-				if (pending == 0 && !opt.follow)
-					break;
-				continue;
-			}
-		}
-		js_seterr(s, e, "%s: fetch", p.j.stream);
-		if (submit(&p) < 0 || collect(&p, 1) < 0)
+		if ((r = fetch(&p, &delay)) < 0)
 			return fatal(&p, 2);
-		if (retry(&p, &delay) < 0)
-			return fatal(&p, 2);
+		if (r > 0)
+			break;
 	}
 	return finish(&p, 0);
 }

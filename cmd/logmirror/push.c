@@ -60,6 +60,7 @@ struct push {
 	int		 have_saved;
 	int		 located;	/* the stream's end was found */
 	int64_t		 progress;	/* when something last moved */
+	int64_t		 lastsave;	/* when send_record() last saved */
 	struct bucket	*bk;
 };
 
@@ -226,56 +227,58 @@ locate(struct push *p)
 	return 0;
 }
 
-/* Publish record R: 0 sent, 1 failed (try again after a resync), -1
- * fatal. */
+/*
+ * Send M, the message of record R, as the first after a (re)start and
+ * wait for its acknowledgement: the subject's last must be the record
+ * before it.  0 sent, 1 failed (try again after a resync).
+ */
 static int
-publish(struct push *p, const struct sl_record *r)
+publish_first(struct push *p, const struct sl_record *r, natsMsg *m)
 {
 	jsPubOptions po;
 	jsPubAck *pa = NULL;
 	jsErrCode e = 0;
-	natsMsg *m;
 	natsStatus s;
-	size_t size;
 	const char *id;
 
-	if (rec_to_msg(&m, p->subject, p->mid, r, &size) < 0)
-		return -1;
-	if ((int64_t)size > p->j.maxmsg) {
-		natsMsg_Destroy(m);
-		js_seterr(NATS_OK, 0, "%s: offset %" PRIu64 ": the record "
-		    "takes %zu bytes as a message, more than the %" PRId64
-		    " the stream takes", p->log, r->offset, size, p->j.maxmsg);
-		errno = EMSGSIZE;
-		return -1;
-	}
 	natsMsgHeader_Get(m, HDR_MSGID, &id);
 	jsPubOptions_Init(&po);
 	po.MaxWait = ACK_WAIT;
-	if (p->first) {
-		/* The subject's last must be the record before this one. */
-		if (p->lastseq == 0)
-			po.ExpectNoMessage = true;
-		else
-			po.ExpectLastSubjectSeq = p->lastseq;
-		snprintf(p->lastid, sizeof p->lastid, "%s", id);
-		s = js_PublishMsg(&pa, p->j.js, m, &po, &e);
-		natsMsg_Destroy(m);
-		if (s != NATS_OK) {
-			js_seterr(s, e, "%s: offset %" PRIu64, p->j.stream,
-			    r->offset);
-			return 1;
-		}
-		pthread_mutex_lock(&p->mu);
-		if (r->offset + 1 > p->acked) {
-			p->acked = r->offset + 1;
-			p->ackseq = pa->Sequence;
-		}
-		pthread_mutex_unlock(&p->mu);
-		jsPubAck_Destroy(pa);
-		p->first = 0;
-		return 0;
+	if (p->lastseq == 0)
+		po.ExpectNoMessage = true;
+	else
+		po.ExpectLastSubjectSeq = p->lastseq;
+	snprintf(p->lastid, sizeof p->lastid, "%s", id);
+	s = js_PublishMsg(&pa, p->j.js, m, &po, &e);
+	natsMsg_Destroy(m);
+	if (s != NATS_OK) {
+		js_seterr(s, e, "%s: offset %" PRIu64, p->j.stream, r->offset);
+		return 1;
 	}
+	pthread_mutex_lock(&p->mu);
+	if (r->offset + 1 > p->acked) {
+		p->acked = r->offset + 1;
+		p->ackseq = pa->Sequence;
+	}
+	pthread_mutex_unlock(&p->mu);
+	jsPubAck_Destroy(pa);
+	p->first = 0;
+	return 0;
+}
+
+/*
+ * Send M, the message of record R, without waiting: the stream's last
+ * message id must be the one sent before it.  While the window is full,
+ * wait for it to move, and fail it when no acknowledgement comes for
+ * ACK_WAIT.  0 sent, 1 failed (try again after a resync).
+ */
+static int
+publish_next(struct push *p, const struct sl_record *r, natsMsg *m)
+{
+	jsPubOptions po;
+	natsStatus s;
+
+	jsPubOptions_Init(&po);
 	po.ExpectLastMsgId = p->lastid;
 	/* No deadline of libnats's for each message (its timer walks every
 	 * pending one: a third of push's CPU, perf); a full window that
@@ -308,6 +311,29 @@ publish(struct push *p, const struct sl_record *r)
 	snprintf(p->lastid, sizeof p->lastid, "%s-%" PRIu64, p->mid,
 	    r->offset);
 	return 0;
+}
+
+/* Publish record R: 0 sent, 1 failed (try again after a resync), -1
+ * fatal. */
+static int
+publish(struct push *p, const struct sl_record *r)
+{
+	natsMsg *m;
+	size_t size;
+
+	if (rec_to_msg(&m, p->subject, p->mid, r, &size) < 0)
+		return -1;
+	if ((int64_t)size > p->j.maxmsg) {
+		natsMsg_Destroy(m);
+		js_seterr(NATS_OK, 0, "%s: offset %" PRIu64 ": the record "
+		    "takes %zu bytes as a message, more than the %" PRId64
+		    " the stream takes", p->log, r->offset, size, p->j.maxmsg);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (p->first)
+		return publish_first(p, r, m);
+	return publish_next(p, r, m);
 }
 
 /* A failure that may pass: back off, unless it lasted too long. */
@@ -385,51 +411,120 @@ fatal(struct push *p, int status)
 	return finish(p, status);
 }
 
+/*
+ * Open log LOG and the stream's URL, take consumer -n's lock, read its
+ * checkpoint and name the subject: 0, or the exit status of a failure,
+ * said.
+ */
+static int
+start(struct push *p, const char *log, const char *url)
+{
+	struct sl_checkpoint ck;
+
+	p->log = log;
+	p->lockfd = -1;
+	pthread_mutex_init(&p->mu, NULL);
+	if (js_parse_url(&p->j, url) < 0) {
+		fprintf(stderr, "logmirror: %s\n", jserr());
+		return 2;
+	}
+	if ((p->r = sl_reader_open(log)) == NULL) {
+		fprintf(stderr, "logmirror: %s\n", sl_error());
+		free(p->j.servers);
+		return errno == EBADMSG ? 1 : 2;
+	}
+	snprintf(p->id, sizeof p->id, "%s", sl_reader_settings(p->r)->id);
+	if (msgid_prefix(p->id, p->mid) < 0) {
+		fprintf(stderr, "logmirror: %s: not a log directory\n", log);
+		return finish(p, 2);
+	}
+	if ((p->lockfd = sl_consumer_lock(log, opt.name, 0)) < 0) {
+		fprintf(stderr, "logmirror: %s: consumer %s: %s\n", log,
+		    opt.name, errno == EWOULDBLOCK ? "held by another process"
+		    : sl_checkpoint_strerror(errno));
+		return finish(p, 2);
+	}
+	if (sl_checkpoint_read(log, opt.name, p->id, &ck) == 0) {
+		p->saved = ck.offset;
+		p->have_saved = 1;
+	} else if (errno != ENOENT) {
+		fprintf(stderr, "logmirror: %s: consumer %s: %s\n", log,
+		    opt.name, sl_checkpoint_strerror(errno));
+		return finish(p, errno == EBADMSG || errno == ESTALE ? 1 : 2);
+	}
+	if (opt.subject)
+		snprintf(p->subject, sizeof p->subject, "%s", opt.subject);
+	else
+		snprintf(p->subject, sizeof p->subject, "%s.%s", p->j.stream,
+		    p->id);
+	return 0;
+}
+
+/*
+ * Publish record R and, every half second, write the checkpoint (and
+ * with -f publish it to the bucket).  0 sent or to be sent again after a
+ * resync, else the exit status of a fatal failure (jserr() says why).
+ */
+static int
+send_record(struct push *p, const struct sl_record *r)
+{
+	int rc;
+
+	if ((rc = publish(p, r)) < 0) {
+		drain(p);
+		return errno == EMSGSIZE ? 1 : 2;
+	}
+	if (rc > 0) {
+		/* Resynchronised at the top of the loop. */
+		fail_window(p, jserr());
+		return 0;
+	}
+	if (now_ms() - p->lastsave >= 500) {
+		if (save(p) < 0)
+			return 2;
+		if (opt.follow && bucket_sync(&p->bk, &p->j, p->log) < 0)
+			notice("%s", jserr());
+		p->lastsave = now_ms();
+	}
+	return 0;
+}
+
+/*
+ * Caught up with the log: everything sent must be acknowledged, then the
+ * checkpoint is written and, with -f, more records awaited.  0 go on, 1
+ * done (without -f), -1 fatal (jserr() says why).
+ */
+static int
+caught_up(struct push *p, int64_t *delay)
+{
+	drain(p);
+	if (atomic_load(&p->failed))
+		return 0;
+	if (save(p) < 0)
+		return -1;
+	*delay = 100;
+	if (opt.follow && bucket_sync(&p->bk, &p->j, p->log) < 0)
+		notice("%s", jserr());
+	if (!opt.follow)
+		return 1;
+	if (sl_reader_wait(p->r, 1000) < 0 && errno != EINTR) {
+		js_seterr(NATS_OK, 0, "%s: %s", p->log, strerror(errno));
+		return -1;
+	}
+	p->progress = now_ms();
+	return 0;
+}
+
 int
 do_push(const char *log, const char *url)
 {
 	struct push p = { 0 };
-	struct sl_checkpoint ck;
 	struct sl_record rec;
-	int64_t delay = 100, lastsave = 0;
+	int64_t delay = 100;
 	int rc, r;
 
-	p.log = log;
-	p.lockfd = -1;
-	pthread_mutex_init(&p.mu, NULL);
-	if (js_parse_url(&p.j, url) < 0) {
-		fprintf(stderr, "logmirror: %s\n", jserr());
-		return 2;
-	}
-	if ((p.r = sl_reader_open(log)) == NULL) {
-		fprintf(stderr, "logmirror: %s\n", sl_error());
-		free(p.j.servers);
-		return errno == EBADMSG ? 1 : 2;
-	}
-	snprintf(p.id, sizeof p.id, "%s", sl_reader_settings(p.r)->id);
-	if (msgid_prefix(p.id, p.mid) < 0) {
-		fprintf(stderr, "logmirror: %s: not a log directory\n", log);
-		return finish(&p, 2);
-	}
-	if ((p.lockfd = sl_consumer_lock(log, opt.name, 0)) < 0) {
-		fprintf(stderr, "logmirror: %s: consumer %s: %s\n", log,
-		    opt.name, errno == EWOULDBLOCK ? "held by another process"
-		    : sl_checkpoint_strerror(errno));
-		return finish(&p, 2);
-	}
-	if (sl_checkpoint_read(log, opt.name, p.id, &ck) == 0) {
-		p.saved = ck.offset;
-		p.have_saved = 1;
-	} else if (errno != ENOENT) {
-		fprintf(stderr, "logmirror: %s: consumer %s: %s\n", log,
-		    opt.name, sl_checkpoint_strerror(errno));
-		return finish(&p, errno == EBADMSG || errno == ESTALE ? 1 : 2);
-	}
-	if (opt.subject)
-		snprintf(p.subject, sizeof p.subject, "%s", opt.subject);
-	else
-		snprintf(p.subject, sizeof p.subject, "%s.%s", p.j.stream,
-		    p.id);
+	if ((rc = start(&p, log, url)) != 0)
+		return rc;
 	p.progress = now_ms();
 	if (js_connect(&p.j, opt.window, on_ack, &p) < 0) {
 		/* Not yet: resync() tries again, with backoff. */
@@ -454,40 +549,14 @@ do_push(const char *log, const char *url)
 			return fatal(&p, errno == EBADMSG ? 1 : 2);
 		}
 		if (rc == 1) {
-			if ((r = publish(&p, &rec)) < 0) {
-				drain(&p);
-				return fatal(&p, errno == EMSGSIZE ? 1 : 2);
-			}
-			if (r > 0) {
-				/* Resynchronised at the top of the loop. */
-				fail_window(&p, jserr());
-				continue;
-			}
-			if (now_ms() - lastsave >= 500) {
-				if (save(&p) < 0)
-					return fatal(&p, 2);
-				if (opt.follow && bucket_sync(&p.bk, &p.j, log) < 0)
-					notice("%s", jserr());
-				lastsave = now_ms();
-			}
+			if ((r = send_record(&p, &rec)) != 0)
+				return fatal(&p, r);
 			continue;
 		}
-		/* Caught up: everything sent must be acknowledged. */
-		drain(&p);
-		if (atomic_load(&p.failed))
-			continue;
-		if (save(&p) < 0)
+		if ((r = caught_up(&p, &delay)) < 0)
 			return fatal(&p, 2);
-		delay = 100;
-		if (opt.follow && bucket_sync(&p.bk, &p.j, log) < 0)
-			notice("%s", jserr());
-		if (!opt.follow)
+		if (r > 0)
 			break;
-		if (sl_reader_wait(p.r, 1000) < 0 && errno != EINTR) {
-			js_seterr(NATS_OK, 0, "%s: %s", log, strerror(errno));
-			return fatal(&p, 2);
-		}
-		p.progress = now_ms();
 	}
 	drain(&p);
 	if (save(&p) < 0)

@@ -14,6 +14,21 @@
 #include "extern.h"
 #include "prog.h"
 
+/* A wait: the names, their checkpoints and the watch on the bucket. */
+struct wait {
+	struct js	 j;
+	kvStore		*kv;
+	kvWatcher	*w;
+	char		 bucket[300];
+	char		**names;	/* the consumers waited for */
+	int		 n;
+	uint64_t	*at;		/* their checkpoints, UINT64_MAX
+					 * not seen yet */
+	uint64_t	 target;	/* the checkpoint each must reach */
+	int64_t		 deadline;	/* < 0 none */
+	int		 quiet;		/* silent seconds in a row */
+};
+
 /* Whether a failure may pass: before the deadline, back off. */
 static int
 again(int64_t deadline, int64_t *delay)
@@ -73,139 +88,173 @@ setup(struct js *j, const char *bucket, uint64_t *target, kvStore **kv,
 	return watch(*kv, w, bucket, deadline);
 }
 
-int
-do_wait(const char *url, char **names, int n)
+/* How many of the names have no checkpoint at the target yet. */
+static int
+missing(const struct wait *wt)
 {
-	struct js j;
-	kvStore *kv = NULL;
-	kvWatcher *w = NULL;
-	char bucket[300];
-	uint64_t target, *at;
-	int64_t deadline, left;
-	natsStatus s;
-	int rc = 2, missing, quiet = 0;
+	int n = 0;
 
-	if (js_parse_url(&j, url) < 0) {
-		fprintf(stderr, "logmirror: %s\n", jserr());
-		return 2;
-	}
-	if ((at = calloc((size_t)n, sizeof *at)) == NULL) {
-		fprintf(stderr, "logmirror: %s\n", strerror(errno));
-		free(j.servers);
-		return 2;
-	}
-	for (int i = 0; i < n; i++) {
-		arg_consumer(names[i]);	/* the words every program says */
-		at[i] = UINT64_MAX;	/* not seen yet */
-	}
-	if (opt.bucket)
-		snprintf(bucket, sizeof bucket, "%s", opt.bucket);
-	else
-		bucket_default(j.stream, bucket, sizeof bucket);
-	target = 0;
-	if (opt.offset) {
-		if (sl_parse_u64(opt.offset, 0, &target) < 0 ||
-		    target == UINT64_MAX) {
-			fprintf(stderr, "logmirror: -o: invalid offset: %s\n",
-			    opt.offset);
-			goto out;
-		}
-		target++;		/* applied OFFSET: the checkpoint past it */
-	}
-	deadline = opt.timeout_ms >= 0 ? now_ms() + opt.timeout_ms : -1;
-	if (setup(&j, bucket, &target, &kv, &w, deadline) < 0) {
-		fprintf(stderr, "logmirror: %s\n", jserr());
-		goto out;
-	}
-	for (;;) {
-		kvEntry *e = NULL;
+	for (int i = 0; i < wt->n; i++)
+		if (wt->at[i] == UINT64_MAX || wt->at[i] < wt->target)
+			n++;
+	return n;
+}
 
-		missing = 0;
-		for (int i = 0; i < n; i++)
-			if (at[i] == UINT64_MAX || at[i] < target)
-				missing++;
-		if (missing == 0) {
-			rc = 0;
-			break;
-		}
-		if (stopping) {
-			rc = 2;
-			break;
-		}
-		left = deadline < 0 ? 1000 : deadline - now_ms();
-		if (deadline >= 0 && left <= 0)
-			s = NATS_TIMEOUT;
+/* Say where each name the deadline found short of the target is. */
+static void
+timed_out(const struct wait *wt)
+{
+	for (int i = 0; i < wt->n; i++) {
+		if (wt->at[i] != UINT64_MAX && wt->at[i] >= wt->target)
+			continue;
+		if (wt->at[i] == UINT64_MAX)
+			fprintf(stderr, "logmirror: %s: timed out: no "
+			    "checkpoint in %s\n", wt->names[i], wt->bucket);
 		else
-			s = kvWatcher_Next(&e, w, left > 1000 ? 1000 : left);
-		if (s == NATS_TIMEOUT && (deadline < 0 || now_ms() < deadline) &&
-		    ++quiet >= 10) {
+			fprintf(stderr, "logmirror: %s: timed out at %" PRIu64
+			    ", waiting for %" PRIu64 "\n", wt->names[i],
+			    wt->at[i], wt->target);
+	}
+}
+
+/* Drop the watch and watch anew; -1 and a message on failure. */
+static int
+rewatch(struct wait *wt)
+{
+	kvWatcher_Destroy(wt->w);
+	wt->w = NULL;
+	if (watch(wt->kv, &wt->w, wt->bucket, wt->deadline) < 0) {
+		fprintf(stderr, "logmirror: %s\n", jserr());
+		return -1;
+	}
+	return 0;
+}
+
+/* The next change the watch brings, waiting a second at most. */
+static natsStatus
+next(struct wait *wt, kvEntry **e)
+{
+	int64_t left;
+
+	left = wt->deadline < 0 ? 1000 : wt->deadline - now_ms();
+	if (wt->deadline >= 0 && left <= 0)
+		return NATS_TIMEOUT;
+	return kvWatcher_Next(e, wt->w, left > 1000 ? 1000 : left);
+}
+
+/* Take the checkpoint of entry E when its key is one of the names. */
+static void
+take(struct wait *wt, kvEntry *e)
+{
+	for (int i = 0; i < wt->n; i++) {
+		uint64_t off;
+
+		if (strcmp(kvEntry_Key(e), wt->names[i]) == 0 &&
+		    sscanf(kvEntry_ValueString(e), "%" SCNu64, &off) == 1)
+			wt->at[i] = off;
+	}
+}
+
+/*
+ * Follow the watch until every name's checkpoint reaches the target: 0,
+ * 1 timed out, 2 stopped or failed (said).
+ */
+static int
+await_all(struct wait *wt)
+{
+	kvEntry *e;
+	natsStatus s;
+
+	for (;;) {
+		if (missing(wt) == 0)
+			return 0;
+		if (stopping)
+			return 2;
+		e = NULL;
+		s = next(wt, &e);
+		if (s == NATS_TIMEOUT && (wt->deadline < 0 ||
+		    now_ms() < wt->deadline) && ++wt->quiet >= 10) {
 			/*
 			 * Ten seconds of silence: watch anew, which also
 			 * delivers every current value, in case the watch
 			 * lost its consumer to a failed server.
 			 */
-			quiet = 0;
-			kvWatcher_Destroy(w);
-			w = NULL;
-			if (watch(kv, &w, bucket, deadline) < 0) {
-				fprintf(stderr, "logmirror: %s\n", jserr());
-				break;
-			}
+			wt->quiet = 0;
+			if (rewatch(wt) < 0)
+				return 2;
 			continue;
 		}
 		if (s == NATS_TIMEOUT) {
-			if (deadline >= 0 && now_ms() >= deadline) {
-				for (int i = 0; i < n; i++) {
-					if (at[i] != UINT64_MAX &&
-					    at[i] >= target)
-						continue;
-					if (at[i] == UINT64_MAX)
-						fprintf(stderr, "logmirror: "
-						    "%s: timed out: no "
-						    "checkpoint in %s\n",
-						    names[i], bucket);
-					else
-						fprintf(stderr, "logmirror: "
-						    "%s: timed out at %" PRIu64
-						    ", waiting for %" PRIu64
-						    "\n", names[i], at[i],
-						    target);
-				}
-				rc = 1;
-				break;
+			if (wt->deadline >= 0 && now_ms() >= wt->deadline) {
+				timed_out(wt);
+				return 1;
 			}
 			continue;
 		}
 		if (s != NATS_OK) {
 			/* Watch again (a server failed over, say). */
-			js_seterr(s, 0, "checkpoint bucket %s: watch", bucket);
+			js_seterr(s, 0, "checkpoint bucket %s: watch",
+			    wt->bucket);
 			notice("%s", jserr());
-			kvWatcher_Destroy(w);
-			w = NULL;
-			if (watch(kv, &w, bucket, deadline) < 0) {
-				fprintf(stderr, "logmirror: %s\n", jserr());
-				break;
-			}
+			if (rewatch(wt) < 0)
+				return 2;
 			continue;
 		}
-		quiet = 0;
+		wt->quiet = 0;
 		if (e == NULL)		/* the initial values are all in */
 			continue;
-		for (int i = 0; i < n; i++) {
-			uint64_t off;
-
-			if (strcmp(kvEntry_Key(e), names[i]) == 0 &&
-			    sscanf(kvEntry_ValueString(e), "%" SCNu64, &off)
-			    == 1)
-				at[i] = off;
-		}
+		take(wt, e);
 		kvEntry_Destroy(e);
 	}
+}
+
+int
+do_wait(const char *url, char **names, int n)
+{
+	struct wait wt = { 0 };
+	int rc = 2;
+
+	if (js_parse_url(&wt.j, url) < 0) {
+		fprintf(stderr, "logmirror: %s\n", jserr());
+		return 2;
+	}
+	if ((wt.at = calloc((size_t)n, sizeof *wt.at)) == NULL) {
+		fprintf(stderr, "logmirror: %s\n", strerror(errno));
+		free(wt.j.servers);
+		return 2;
+	}
+	wt.names = names;
+	wt.n = n;
+	for (int i = 0; i < n; i++) {
+		arg_consumer(names[i]);	/* the words every program says */
+		wt.at[i] = UINT64_MAX;	/* not seen yet */
+	}
+	if (opt.bucket)
+		snprintf(wt.bucket, sizeof wt.bucket, "%s", opt.bucket);
+	else
+		bucket_default(wt.j.stream, wt.bucket, sizeof wt.bucket);
+	wt.target = 0;
+	if (opt.offset) {
+		if (sl_parse_u64(opt.offset, 0, &wt.target) < 0 ||
+		    wt.target == UINT64_MAX) {
+			fprintf(stderr, "logmirror: -o: invalid offset: %s\n",
+			    opt.offset);
+			goto out;
+		}
+		wt.target++;	/* applied OFFSET: the checkpoint past it */
+	}
+	wt.deadline = opt.timeout_ms >= 0 ? now_ms() + opt.timeout_ms : -1;
+	if (setup(&wt.j, wt.bucket, &wt.target, &wt.kv, &wt.w,
+	    wt.deadline) < 0) {
+		fprintf(stderr, "logmirror: %s\n", jserr());
+		goto out;
+	}
+	rc = await_all(&wt);
 out:
-	kvWatcher_Destroy(w);
-	kvStore_Destroy(kv);
-	js_close(&j);
-	free(j.servers);
-	free(at);
+	kvWatcher_Destroy(wt.w);
+	kvStore_Destroy(wt.kv);
+	js_close(&wt.j);
+	free(wt.j.servers);
+	free(wt.at);
 	return rc;
 }

@@ -599,36 +599,41 @@ sync_parent(const char *dir)
  * Whether directory DIRFD may become a log: only when it holds nothing
  * but what making one leaves (the lock, consumers/, a settings file
  * being written), so that `logappend` never takes over a directory of
- * other files.  1 yes, 0 no, -1 error.
+ * other files; or when it has a settings file now (another writer made
+ * it a log since it was found without one: its segments are then no
+ * reason to refuse).  1 yes, 0 no, -1 error.
  */
 static int
 fresh_dir(int dirfd)
 {
 	DIR *d;
 	struct dirent *de;
-	int ok = 1, e;
+	int other = 0, settings = 0, e;
 
 	if ((d = sl_dir_list(dirfd)) == NULL)
 		return -1;
 	errno = 0;
-	while (ok && (de = readdir(d)) != NULL) {
+	while ((de = readdir(d)) != NULL) {
 		const char *n = de->d_name;
 
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+		if (strcmp(n, "settings") == 0)
+			settings = 1;
+		else if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
 		    strcmp(n, "lock") == 0 ||
 		    strncmp(n, ".settings.tmp.", 14) == 0)
 			continue;
-		if (strcmp(n, "consumers") == 0 && de->d_type == DT_DIR)
+		else if (strcmp(n, "consumers") == 0 && de->d_type == DT_DIR)
 			continue;	/* made by the first writer, or empty */
-		ok = 0;
+		else
+			other = 1;
 	}
 	e = errno;
 	closedir(d);
-	if (ok && e != 0) {
+	if (e != 0) {
 		errno = e;
 		return -1;
 	}
-	return ok;
+	return settings || !other;
 }
 
 /*

@@ -404,3 +404,20 @@ c"
 	ok logcat E
 	output_is x
 }
+
+@test "writers that make a new log together all succeed (issue 20.8)" {
+	# Found by t/130: one of them saw the directory without a settings
+	# file, then with the others' segments, and refused it as not a log.
+	local round j
+	for round in $(seq 1 40); do
+		for j in 1 2 3 4 5 6; do
+			logappend "N$round" <<<"$j" 2>>err &
+		done
+		wait
+	done
+	is "$(cat err)" ""
+	for round in $(seq 1 40); do
+		ok logcat "N$round"
+		is "$(sort <<<"$output" | tr '\n' ' ')" "1 2 3 4 5 6 "
+	done
+}

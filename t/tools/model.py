@@ -1496,6 +1496,8 @@ class Harness:
         x = r.random()
         if x < 0.3:
             first = offs[0] if offs else m.end
+            # (logcheckpoint -s checks any offset against the end.)
+            self.spec_may_fail = endfail
             return "beginning", list(range(m.begin(), first + 1)) or [m.end]
         if x < 0.45:
             self.spec_may_fail = endfail

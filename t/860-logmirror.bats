@@ -6,10 +6,7 @@ load helpers
 load nats
 
 setup_file() {
-	command -v nats-server >/dev/null || skip "nats-server is not installed"
-	nats_start "$BATS_FILE_TMPDIR/nats"
-	export NATS_PORT_1 NATS_PORT_2 NATS_PORT_3 NATS_MPORT_1 NATS_MPORT_2 \
-	    NATS_MPORT_3
+	nats_file_cluster
 }
 
 teardown_file() {
@@ -17,8 +14,7 @@ teardown_file() {
 }
 
 setup() {
-	cd "$BATS_TEST_TMPDIR" || return 1
-	command -v nats-server >/dev/null || skip "nats-server is not installed"
+	nats_test_dir || return 1
 	S=s$BATS_TEST_NUMBER
 }
 

@@ -9,8 +9,7 @@ load helpers
 load nats
 
 setup() {
-	cd "$BATS_TEST_TMPDIR" || return 1
-	command -v nats-server >/dev/null || skip "nats-server is not installed"
+	nats_test_dir || return 1
 	S=f$BATS_TEST_NUMBER
 	pids=
 	nats_start "$BATS_TEST_TMPDIR/nats"

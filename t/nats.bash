@@ -134,6 +134,22 @@ nats_stop() {
 	done
 }
 
+# nats_file_cluster: setup_file's part in a bats file whose tests share one
+# cluster (teardown_file calls nats_stop); nats_test_dir: setup's part in
+# every test file (into the test's directory; skip, saying why, without
+# nats-server).
+nats_file_cluster() {
+	command -v nats-server >/dev/null || skip "nats-server is not installed"
+	nats_start "$BATS_FILE_TMPDIR/nats"
+	export NATS_PORT_1 NATS_PORT_2 NATS_PORT_3 NATS_MPORT_1 NATS_MPORT_2 \
+	    NATS_MPORT_3
+}
+
+nats_test_dir() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	command -v nats-server >/dev/null || skip "nats-server is not installed"
+}
+
 # nats_jsz I: server I's own view of its streams (the monitoring endpoint).
 nats_jsz() {
 	curl -sf "http://127.0.0.1:$(nats_mport $1)/jsz?streams=true"

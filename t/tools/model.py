@@ -92,7 +92,9 @@ import sys
 import threading
 import time
 
-ABSENT = 0xFFFFFFFF
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from records import ABSENT, frame      # noqa: E402  (t/records.py)
 NO_TS = -2**63
 SEGRE = re.compile(r"^(\d{20})\.log$")
 BATCH_HDR = 52
@@ -127,19 +129,7 @@ def batches(path):
 
 # ---- -B frames (synclog(7)) ---------------------------------------------
 
-def field(b):
-    if b is None:
-        return struct.pack("<I", ABSENT)
-    return struct.pack("<I", len(b)) + b
-
-
-def frame(off, ts, key, value, headers):
-    body = struct.pack("<Qq", off, ts) + field(key) + field(value)
-    body += struct.pack("<I", len(headers))
-    for n, v in headers:
-        body += field(n) + field(v)
-    return struct.pack("<I", len(body)) + body
-
+# frame() makes one, as t/records.py does for the other tests.
 
 def unframe(data, pos=0):
     """Decode frames from DATA[POS:]: ([(off, ts, key, value, headers)],
@@ -1892,15 +1882,9 @@ class Harness:
             if held and rc == 1:
                 self.expect_status(what, rc, err, 1)
                 return
-            if cur is None:
-                self.expect_status(what, rc, err, 1)
+            new = self.shifted(what, rc, err, cur, op[1])
+            if new is None:
                 return
-            new = cur + op[1]
-            if new < m.begin() or new > m.end:
-                # Never set below the beginning: what lies between is gone.
-                self.expect_status(what, rc, err, 2)
-                return
-            self.expect_status(what, rc, err, 0)
             if out.split() != [name, str(cur), str(new)]:
                 self.fail("%s printed %r; the model expects '%s %d %d'" % (
                     what, out.strip(), name, cur, new))
@@ -1928,14 +1912,9 @@ class Harness:
                     what, ck, " or ".join(map(str, sorted(set(cands))))))
             m.consumers[name] = ck
         elif kind == "S":
-            if cur is None:
-                self.expect_status(what, rc, err, 1)
+            new = self.shifted(what, rc, err, cur, op[1])
+            if new is None:
                 return
-            new = cur + op[1]
-            if new < m.begin() or new > m.end:
-                self.expect_status(what, rc, err, 2)
-                return
-            self.expect_status(what, rc, err, 0)
             m.consumers[name] = new
         elif kind == "d":
             if cur is None:
@@ -2520,6 +2499,21 @@ class Harness:
                 for k, v in m.consumers.items()}
         if cs != want:
             self.fail("logstat -J L: consumers %s, the model %s" % (cs, want))
+
+    def shifted(self, what, rc, err, cur, by):
+        """A checkpoint CUR moved BY (-n, -S): the new one, or None when
+        the run must have failed (no checkpoint: 1; outside the log: 2,
+        never set below the beginning, what lies between is gone)."""
+        m = self.m
+        if cur is None:
+            self.expect_status(what, rc, err, 1)
+            return None
+        new = cur + by
+        if new < m.begin() or new > m.end:
+            self.expect_status(what, rc, err, 2)
+            return None
+        self.expect_status(what, rc, err, 0)
+        return new
 
     def check_ckpts(self):
         m = self.m

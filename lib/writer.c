@@ -555,9 +555,13 @@ catch_up(sl_writer *w)
 	/*
 	 * A full segment may have been rotated by someone else; and a
 	 * segment loaded just now may not be the last (one that salvage
-	 * left holding a hole, say): only the last is appended to.
+	 * left holding a hole, say): only the last is appended to, and
+	 * only it is read, so that damage in a sealed segment between is
+	 * the readers' to report, not a reason to stop writing.
 	 */
 	while (moved || w->segend >= w->set.segment_bytes) {
+		uint64_t was = w->segbase;
+
 		fd = sl_segment_open(w->dirfd, w->next, ".log", O_RDONLY);
 		if (fd < 0) {
 			if (errno == ENOENT)
@@ -566,7 +570,10 @@ catch_up(sl_writer *w)
 			return -1;
 		}
 		close(fd);
-		if (load_segment(w, w->next, 0) < 0)
+		if (load_last(w) < 0)
+			return -1;
+		/* A listing that did not show it yet: step to it. */
+		if (w->segbase <= was && load_segment(w, w->next, 0) < 0)
 			return -1;
 		w->dirsync = moved = 1;
 	}

@@ -324,6 +324,30 @@ five"
 	stderr_has "$(seg 0)"
 }
 
+@test "a writer whose full segment others went on from reads only the last, whatever damage lies between" {
+	long_writer L
+	# Its first record fills its segment, which nobody changes after.
+	printf 'a|%01200d\n' 0 >&7
+	wait_until held L 1
+	for i in $(seq 1 12); do
+		printf 'b|%0300d\n' "$i" | logappend -K '|' -s 1K L
+	done
+	segs=(L/*.log)
+	[ "${#segs[@]}" -ge 4 ]
+	# Damage in a sealed segment between its own and the last: the
+	# readers' to report (before the fix it stepped through every
+	# segment after its own, read each whole, and refused).
+	printf 'X' | dd of="${segs[2]}" bs=1 seek=100 conv=notrunc status=none
+	echo 'a|last' >&7
+	exec 7>&-
+	wait "$LONG"
+	is "$(sed -n 2p acks)" 13
+	ok logcat -o 13 L
+	output_is last
+	fails 1 logfsck L
+	stderr_has "${segs[2]##*/}"
+}
+
 # ---- a reader beside a writer (found with issue 20's hunt) --------------
 
 @test "a batch a writer completes while a reader looks past it is not taken for damage" {

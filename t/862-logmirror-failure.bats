@@ -2,7 +2,7 @@
 # logmirror under failure, each test on a 3-node JetStream cluster of its
 # own: the stream's leader killed (twice) while 3 appenders on 2 logs push,
 # logmirror itself killed, a node stopped (SIGSTOP), the consumer's node
-# killed under pull.  Nothing acknowledged locally may be lost, nothing
+# killed under pull, the port a client uses blocked.  Nothing acknowledged locally may be lost, nothing
 # duplicated, each log's order kept; every replica is byte-identical and
 # every node's own view of the stream agrees (/jsz?streams=true).
 load helpers
@@ -54,6 +54,20 @@ caught_up() {
 	local end ck
 	end=$(logstat "$1" | awk '$1 == "end" { print $2 }')
 	ck=$(logcheckpoint "$1" mirror 2>/dev/null) && [ "$ck" = "$end" ]
+}
+
+# stuck LOG: what a push of LOG that did not catch up had done (stderr).
+stuck() {
+	local i
+	{
+		echo "$1: end $(logstat "$1" | awk '$1 == "end" { print $2 }')," \
+		    "checkpoint $(logcheckpoint "$1" mirror 2>&1)," \
+		    "stream: $(messages) messages, leader $(nats_stream_leader "$S")"
+		for ((i = 1; i <= NATS_N; i++)); do
+			echo "server $i: $(nats_stream_view "$i" "$S")"
+		done
+		cat push.err 2>/dev/null
+	} >&2
 }
 
 # end_is LOG N: LOG's next offset is N.
@@ -124,9 +138,9 @@ EOF
 	echo A0-1 | ok logappend A
 	echo B0-1 | ok logappend B
 	ok logmirror push B "$NATS_URL/$S"
-	bg logmirror push -f -q A "$NATS_URL/$S"
+	bg logmirror push -f A "$NATS_URL/$S" 2>push.err
 	p1=$last
-	bg logmirror push -f -q B "$NATS_URL/$S"
+	bg logmirror push -f B "$NATS_URL/$S" 2>>push.err
 	p2=$last
 	appender A A1 $((n * 35 / 100)) 100 &
 	a1=$!
@@ -145,14 +159,13 @@ EOF
 	wait "$a1"
 	wait "$a2"
 	wait "$a3"
-	within 120 caught_up A
-	within 120 caught_up B
+	within 120 caught_up A || { stuck A; false; }
+	within 120 caught_up B || { stuck B; false; }
 	kill -TERM "$p1" "$p2"
 	wait "$p1"
 	wait "$p2"
 	# Every node holds the same n messages, sequences 1..n: no duplicate.
-	within 60 nats_views_agree "$S" >/dev/null
-	is "$(nats_views_agree "$S")" "$n 1 $n"
+	nats_views_settle "$S" "$n"
 	ok logmirror pull "$NATS_URL/$S" r1
 	ok logstat r1
 	case $output in
@@ -193,8 +206,7 @@ EOF
 	within 120 caught_up log
 	within 120 end_is r 50000
 	sh_ok 'logcat r | cmp - <(seq 1 50000)'
-	within 60 nats_views_agree "$S" >/dev/null
-	is "$(nats_views_agree "$S")" "50000 1 50000"
+	nats_views_settle "$S" 50000
 }
 
 @test "logmirror pull: killed with -9, and the nodes killed under it, resumes exactly" {
@@ -217,6 +229,42 @@ EOF
 	ok logfsck r
 }
 
+# consumer_node: the index I of the server that leads the stream's one
+# consumer (the pull's), as the servers answer $JS.API.CONSUMER.LIST.
+consumer_node() {
+	local i
+	for ((i = 1; i <= NATS_N; i++)); do
+		nats_req "$i" "\$JS.API.CONSUMER.LIST.$S" 2>/dev/null | python3 -c '
+import json, sys
+cs = json.load(sys.stdin).get("consumers") or []
+if len(cs) != 1 or not cs[0].get("cluster", {}).get("leader"):
+    sys.exit(1)
+print(cs[0]["cluster"]["leader"][1:])' && return 0
+	done
+	return 1
+}
+
+@test "logmirror pull: the node that leads its consumer killed, it makes one anew and misses nothing" {
+	seq 1 30000 | ok logappend log
+	ok logmirror push -q log "$NATS_URL/$S"
+	bg logmirror push -f -q log "$NATS_URL/$S"
+	bg logmirror pull -f -q "$NATS_URL/$S" r
+	within 60 end_is r 30000
+	within 60 consumer_node >node
+	c=$(cat node)
+	echo "# the consumer's leader: server $c; the stream's: $(nats_stream_leader "$S")" >&3
+	nats_kill "$c"
+	seq 30001 60000 | ok logappend log
+	within 120 caught_up log
+	within 120 end_is r 60000
+	nats_restart "$c"
+	seq 60001 60010 | ok logappend log
+	within 120 end_is r 60010
+	sh_ok 'logcat r | cmp - <(seq 1 60010)'
+	ok logfsck r
+	nats_views_settle "$S" 60010
+}
+
 @test "logmirror: the port its connection uses blocked for seconds, push and pull recover" {
 	seq 1 10000 | ok logappend log
 	ok logmirror push log "$NATS_URL/$S"
@@ -236,6 +284,5 @@ EOF
 	within 120 end_is r 30000
 	kill -CONT "$relay"
 	sh_ok 'logcat r | cmp - <(seq 1 30000)'
-	within 60 nats_views_agree "$S" >/dev/null
-	is "$(nats_views_agree "$S")" "30000 1 30000"
+	nats_views_settle "$S" 30000
 }

@@ -703,9 +703,12 @@ find_end(sl_reader *r, uint64_t *end)
 int
 sl_reader_bounds(sl_reader *r, uint64_t *begin, uint64_t *end)
 {
-	uint64_t e;
+	uint64_t e = 0;
 
-	if (refresh(r) < 0 || find_end(r, &e) < 0)
+	/* The beginning alone needs no end (which damage in the last
+	 * segment may hide), unless the log has no segment. */
+	if (refresh(r) < 0 ||
+	    ((end != NULL || r->nbases == 0) && find_end(r, &e) < 0))
 		return -1;
 	if (begin != NULL)
 		*begin = r->nbases > 0 ? r->bases[0] : e;

@@ -307,7 +307,9 @@ int		 sl_reader_fd(sl_reader *);
 
 /*
  * First offset and next offset (one past the last record) of the log as it
- * is now.  For an empty log both are the next offset to be written.
+ * is now.  For an empty log both are the next offset to be written.  Either
+ * may be NULL; the first alone is found even when damage in the last
+ * segment hides the end (EBADMSG when the end is asked for).
  */
 int		 sl_reader_bounds(sl_reader *, uint64_t *begin, uint64_t *end);
 

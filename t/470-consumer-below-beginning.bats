@@ -34,6 +34,25 @@ LOST="checkpoint 3000 is below the beginning of the log (3392): offsets 3000-339
 	stderr_is "logapply: L: slowpoke: $LOST"
 }
 
+@test "below the beginning: said so when damage in the last segment hides the end too" {
+	mklog
+	ok logcheckpoint -s 3000 L slowpoke
+	ok logcompact -r 1000 L
+	# Two small batches after the last one indexed; a byte of the first
+	# of them flipped, valid data after it.
+	at=$(stat -c %s L/00000000000000005032.log)
+	ok logappend L <<<6001
+	ok logappend L <<<6002
+	printf 'X' | dd of=L/00000000000000005032.log bs=1 seek=$((at + 56)) \
+	    conv=notrunc status=none
+	fails 1 logstat L
+	# The beginning needs no end: the lost range is still what stops it
+	# (before, it went on from 3392 and met the damage later).
+	fails 1 logapply L slowpoke -- cat
+	stderr_is "logapply: L: slowpoke: $LOST"
+	output_is ""
+}
+
 @test "below the beginning: logapply -s skips what is lost, says so, and goes on" {
 	mklog
 	ok logcheckpoint -s 3000 L slowpoke

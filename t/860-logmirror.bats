@@ -130,6 +130,14 @@ EOF
 	ok logmirror pull "$NATS_URL/$S" replica
 	ok logcat -F '%o %s\n' -o 9 replica
 	output_is "$(printf '%s\n' '9 10' '11 12' '12 13')"
+	# The stream's last message deleted: the pull ends all the same (it
+	# tells a deleted tail from a consumer whose server is behind).
+	seq 14 15 | ok logappend log
+	ok logmirror push log "$NATS_URL/$S"
+	ok nats_req 1 "\$JS.API.STREAM.MSG.DELETE.$S" '{"seq":15}'
+	ok timeout 60 logmirror pull "$NATS_URL/$S" replica
+	ok logcat -F '%o %s\n' -o 12 replica
+	output_is "$(printf '%s\n' '12 13' '13 14')"
 	ok logfsck replica
 }
 

@@ -333,9 +333,48 @@ add_batch(struct pull *p, natsMsgList *list, int64_t *delay)
 }
 
 /*
+ * Without -f, its consumer has nothing more, yet the replica is short of
+ * the stream's last sequence at start: whether every message between was
+ * deleted (1), or the consumer's server holds less than the stream's
+ * leader (0: a server that restarted and has not caught up yet; its
+ * consumer must not end the run short).  -1 error.
+ */
+static int
+tail_deleted(struct pull *p)
+{
+	jsStreamInfo *si = NULL;
+	jsOptions o;
+	jsErrCode e = 0;
+	natsStatus s;
+	uint64_t gone = 0;
+	int i;
+
+	jsOptions_Init(&o);
+	o.Stream.Info.DeletedDetails = true;
+	s = js_GetStreamInfo(&si, p->j.js, p->j.stream, &o, &e);
+	if (s != NATS_OK) {
+		js_seterr(s, e, "%s", p->j.stream);
+		return -1;
+	}
+	for (i = 0; i < si->State.DeletedLen; i++)
+		if (si->State.Deleted[i] > p->next &&
+		    si->State.Deleted[i] <= p->lastseq)
+			gone++;
+	jsStreamInfo_Destroy(si);
+	if (gone == p->lastseq - p->next)
+		return 1;
+	js_seterr(NATS_OK, 0, "%s: its consumer's server has nothing after "
+	    "sequence %" PRIu64 ", the stream holds up to %" PRIu64 ": a "
+	    "server behind the others; a new consumer", p->j.stream, p->next,
+	    p->lastseq);
+	return 0;
+}
+
+/*
  * Fetch the next batch and add it.  When nothing comes, commit what
- * there is: caught up, unless the consumer is gone; after a failure,
- * back off.  0 go on, 1 done, -1 fatal (jserr() says why).
+ * there is: caught up, unless the consumer is gone or behind the stream;
+ * after a failure, back off.  0 go on, 1 done, -1 fatal (jserr() says
+ * why).
  */
 static int
 fetch(struct pull *p, int64_t *delay)
@@ -364,8 +403,15 @@ fetch(struct pull *p, int64_t *delay)
 			if (opt.follow &&
 			    bucket_sync(&p->bk, &p->j, p->log) < 0)
 				notice("%s", jserr());
-			p->progress = now_ms();
-			return pending == 0 && !opt.follow;
+			if (opt.follow || pending > 0 || p->next >= p->lastseq) {
+				p->progress = now_ms();
+				return pending == 0 && !opt.follow;
+			}
+			if (tail_deleted(p) > 0)
+				return 1;
+			/* Not progress: a server that stays behind ends
+			 * the run after the -G time. */
+			return retry(p, delay) < 0 ? -1 : 0;
 		}
 	}
 	js_seterr(s, e, "%s: fetch", p->j.stream);

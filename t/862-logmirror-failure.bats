@@ -166,7 +166,7 @@ EOF
 	wait "$p2"
 	# Every node holds the same n messages, sequences 1..n: no duplicate.
 	nats_views_settle "$S" "$n"
-	ok logmirror pull "$NATS_URL/$S" r1
+	ok logmirror pull -q "$NATS_URL/$S" r1
 	ok logstat r1
 	case $output in
 	*"records      $n"*) ;;
@@ -174,7 +174,7 @@ EOF
 	esac
 	same_records A r1 A0 A1 A2
 	same_records B r1 B0 B1
-	ok logmirror pull "$NATS_URL/$S" r2
+	ok logmirror pull -q "$NATS_URL/$S" r2
 	sh_ok 'logcat -B r1 | sha256sum > r1.sum && logcat -B r2 | sha256sum > r2.sum'
 	cmp r1.sum r2.sum
 }

@@ -562,6 +562,9 @@ catch_up(sl_writer *w)
 	while (moved || w->segend >= w->set.segment_bytes) {
 		uint64_t was = w->segbase;
 
+		/* An empty segment: what starts at its end is itself. */
+		if (w->next <= w->segbase)
+			break;
 		fd = sl_segment_open(w->dirfd, w->next, ".log", O_RDONLY);
 		if (fd < 0) {
 			if (errno == ENOENT)

@@ -348,6 +348,22 @@ five"
 	stderr_has "${segs[2]##*/}"
 }
 
+@test "a writer that runs on in an empty log whose index went away goes on (found by the model)" {
+	: | ok logappend L
+	long_writer L
+	# Once it holds the segment's index open, the index goes.
+	wait_until sh -c "ls -l /proc/$LONG/fd | grep -q '\.index'"
+	rm L/$(printf '%020d' 0).index
+	printf 'a|1\nb|2\n' >&7
+	# Before the fix it looked for the segment after its empty one, found
+	# itself there, and went round for ever.
+	wait_until acked 2 || { kill -KILL "$LONG"; false; }
+	exec 7>&-
+	wait "$LONG"
+	is "$(cat acks | tr '\n' ' ')" "0 1 "
+	ok logfsck L
+}
+
 # ---- a reader beside a writer (found with issue 20's hunt) --------------
 
 @test "a batch a writer completes while a reader looks past it is not taken for damage" {

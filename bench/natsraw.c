@@ -84,7 +84,12 @@ main(int argc, char **argv)
 		sc.Subjects = subjs;
 		sc.SubjectsLen = 1;
 		sc.Replicas = nurls >= 3 ? 3 : 1;
-		if ((s = js_AddStream(&si, js, &sc, NULL, &e)) != NATS_OK)
+		/* A cluster under load may take more than the request's
+		 * timeout to place a stream: a few tries. */
+		for (int try = 0; (s = js_AddStream(&si, js, &sc, NULL,
+		    &e)) == NATS_TIMEOUT && try < 5; try++)
+			;
+		if (s != NATS_OK)
 			die("add stream", s, e);
 		jsStreamInfo_Destroy(si);
 		snprintf(subj, sizeof subj, "%s.raw", argv[3]);

@@ -43,6 +43,21 @@ held() {
 	[ "$(logcat -F '%o\n' "$1" 2>/dev/null | grep -c .)" -ge "$2" ]
 }
 
+# full_then_others N MIN: a long writer on L whose first record fills its
+# segment, then N records of other writers, one a run, in the segments
+# after it; segs: the log's segments, at least MIN of them.
+full_then_others() {
+	local i
+	long_writer L
+	printf 'a|%01200d\n' 0 >&7
+	wait_until held L 1
+	for i in $(seq 1 "$1"); do
+		printf 'b|%0300d\n' "$i" | logappend -K '|' -s 1K L
+	done
+	segs=(L/*.log)
+	[ "${#segs[@]}" -ge "$2" ]
+}
+
 @test "a writer that runs on never reuses offsets after compaction emptied segments (issue 20.1)" {
 	long_writer L
 	# Its first record fills its segment, which compaction leaves be.
@@ -71,14 +86,7 @@ held() {
 }
 
 @test "a writer that runs on never reuses offsets after salvage set a middle segment aside (issue 20.1)" {
-	long_writer L
-	printf 'a|%01200d\n' 0 >&7
-	wait_until held L 1
-	for i in $(seq 1 20); do
-		printf 'b|%0300d\n' "$i" | logappend -K '|' -s 1K L
-	done
-	segs=(L/*.log)
-	[ "${#segs[@]}" -ge 5 ]
+	full_then_others 20 5
 	# Segment 1 damaged through and through: salvage copies nothing.
 	python3 -c 'import sys
 p = sys.argv[1]; n = len(open(p, "rb").read())
@@ -325,15 +333,8 @@ five"
 }
 
 @test "a writer whose full segment others went on from reads only the last, whatever damage lies between" {
-	long_writer L
 	# Its first record fills its segment, which nobody changes after.
-	printf 'a|%01200d\n' 0 >&7
-	wait_until held L 1
-	for i in $(seq 1 12); do
-		printf 'b|%0300d\n' "$i" | logappend -K '|' -s 1K L
-	done
-	segs=(L/*.log)
-	[ "${#segs[@]}" -ge 4 ]
+	full_then_others 12 4
 	# Damage in a sealed segment between its own and the last: the
 	# readers' to report (before the fix it stepped through every
 	# segment after its own, read each whole, and refused).

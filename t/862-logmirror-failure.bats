@@ -87,13 +87,19 @@ kill_leader() {
 }
 
 # appender LOG TAG N CHUNKS: append TAG-1 .. TAG-N to LOG in CHUNKS
-# pieces, with a pause between them, as a producer would.
+# pieces, with a pause between them, as a producer would; after three
+# quarters of them, wait for the file "gate", so that records are still
+# to come whenever the test opens it.
 appender() {
 	local i per=$((($3 + $4 - 1) / $4)) last
 	for ((i = 0; i * per < $3; i++)); do
 		last=$(((i + 1) * per))
 		[ "$last" -le "$3" ] || last=$3
 		seq $((i * per + 1)) "$last" | sed "s/^/$2-/"
+		if [ $((i * per)) -lt $(($3 * 3 / 4)) ] &&
+		    [ "$last" -ge $(($3 * 3 / 4)) ]; then
+			while [ ! -e gate ]; do sleep 0.05; done
+		fi
 		sleep 0.05
 	done | logappend "$1"
 }
@@ -148,11 +154,13 @@ EOF
 	a2=$!
 	appender B B1 $((n * 30 / 100 - 1)) 100 &
 	a3=$!
-	# Each kill while records are still on their way.
+	# Each kill while records are still on their way: the last quarter
+	# of each appender's waits for the gate.
 	within 120 at_least $((n / 4))
 	kill_leader
 	within 120 at_least $((n / 2))
 	kill_leader
+	touch gate
 	for k in $(cat kills); do
 		[ "$k" -lt "$n" ] || { echo "killed too late: $(cat kills)" >&2; false; }
 	done
@@ -244,6 +252,22 @@ print(cs[0]["cluster"]["leader"][1:])' && return 0
 	return 1
 }
 
+@test "logmirror pull: its consumer is on the stream's leader, whose copy is the stream" {
+	seq 1 1000 | ok logappend log
+	ok logmirror push -q log "$NATS_URL/$S"
+	within 60 nats_stream_leader "$S" >node
+	# The servers place a consumer on any member: four in a row on the
+	# leader by chance is one in 81.
+	for i in 1 2 3 4; do
+		bg logmirror pull -f -q "$NATS_URL/$S" r$i
+		within 60 end_is r$i 1000
+		within 60 consumer_node >cnode
+		is "$(cat cnode)" "$(cat node)"
+		kill -TERM "$last"
+		wait "$last"
+	done
+}
+
 @test "logmirror pull: the node that leads its consumer killed, it makes one anew and misses nothing" {
 	seq 1 30000 | ok logappend log
 	ok logmirror push -q log "$NATS_URL/$S"
@@ -285,4 +309,66 @@ print(cs[0]["cluster"]["leader"][1:])' && return 0
 	kill -CONT "$relay"
 	sh_ok 'logcat r | cmp - <(seq 1 30000)'
 	nats_views_settle "$S" 30000
+}
+
+# stale_answer LAST: the stream's info as a member that sees no leader
+# would give it from a copy ending at LAST (no leader named), on stdout.
+stale_answer() {
+	local i
+	for ((i = 1; i <= NATS_N; i++)); do
+		nats_req "$i" "\$JS.API.STREAM.INFO.$S" 2>/dev/null | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+st, n = v["state"], int(sys.argv[1])
+st["messages"], st["last_seq"] = n, n
+v["cluster"].pop("leader")
+json.dump(v, sys.stdout)' "$1" && return 0
+	done
+	return 1
+}
+
+# fake_member SECONDS: for SECONDS the stream's leader is stopped
+# (SIGSTOP) and a stand-in answers the stream's info requests made through
+# another server, $F, with stale.json: the only answer, as a member that
+# sees no leader gives it.  Then the leader goes on.
+fake_member() {
+	local l
+	within 60 nats_stream_leader "$S" >node
+	l=$(cat node)
+	F=$((l % NATS_N + 1))
+	bg python3 "$BATS_TEST_DIRNAME/natsfake.py" "$(nats_port "$F")" \
+	    "\$JS.API.STREAM.INFO.$S" stale.json "$1" >fake.out
+	fake=$last
+	within 10 grep -qx ready fake.out
+	nats_kill "$l" STOP
+	bg sh -c "sleep $1; kill -CONT $(nats_pid "$l")"
+}
+
+@test "logmirror pull: an answer of a member that sees no leader is not the stream's word" {
+	seq 1 5000 | ok logappend log
+	ok logmirror push -q log "$NATS_URL/$S"
+	stale_answer 1500 >stale.json
+	# A new replica, fetched 100 at a time: not ended at the stale end.
+	fake_member 3
+	expect 0 logmirror pull -b 100 -G 60 \
+	    "nats://127.0.0.1:$(nats_port $F)/$S" r
+	stderr_has "sees no leader"
+	end_is r 5000
+	wait "$fake"
+	[ "$(tail -1 fake.out)" -gt 0 ]
+	# An existing replica: not refused as ahead of the stream.
+	seq 5001 5500 | ok logappend log
+	ok logmirror push -q log "$NATS_URL/$S"
+	fake_member 3
+	expect 0 logmirror pull -G 60 "nats://127.0.0.1:$(nats_port $F)/$S" r
+	stderr_has "sees no leader"
+	sh_ok 'logcat r | cmp - <(seq 1 5500)'
+	# logmirror wait's target is the leader's word too: a consumer at
+	# 1600 has not reached the stream's end, whatever the stand-in says.
+	ok logcheckpoint -s 1600 r store
+	ok logmirror pull -q -k "$S-ck" "$NATS_URL/$S" r
+	fake_member 3
+	fails 1 logmirror wait -q -k "$S-ck" -T 8 \
+	    "nats://127.0.0.1:$(nats_port $F)/$S" store
+	stderr_has "store"
 }

@@ -58,6 +58,12 @@ void	js_close(struct js *j);
  * *SI.
  */
 int	js_stream(struct js *j, int create, jsStreamInfo **si);
+/*
+ * The stream's info as its leader gives it: an answer of a server that
+ * sees no leader is refused (NATS_ERR, *E 0).  Otherwise js_GetStreamInfo.
+ */
+natsStatus js_stream_info(struct js *j, jsOptions *o, jsStreamInfo **si,
+	    jsErrCode *e);
 /* The message of the last js_* failure in this thread. */
 const char *jserr(void);
 void	js_seterr(natsStatus s, jsErrCode e, const char *fmt, ...)

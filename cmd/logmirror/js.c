@@ -216,6 +216,40 @@ cluster_size(struct js *j)
 	return n;
 }
 
+/*
+ * A clustered stream's members that see no leader answer an info request
+ * too, each from its own replica, and the first answer wins: one of a
+ * server that restarted and is still catching up would say the stream
+ * ends where that server's copy does.  Only an answer that names the
+ * leader is the stream's word; another is an error to retry (NATS_ERR,
+ * e 0).  On failure jserr() says why.
+ */
+natsStatus
+js_stream_info(struct js *j, jsOptions *o, jsStreamInfo **si, jsErrCode *e)
+{
+	natsStatus s;
+
+	*si = NULL;
+	*e = 0;
+	s = js_GetStreamInfo(si, j->js, j->stream, o, e);
+	if (s != NATS_OK) {
+		js_seterr(s, *e, "%s", j->stream);
+		*si = NULL;
+		return s;
+	}
+	if ((*si)->Cluster != NULL && (*si)->Cluster->ReplicasLen > 0 &&
+	    ((*si)->Cluster->Leader == NULL ||
+	    (*si)->Cluster->Leader[0] == '\0')) {
+		js_seterr(NATS_OK, 0, "%s: answered by a server that sees no "
+		    "leader of the stream (an election, or a server catching "
+		    "up)", j->stream);
+		jsStreamInfo_Destroy(*si);
+		*si = NULL;
+		return NATS_ERR;
+	}
+	return NATS_OK;
+}
+
 int
 js_stream(struct js *j, int create, jsStreamInfo **si)
 {
@@ -226,8 +260,7 @@ js_stream(struct js *j, int create, jsStreamInfo **si)
 	const char *subjs[1] = { subj };
 	int64_t mp;
 
-	*si = NULL;
-	s = js_GetStreamInfo(si, j->js, j->stream, NULL, &e);
+	s = js_stream_info(j, NULL, si, &e);
 	if (s != NATS_OK && js_notfound(s, e) && create) {
 		jsStreamConfig_Init(&sc);
 		snprintf(subj, sizeof subj, "%s.>", j->stream);
@@ -242,13 +275,12 @@ js_stream(struct js *j, int create, jsStreamInfo **si)
 		e = 0;
 		s = js_AddStream(si, j->js, &sc, NULL, &e);
 		/* Another pusher may have made it meanwhile. */
-		if (s != NATS_OK && e == JSStreamNameExistErr) {
-			e = 0;
-			s = js_GetStreamInfo(si, j->js, j->stream, NULL, &e);
-		}
+		if (s != NATS_OK && e == JSStreamNameExistErr)
+			return js_stream(j, 0, si);
+		if (s != NATS_OK)
+			js_seterr(s, e, "%s", j->stream);
 	}
 	if (s != NATS_OK) {
-		js_seterr(s, e, "%s", j->stream);
 		*si = NULL;
 		return -1;
 	}

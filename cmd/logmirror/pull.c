@@ -97,9 +97,7 @@ verify(struct pull *p)
 	uint64_t lastseq;
 	int rc;
 
-	s = js_GetStreamInfo(&si, p->j.js, p->j.stream, NULL, &e);
-	if (s != NATS_OK) {
-		js_seterr(s, e, "%s", p->j.stream);
+	if (js_stream_info(&p->j, NULL, &si, &e) != NATS_OK) {
 		/* A replica of a stream that is gone: refused. */
 		return e == JSStreamNotFoundErr && p->next > 0 ? -1 : 1;
 	}
@@ -150,27 +148,59 @@ verify(struct pull *p)
 
 /*
  * A pull consumer of the whole stream (no filter) from the replica's end,
- * ephemeral: made here, bound to by its name.
+ * ephemeral: made here, bound to by its name.  The servers place it on
+ * any member of the stream, and a follower's copy may lag (a server that
+ * restarted and is catching up) or, after a crash, even differ from the
+ * leader's (nats-server 2.9.10 was seen to lose messages in the middle of
+ * a restarted follower's copy and number the rest on): only the leader's
+ * copy is the stream.  So a consumer placed elsewhere is deleted and made
+ * again, up to PLACE_TRIES times.
  */
+#define PLACE_TRIES	16
+
 static int
 subscribe(struct pull *p)
 {
 	jsConsumerConfig cc;
 	jsConsumerInfo *ci = NULL;
+	jsStreamInfo *si = NULL;
 	jsSubOptions so;
 	jsErrCode e = 0;
 	natsStatus s;
+	char leader[128] = "";
+	const char *at;
 
+	if (js_stream_info(&p->j, NULL, &si, &e) != NATS_OK)
+		return -1;
+	if (si->Cluster != NULL && si->Cluster->ReplicasLen > 0)
+		snprintf(leader, sizeof leader, "%s", si->Cluster->Leader);
+	jsStreamInfo_Destroy(si);
 	jsConsumerConfig_Init(&cc);
 	cc.DeliverPolicy = js_DeliverByStartSequence;
 	cc.OptStartSeq = p->next + 1;
 	cc.AckPolicy = js_AckNone;
 	cc.InactiveThreshold = (int64_t)30 * 1000000000;
 	cc.MemoryStorage = true;
-	s = js_AddConsumer(&ci, p->j.js, p->j.stream, &cc, NULL, &e);
-	if (s != NATS_OK) {
-		js_seterr(s, e, "%s: consumer", p->j.stream);
-		return -1;
+	for (int tries = 1;; tries++) {
+		e = 0;
+		s = js_AddConsumer(&ci, p->j.js, p->j.stream, &cc, NULL, &e);
+		if (s != NATS_OK) {
+			js_seterr(s, e, "%s: consumer", p->j.stream);
+			return -1;
+		}
+		at = ci->Cluster != NULL && ci->Cluster->Leader != NULL ?
+		    ci->Cluster->Leader : "";
+		if (leader[0] == '\0' || strcmp(at, leader) == 0)
+			break;
+		if (tries == PLACE_TRIES) {
+			notice("%s: its consumer is on %s, not on the stream's "
+			    "leader %s, after %d tries", p->j.stream,
+			    at[0] ? at : "no server", leader, tries);
+			break;
+		}
+		js_DeleteConsumer(p->j.js, p->j.stream, ci->Name, NULL, &e);
+		jsConsumerInfo_Destroy(ci);
+		ci = NULL;
 	}
 	jsSubOptions_Init(&so);
 	so.Stream = p->j.stream;
@@ -345,17 +375,13 @@ tail_deleted(struct pull *p)
 	jsStreamInfo *si = NULL;
 	jsOptions o;
 	jsErrCode e = 0;
-	natsStatus s;
 	uint64_t gone = 0;
 	int i;
 
 	jsOptions_Init(&o);
 	o.Stream.Info.DeletedDetails = true;
-	s = js_GetStreamInfo(&si, p->j.js, p->j.stream, &o, &e);
-	if (s != NATS_OK) {
-		js_seterr(s, e, "%s", p->j.stream);
+	if (js_stream_info(&p->j, &o, &si, &e) != NATS_OK)
 		return -1;
-	}
 	for (i = 0; i < si->State.DeletedLen; i++)
 		if (si->State.Deleted[i] > p->next &&
 		    si->State.Deleted[i] <= p->lastseq)

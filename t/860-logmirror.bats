@@ -174,6 +174,29 @@ EOF
 	is "$(nats_req 1 "\$JS.API.STREAM.INFO.$S" | nats_json_get state.messages)" 3
 }
 
+@test "logmirror push: two logs pushed at once into one stream, each in order, without a word" {
+	seq 1 30000 | sed 's/^/a-/' | ok logappend -N A
+	seq 1 30000 | sed 's/^/b-/' | ok logappend -N B
+	# The stream first, and its leader (a new stream's members answer
+	# without one until they have elected it).
+	echo c | ok logappend C
+	ok logmirror push C "$NATS_URL/$S"
+	# Their messages interleave, and each pipelined expectation of the
+	# other's last message id fails: contention, not a failure to say
+	# or to back off from.
+	logmirror push A "$NATS_URL/$S" 2>a.err &
+	pa=$!
+	logmirror push B "$NATS_URL/$S" 2>b.err &
+	pb=$!
+	wait "$pa"
+	wait "$pb"
+	is "$(cat a.err b.err)" ""
+	ok logmirror pull -q "$NATS_URL/$S" r
+	sh_ok 'logcat r | grep "^a-" | cmp - <(seq 1 30000 | sed "s/^/a-/")'
+	sh_ok 'logcat r | grep "^b-" | cmp - <(seq 1 30000 | sed "s/^/b-/")'
+	sh_ok '[ "$(logcat r | wc -l)" -eq 60001 ]'
+}
+
 @test "logmirror push: another process holding the consumer is refused" {
 	seq 3 | ok logappend log
 	flock log/consumers/mirror.lock -c 'sleep 5' &

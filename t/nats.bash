@@ -211,7 +211,8 @@ print(v)' "$1"
 # should: one still behind after that is said (bats' fd 3), not failed, since
 # nats-server 2.9.10 now and then leaves a follower that was killed with
 # -9 behind for minutes (a server's catch-up, not what it was sent).
-# Fails when no quorum holds N, or a view has a gap, a duplicate or more.
+# Fails (1) when a view has a gap, a duplicate or more, and (3) when no
+# quorum holds N.
 nats_views_settle() {
 	local i v m f l full=0 end=$((SECONDS + 120)) views
 	while :; do
@@ -242,7 +243,7 @@ nats_views_settle() {
 				return 0
 			fi
 			echo "stream $1: no quorum holds all $2 messages:$views" >&2
-			return 1
+			return 3
 		fi
 		sleep 0.5
 	done

@@ -8,7 +8,8 @@
  * metric's samples together, for node_exporter's textfile collector.
  * Every log is reported even when an earlier one failed (the rval
  * pattern); a log that cannot be read, or a damaged checkpoint, makes the
- * exit status non-zero.
+ * exit status non-zero.  A damaged log is shown too, each figure the
+ * damage hides as unknown: "-", null, or no sample.
  */
 #include <err.h>
 #include <errno.h>
@@ -38,7 +39,7 @@ struct consumer {
 struct log {
 	const char	*path;
 	struct sl_stat	 s;
-	int		 failed;	/* it could not be read at all */
+	int		 failed;	/* nothing of it can be shown */
 	int		 isdir;
 	char		**names;	/* its consumers, NULL when none */
 	struct consumer	*c;
@@ -61,9 +62,12 @@ static const struct prog logstat = {
 /* A warning after what is printed so far. */
 #define warnmsg(...)	(fflush(stdout), warnx(__VA_ARGS__))
 
+/* The consumer's lag, SL_STAT_UNKNOWN with the end. */
 static uint64_t
 lag(const struct log *l, const struct consumer *c)
 {
+	if (l->s.end == SL_STAT_UNKNOWN)
+		return SL_STAT_UNKNOWN;
 	return c->ck.offset < l->s.end ? l->s.end - c->ck.offset : 0;
 }
 
@@ -110,16 +114,22 @@ static int
 gather(const char *path, struct log *l)
 {
 	struct stat st;
+	int rval = 0, r;
 
 	memset(l, 0, sizeof(*l));
 	l->path = path;
 	if (sl_stat(path, &l->s) < 0) {
+		rval = l->s.damaged ? 1 : sl_exit_status(errno);
 		warnmsg("%s: %s", path, sl_error());
-		l->failed = 1;
-		return sl_exit_status(errno);
+		if (!l->s.damaged) {
+			l->failed = 1;
+			return rval;
+		}
 	}
 	l->isdir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-	return l->isdir ? consumers(l) : 0;
+	if (l->isdir && (r = consumers(l)) > rval)
+		rval = r;
+	return rval;
 }
 
 static void
@@ -130,6 +140,16 @@ release(struct log *l)
 }
 
 /* ---- text ----------------------------------------------------------- */
+
+/* A figure, or "-" when damage hid it. */
+static const char *
+figure(uint64_t v, char *buf, size_t len)
+{
+	if (v == SL_STAT_UNKNOWN)
+		return "-";
+	snprintf(buf, len, "%" PRIu64, v);
+	return buf;
+}
 
 /* A time as "ISO MS", or "- -" when there is none. */
 static void
@@ -147,7 +167,7 @@ text_time(const char *name, int64_t ms)
 static void
 text(const struct log *l)
 {
-	char iso[SL_TIME_MAX];
+	char iso[SL_TIME_MAX], n[24];
 
 	if (nprinted++ > 0)
 		putchar('\n');
@@ -156,9 +176,9 @@ text(const struct log *l)
 	printf("%-12s %" PRIu64 "\n", "segments", l->s.segments);
 	printf("%-12s %" PRIu64 "\n", "bytes", l->s.bytes);
 	printf("%-12s %" PRIu64 "\n", "index-bytes", l->s.index_bytes);
-	printf("%-12s %" PRIu64 "\n", "begin", l->s.begin);
-	printf("%-12s %" PRIu64 "\n", "end", l->s.end);
-	printf("%-12s %" PRIu64 "\n", "records", l->s.records);
+	printf("%-12s %s\n", "begin", figure(l->s.begin, n, sizeof n));
+	printf("%-12s %s\n", "end", figure(l->s.end, n, sizeof n));
+	printf("%-12s %s\n", "records", figure(l->s.records, n, sizeof n));
 	text_time("first-time", l->s.first_ts);
 	text_time("last-time", l->s.last_ts);
 	text_time("max-time", l->s.max_ts);
@@ -169,15 +189,26 @@ text(const struct log *l)
 		const struct consumer *c = &l->c[i];
 
 		if (c->ok)
-			printf("%-12s %s %" PRIu64 " %" PRIu64 " %s\n",
-			    "consumer", c->name, c->ck.offset, lag(l, c),
-			    sl_time_format(c->ck.updated, iso, sizeof iso));
+			printf("%-12s %s %" PRIu64 " %s %s\n", "consumer",
+			    c->name, c->ck.offset, figure(lag(l, c), n,
+			    sizeof n), sl_time_format(c->ck.updated, iso,
+			    sizeof iso));
 		else
 			printf("%-12s %s - - -\n", "consumer", c->name);
 	}
 }
 
 /* ---- JSON and YAML -------------------------------------------------- */
+
+/* A figure, or null when damage hid it. */
+static void
+emit_figure(sl_emit *e, const char *name, uint64_t v)
+{
+	if (v == SL_STAT_UNKNOWN)
+		sl_emit_null(e, name);
+	else
+		sl_emit_u64(e, name, v);
+}
 
 static void
 emit(sl_emit *e, const struct log *l)
@@ -188,9 +219,9 @@ emit(sl_emit *e, const struct log *l)
 	sl_emit_u64(e, "segments", l->s.segments);
 	sl_emit_u64(e, "bytes", l->s.bytes);
 	sl_emit_u64(e, "index_bytes", l->s.index_bytes);
-	sl_emit_u64(e, "begin", l->s.begin);
-	sl_emit_u64(e, "end", l->s.end);
-	sl_emit_u64(e, "records", l->s.records);
+	emit_figure(e, "begin", l->s.begin);
+	emit_figure(e, "end", l->s.end);
+	emit_figure(e, "records", l->s.records);
 	sl_emit_time(e, "first_timestamp", l->s.first_ts);
 	sl_emit_time(e, "last_timestamp", l->s.last_ts);
 	sl_emit_time(e, "max_timestamp", l->s.max_ts);
@@ -203,7 +234,7 @@ emit(sl_emit *e, const struct log *l)
 			sl_emit_str(e, "consumer", c->name);
 			if (c->ok) {
 				sl_emit_u64(e, "offset", c->ck.offset);
-				sl_emit_u64(e, "lag", lag(l, c));
+				emit_figure(e, "lag", lag(l, c));
 				sl_emit_time(e, "updated", c->ck.updated);
 			} else
 				sl_emit_str(e, "error", c->why);
@@ -270,15 +301,21 @@ static void
 prometheus(const struct log *logs, size_t n, int64_t now)
 {
 	size_t i, j, k;
+	uint64_t v;
 
+	/* A figure damage hid has no sample. */
 	for (k = 0; k < sizeof(figures) / sizeof(figures[0]); k++) {
 		family(figures[k].name, figures[k].help);
-		for (i = 0; i < n; i++)
-			if (!logs[i].failed) {
+		for (i = 0; i < n; i++) {
+			if (logs[i].failed)
+				continue;
+			v = *(const uint64_t *)((const char *)&logs[i].s +
+			    figures[k].off);
+			if (v != SL_STAT_UNKNOWN) {
 				sample(figures[k].name, &logs[i], NULL);
-				printf("%" PRIu64 "\n", *(const uint64_t *)
-				    ((const char *)&logs[i].s + figures[k].off));
+				printf("%" PRIu64 "\n", v);
 			}
+		}
 	}
 	family("max_timestamp_seconds", "The newest (largest) timestamp "
 	    "of a record in the log, in seconds since the epoch.");
@@ -300,7 +337,8 @@ prometheus(const struct log *logs, size_t n, int64_t now)
 	    "checkpoint and the log's end.");
 	for (i = 0; i < n; i++)
 		for (j = 0; j < logs[i].nc; j++)
-			if (logs[i].c[j].ok) {
+			if (logs[i].c[j].ok && lag(&logs[i],
+			    &logs[i].c[j]) != SL_STAT_UNKNOWN) {
 				sample("consumer_lag", &logs[i], &logs[i].c[j]);
 				printf("%" PRIu64 "\n", lag(&logs[i],
 				    &logs[i].c[j]));

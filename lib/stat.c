@@ -10,6 +10,11 @@
  * logseek see, and a torn tail under a writer is the end, not damage.
  * Segments must join (segment.c, sl_segment_chain): a lost segment is an
  * error, not a shorter log.
+ *
+ * Damage does not stop the walk: the batches it hides are not counted,
+ * the next segment (or an index entry past the damage in the last one)
+ * says where counting goes on, and only the figures the damage leaves
+ * whole are given; the others are SL_STAT_UNKNOWN.
  */
 #include <sys/stat.h>
 
@@ -36,9 +41,12 @@ struct walk {
 	struct sl_stat	*s;
 	struct sl_logpath lp;
 	size_t		 limit;
-	uint64_t	 next;		/* least offset of the next batch */
-	int		 any;		/* a batch seen */
+	uint64_t	 next;		/* least offset of the next batch;
+					   SL_STAT_UNKNOWN after damage */
+	int		 any;		/* a batch seen since damage hid any */
 	uint64_t	 lastseg, lastpos;	/* the last batch seen */
+	int		 lost;		/* damage hid batches */
+	char		 damage[1024];	/* the first damage's message */
 	unsigned char	*buf;
 };
 
@@ -69,7 +77,7 @@ count(struct walk *w, uint64_t base, uint64_t pos, const struct sl_batch *b)
 	w->next = sl_batch_end(b);
 	if (b->count == 0)
 		return;		/* a hole: no record, no time */
-	if (!w->any) {
+	if (s->begin == SL_STAT_UNKNOWN && !w->lost) {
 		s->begin = b->base;
 		s->first_ts = b->first_ts;
 	}
@@ -79,6 +87,26 @@ count(struct walk *w, uint64_t base, uint64_t pos, const struct sl_batch *b)
 		s->max_ts = b->max_ts;
 	w->lastseg = base;
 	w->lastpos = pos;
+}
+
+/* Damage, its message in sl_error(): the first is the one sl_stat
+ * fails with. */
+static void
+damaged(struct walk *w)
+{
+	if (w->damage[0] == '\0')
+		snprintf(w->damage, sizeof w->damage, "%s", sl_error());
+}
+
+/* Damage that hid batches: the count is never whole again, the last batch
+ * seen is not the last, and where the next one begins is unknown. */
+static void
+lost(struct walk *w)
+{
+	damaged(w);
+	w->lost = 1;
+	w->any = 0;
+	w->next = SL_STAT_UNKNOWN;
 }
 
 /* Walk the headers of segment FD from byte 0 to STOP, a batch boundary. */
@@ -123,19 +151,26 @@ tail(struct walk *w, int fd, uint64_t base)
 	struct sl_batch b;
 	const unsigned char *p;
 	char name[256];
-	uint64_t pos = 0;
+	uint64_t pos = 0, at = 0;
 	int ifd, f;
 
 	if (w->lp.fd < 0 && (ifd = sl_segment_open(w->lp.dirfd, base,
 	    ".index", O_RDONLY)) >= 0) {
 		sl_ikey_init(&k, base, w->s->id);
 		if (sl_index_find_offset(ifd, fd, &k, w->limit, UINT64_MAX,
-		    &e) > 0 && e.offset >= w->next)
+		    &e) > 0 && e.offset >= w->next) {
 			pos = e.pos;
+			at = e.offset;
+		}
 		close(ifd);
 	}
-	if (hop(w, fd, base, pos) < 0)
-		return -1;
+	if (hop(w, fd, base, pos) < 0) {
+		if (errno != EBADMSG)
+			return -1;
+		/* The index entry past the damage verified: go on there. */
+		lost(w);
+		w->next = at;
+	}
 	sl_segscan_init(&sc, fd, pos, w->next, w->limit);
 	while ((f = sl_segscan_next(&sc, 1, &b, &p)) > 0)
 		count(w, base, sc.pos - b.length, &b);
@@ -216,19 +251,27 @@ walk_segments(struct walk *w, const uint64_t *bases, size_t n)
 		}
 		s->segments++;
 		s->bytes += st.st_size;
-		if (i == 0)
-			w->next = bases[0];
-		else if ((r = sl_segment_chain(w->lp.fd >= 0 ? -1 :
-		    w->lp.dirfd, w->next, bases[i], prev, name)) != 0) {
+		if (i > 0 && w->next != SL_STAT_UNKNOWN &&
+		    (r = sl_segment_chain(w->lp.fd >= 0 ? -1 : w->lp.dirfd,
+		    w->next, bases[i], prev, name)) != 0) {
 			/* 1: the listing missed a segment renamed into place
 			 * as it was read; walk again. */
-			close(fd);
-			return r > 0 ? 1 : sl_fail(EBADMSG, "%s", sl_error());
+			if (r > 0) {
+				close(fd);
+				return 1;
+			}
+			lost(w);
 		}
+		if (i == 0 || w->next == SL_STAT_UNKNOWN)
+			w->next = bases[i];
 		if (i + 1 < n)
 			r = hop(w, fd, bases[i], st.st_size);
 		else
 			r = tail(w, fd, bases[i]);
+		if (r < 0 && errno == EBADMSG) {
+			lost(w);
+			r = 0;
+		}
 		close(fd);
 		if (r < 0)
 			return -1;
@@ -251,23 +294,36 @@ walk(struct walk *w)
 	int r;
 
 	memset(s, 0, sizeof *s);
+	s->begin = SL_STAT_UNKNOWN;
 	s->first_ts = s->last_ts = s->max_ts = SL_NO_TIMESTAMP;
 	if (w->lp.fd < 0)
 		memcpy(s->id, w->lp.set.id, sizeof s->id);
 	w->next = 0;
-	w->any = 0;
+	w->any = w->lost = 0;
+	w->damage[0] = '\0';
 	if (w->lp.fd < 0 && sl_segment_list(w->lp.dirfd, &bases, &n) < 0)
 		return sl_fail(errno, "%s", strerror(errno));
 	if ((r = walk_segments(w, w->lp.fd < 0 ? bases : &one, n)) == 0) {
 		s->end = w->next;
 		if (n > 0 && s->end < (w->lp.fd < 0 ? bases[n - 1] : one))
 			s->end = w->lp.fd < 0 ? bases[n - 1] : one;
-		if (!w->any)
+		if (s->begin == SL_STAT_UNKNOWN && !w->lost)
 			s->begin = s->end;
-		else
-			r = last_ts(w);
+		if (w->any && (r = last_ts(w)) < 0 && errno == EBADMSG) {
+			s->last_ts = SL_NO_TIMESTAMP;
+			damaged(w);
+			r = 0;
+		}
 	}
 	free(bases);
+	if (r == 0 && w->damage[0] != '\0') {
+		s->damaged = 1;
+		if (w->lost) {
+			s->records = SL_STAT_UNKNOWN;
+			s->max_ts = SL_NO_TIMESTAMP;
+		}
+		r = sl_fail(EBADMSG, "%s", w->damage);
+	}
 	return r;
 }
 

@@ -607,7 +607,12 @@ struct sl_where {
  */
 int	sl_reader_locate(sl_reader *, uint64_t offset, struct sl_where *w);
 
-/* What logstat shows of a log (or of a lone segment file). */
+/*
+ * What logstat shows of a log (or of a lone segment file).  A figure
+ * damage hides is SL_STAT_UNKNOWN (a timestamp, SL_NO_TIMESTAMP).
+ */
+#define SL_STAT_UNKNOWN		UINT64_MAX
+
 struct sl_stat {
 	uint64_t	begin;		/* first record's offset; end when empty */
 	uint64_t	end;		/* next offset */
@@ -619,12 +624,17 @@ struct sl_stat {
 	int64_t		last_ts;	/* SL_NO_TIMESTAMP when empty */
 	int64_t		max_ts;		/* largest timestamp */
 	char		id[33];		/* empty for a lone segment */
+	int		damaged;	/* sl_stat failed on damage: the
+					   figures are what it left whole */
 };
 
 /*
  * Gather the statistics of the log or segment at PATH, reading batch
  * headers (the tail of the last segment is verified as a reader would).
- * -1 with errno (EBADMSG: damage found) and sl_error() on failure.
+ * -1 with errno (EBADMSG: damage found) and sl_error() on failure; when
+ * the damage was in the segments, S->damaged is set and *S holds the
+ * figures the damage leaves whole, the others unknown (logstat(1) says
+ * which).
  */
 int	sl_stat(const char *path, struct sl_stat *s);
 

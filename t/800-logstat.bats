@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # logstat: bounds, counts, sizes, time range and consumers, as text, JSON
-# and YAML.
+# and YAML, and what of them damage leaves.
 load helpers
 
 T0=1795168800000	# 2026-11-20T10:00:00Z
@@ -162,4 +162,111 @@ EOF
 	expect 2 logstat L nolog L
 	[ "$(grep -c '^log ' <<<"$output")" -eq 2 ]
 	stderr_is "logstat: nolog: No such file or directory"
+}
+
+# many LOG: 5000 records at T0 + 0s, 1s, ... in segments of 16 KiB, from
+# a file, so that the batches and the segments are the same every time.
+many() {
+	awk -v t=$T0 'BEGIN { for (i = 0; i < 5000; i++)
+	    printf "{\"timestamp\":%.0f,\"value\":\"v%d\"}\n", t + i * 1000, i }' >in.json
+	logappend -J -s 16K "$1" <in.json
+}
+
+# unparse SEGMENT: make its first batch header one that does not parse.
+unparse() {
+	printf '\377' | dd of="$1" bs=1 seek=3 conv=notrunc status=none
+}
+
+# shown LOG: the text logstat should print of LOG, the records and the
+# largest timestamp hidden by damage, up to the consumers line.
+shown() {
+	echo "log          $1
+id           $(sed -n 's/^id //p' "$1"/settings)
+segments     $(ls "$1"/*.log | wc -l)
+bytes        $(cat "$1"/*.log | wc -c)
+index-bytes  $(cat "$1"/*.index | wc -c)
+begin        0
+end          5000
+records      -
+first-time   2026-11-20T10:00:00.000Z 1795168800000
+last-time    2026-11-20T11:23:19.000Z 1795173799000
+max-time     - -
+consumers    1"
+}
+
+@test "logstat: a batch header that does not parse in a middle segment hides only the count" {
+	require python3
+	many L
+	ok logcheckpoint -s 100 L db
+	ls L/*.log >segs
+	[ "$(wc -l <segs)" -ge 3 ]
+	seg=$(sed -n 2p segs)
+	unparse "$seg"
+	name=$(basename "$seg")
+	err="logstat: L: $name: byte 0: offset $((10#${name%.log})): damaged batch; run logfsck"
+	fails 1 logstat L
+	stderr_is "$err"
+	is "$(sed '$d' <<<"$output")" "$(shown L)"
+	grep -Eq '^consumer     db 100 4900 [0-9]{4}-' <<<"$output"
+	fails 1 logstat -J L
+	stderr_is "$err"
+	python3 -c 'import json, sys
+d = json.loads(sys.argv[1])
+assert (d["begin"], d["end"], d["records"], d["segments"]) == (0, 5000, None, int(sys.argv[2])), d
+assert d["first_timestamp"] == 1795168800000 and d["last_timestamp"] == 1795173799000, d
+assert d["max_timestamp"] is None and d["max_timestamp_iso"] is None, d
+assert d["consumers"][0]["offset"] == 100 and d["consumers"][0]["lag"] == 4900, d' "$output" "$(wc -l <segs)"
+	# damage in the first batch of the log hides the beginning too
+	unparse L/00000000000000000000.log
+	fails 1 logstat L
+	stderr_is "logstat: L: 00000000000000000000.log: byte 0: offset 0: damaged batch; run logfsck"
+	grep -q '^begin        -$' <<<"$output"
+	grep -q '^first-time   - -$' <<<"$output"
+	grep -q '^end          5000$' <<<"$output"
+}
+
+@test "logstat: damage in the last segment hides the end only where readers stop" {
+	require python3
+	many L
+	ok logcheckpoint -s 100 L db
+	seg=$(ls L/*.log | tail -n 1)
+	# an index entry past the damage: the end is known, as for logseek
+	[ "$(stat -c %s "${seg%.log}.index")" -ge 40 ]
+	unparse "$seg"
+	ok logseek L end
+	output_is 5000
+	name=$(basename "$seg")
+	fails 1 logstat L
+	stderr_is "logstat: L: $name: byte 0: offset $((10#${name%.log})): damaged batch; run logfsck"
+	is "$(sed '$d' <<<"$output")" "$(shown L)"
+	grep -Eq '^consumer     db 100 4900 [0-9]{4}-' <<<"$output"
+	# past the last index entry, damage followed by data: no end, no lag
+	for i in 1 2 3; do echo "rec$i" | logappend K; done
+	ok logcheckpoint -s 1 K db
+	python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); f.seek(100); b = f.read(1)
+f.seek(100); f.write(bytes([b[0] ^ 1]))' K/00000000000000000000.log
+	err="logstat: K: 00000000000000000000.log: byte 62: offset 1: checksum mismatch, followed by valid data at byte 124"
+	fails 1 logstat K
+	stderr_is "$err"
+	grep -q '^segments     1$' <<<"$output"
+	grep -q '^begin        0$' <<<"$output"
+	grep -q '^end          -$' <<<"$output"
+	grep -q '^records      -$' <<<"$output"
+	grep -q '^last-time    - -$' <<<"$output"
+	grep -Eq '^consumer     db 1 - [0-9]{4}-' <<<"$output"
+	fails 1 logstat -J K
+	stderr_is "$err"
+	python3 -c 'import json, sys
+d = json.loads(sys.argv[1])
+assert (d["begin"], d["end"], d["records"], d["segments"]) == (0, None, None, 1), d
+assert d["first_timestamp"] is not None and d["last_timestamp"] is None, d
+assert d["consumers"][0]["offset"] == 1 and d["consumers"][0]["lag"] is None, d' "$output"
+	# YAML says the same
+	python3 -c 'import yaml' 2>/dev/null || skip "python3 yaml module not installed"
+	fails 1 logstat -Y K
+	python3 -c 'import yaml, sys
+d = yaml.safe_load(sys.argv[1])
+assert (d["begin"], d["end"], d["records"]) == (0, None, None), d
+assert d["consumers"][0]["lag"] is None, d' "$output"
 }

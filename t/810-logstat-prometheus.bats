@@ -108,6 +108,30 @@ value() {
 	    "$(grep -v '^synclog_consumer_update_age' out.prom)"
 }
 
+@test "logstat -P: a damaged log has the samples the damage leaves whole, and the status is 1" {
+	require promtool
+	require python3
+	for i in 1 2 3; do echo "rec$i" | logappend K; done
+	ok logcheckpoint -s 1 K db
+	ten L
+	ok logcheckpoint -s 4 L db
+	# damage followed by data: the end and the count are unknown
+	python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); f.seek(100); b = f.read(1)
+f.seek(100); f.write(bytes([b[0] ^ 1]))' K/00000000000000000000.log
+	fails 1 logstat -P K L
+	stderr_is "logstat: K: 00000000000000000000.log: byte 62: offset 1: checksum mismatch, followed by valid data at byte 124"
+	printf '%s\n' "$output" > out.prom
+	is "$(value begin_offset 'log="K"')" 0
+	is "$(value segments 'log="K"')" 1
+	is "$(value bytes 'log="K"')" "$(stat -c %s K/00000000000000000000.log)"
+	is "$(value consumer_offset 'log="K",consumer="db"')" 1
+	! grep -Eq '^synclog_(end_offset|records|max_timestamp_seconds|consumer_lag)\{log="K"' out.prom
+	is "$(value end_offset 'log="L"')" 10
+	is "$(value consumer_lag 'log="L",consumer="db"')" 6
+	sh_ok 'promtool check metrics < out.prom'
+}
+
 @test "logstat(1)'s crontab line publishes the file atomically, only when logstat succeeds" {
 	local line dir=$BATS_TEST_TMPDIR/textfile
 	line=$(grep '^\* \* \* \* \* ' "$BATS_TEST_DIRNAME/../man/logstat.1")

@@ -169,11 +169,33 @@ push_under_kills() {
 	wait "$a1"
 	wait "$a2"
 	wait "$a3"
-	within 120 caught_up A || { stuck A; false; }
-	within 120 caught_up B || { stuck B; false; }
+	if ! within 120 caught_up A || ! within 120 caught_up B; then
+		# A stream that acknowledges nothing at all, not even a
+		# plain client's message, is the server's fault: said in
+		# stream-deaf, for the caller.
+		if stream_deaf; then
+			{ stuck A; stuck B; } 2>stream-deaf
+			kill -KILL "$p1" "$p2"
+			return 0
+		fi
+		stuck A
+		stuck B
+		false
+	fi
 	kill -TERM "$p1" "$p2"
 	wait "$p1"
 	wait "$p2"
+}
+
+# stream_deaf: no server answers a plain client's publish to the stream
+# (subject $S.probe) within 10 s.
+stream_deaf() {
+	local i
+	for ((i = 1; i <= NATS_N; i++)); do
+		nats_req "$i" "$S.probe" probe 2>/dev/null | grep -q '"seq"' &&
+		    return 1
+	done
+	return 0
 }
 
 @test "logmirror: 3 appenders on 2 logs push while the stream leader is killed twice" {
@@ -181,20 +203,27 @@ push_under_kills() {
 	n=${n:-100000}
 	push_under_kills "$n"
 	# Every node holds the same n messages, sequences 1..n: no duplicate.
-	nats_views_settle "$S" "$n" 2>settle.err || settled=$?
-	if [ "$settled" -eq 3 ]; then
-		# The stream acknowledged all n (each push's checkpoint is at its
-		# log's end), yet no quorum of servers holds them: nats-server
-		# 2.9.10 lost messages it had acknowledged (seen once in some 40
-		# runs, a restarted leader's messages that its followers never
-		# stored).  Not logmirror's doing: said, and done again once on a
-		# new cluster, where it must pass.
-		echo "# nats-server lost acknowledged messages: $(cat settle.err); once more on a new cluster" >&3
+	[ -e stream-deaf ] ||
+	    nats_views_settle "$S" "$n" 2>settle.err || settled=$?
+	if [ -e stream-deaf ] || [ "$settled" -eq 3 ]; then
+		# Two faults of nats-server 2.9.10's, each seen about once in
+		# 40 runs: the stream acknowledged all n (each push's checkpoint
+		# is at its log's end), yet no quorum of servers holds them (a
+		# restarted leader's messages that its followers never stored);
+		# or the stream stopped acknowledging anything, a plain client's
+		# message too, while every server agreed.  Not logmirror's
+		# doing: said, and done again once on a new cluster, where it
+		# must pass.
+		echo "# nats-server fault: $(cat stream-deaf settle.err 2>/dev/null); once more on a new cluster" >&3
 		nats_stop
-		rm -rf A B kills gate push.err
+		rm -rf A B kills gate push.err stream-deaf
 		S=${S}again
 		nats_start "$BATS_TEST_TMPDIR/nats-again"
 		push_under_kills "$n"
+		if [ -e stream-deaf ]; then
+			cat stream-deaf >&2
+			false
+		fi
 		nats_views_settle "$S" "$n"
 	elif [ "$settled" -ne 0 ]; then
 		cat settle.err >&2

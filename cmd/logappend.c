@@ -138,15 +138,12 @@ log_failed(void)
 	    sl_error());
 }
 
-int
-main(int argc, char *argv[])
+/* Parse the command line into the globals; the log's path. */
+static const char *
+options(int argc, char *argv[])
 {
-	sl_writer *w;
-	sl_in *in;
 	int ch;
 
-	prog_start(&logappend);
-	sl_fmt_init(&fmt);
 	while ((ch = prog_getopt(argc, argv)) != -1) {
 		switch (ch) {
 		case '0': case 'B': case 'D': case 'J': case 'K': case 'Y':
@@ -189,7 +186,18 @@ main(int argc, char *argv[])
 		prog_usage();
 	if (keyopt != NULL && fmt.keydelimlen > 0)
 		errx(2, "-k and -K cannot be used together");
-	logpath = argv[0];
+	return argv[0];
+}
+
+int
+main(int argc, char *argv[])
+{
+	sl_writer *w;
+	sl_in *in;
+
+	prog_start(&logappend);
+	sl_fmt_init(&fmt);
+	logpath = options(argc, argv);
 	wopts.warn = warn_writer;
 	aopts.key = (const unsigned char *)keyopt;
 	aopts.keylen = keyopt != NULL ? strlen(keyopt) : 0;

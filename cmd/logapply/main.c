@@ -406,13 +406,71 @@ consume(const struct consumer *c)
 	return 0;
 }
 
+/*
+ * The options into C, *CFG (-c), *QUIET (-q) and *FMTSET (a format
+ * option given); the index of the first operand.
+ */
+static int
+options(int argc, char *argv[], struct consumer *c, const char **cfg,
+    int *quiet, int *fmtset)
+{
+	struct sl_spec spec;
+	int ch;
+
+	while ((ch = prog_getopt(argc, argv)) != -1) {
+		switch (ch) {
+		case '0': case 'B': case 'D': case 'F': case 'J': case 'K':
+		case 'Y':
+			arg_format(&c->fmt, ch, optarg);
+			*fmtset = 1;
+			break;
+		case '1':
+			c->batch = 1;
+			break;
+		case 'R':
+			c->delay = (unsigned)arg_duration(ch, "delay", optarg, 1,
+			    BACKOFF_MAX);
+			break;
+		case 'b':
+			c->batch = arg_u64(ch, "batch size", optarg, 0, 1,
+			    UINT32_MAX);
+			break;
+		case 'c':
+			*cfg = optarg;
+			break;
+		case 'd':
+			c->deadletter = optarg;
+			break;
+		case 'f':
+			c->follow = 1;
+			break;
+		case 'o':
+			arg_spec(ch, optarg, &spec);
+			c->start = optarg;
+			break;
+		case 'q':
+			*quiet = 1;
+			break;
+		case 'r':
+			c->retries = (unsigned)arg_u64(ch, "retry count",
+			    optarg, 0, 0, 1000000);
+			break;
+		case 's':
+			c->skip_lost = 1;
+			break;
+		default:
+			prog_usage();
+		}
+	}
+	return optind;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct consumer c;
-	struct sl_spec spec;
 	const char *cfg = NULL;
-	int ch, quiet = 0, fmtset = 0;
+	int quiet = 0, fmtset = 0, i;
 
 	sigprocmask(SIG_SETMASK, NULL, &origmask);
 	prog_start(&logapply);
@@ -421,53 +479,9 @@ main(int argc, char *argv[])
 	c.batch = 1000;
 	c.start = "beginning";
 	c.delay = 100;
-	while ((ch = prog_getopt(argc, argv)) != -1) {
-		switch (ch) {
-		case '0': case 'B': case 'D': case 'F': case 'J': case 'K':
-		case 'Y':
-			arg_format(&c.fmt, ch, optarg);
-			fmtset = 1;
-			break;
-		case '1':
-			c.batch = 1;
-			break;
-		case 'R':
-			c.delay = (unsigned)arg_duration(ch, "delay", optarg, 1,
-			    BACKOFF_MAX);
-			break;
-		case 'b':
-			c.batch = arg_u64(ch, "batch size", optarg, 0, 1,
-			    UINT32_MAX);
-			break;
-		case 'c':
-			cfg = optarg;
-			break;
-		case 'd':
-			c.deadletter = optarg;
-			break;
-		case 'f':
-			c.follow = 1;
-			break;
-		case 'o':
-			arg_spec(ch, optarg, &spec);
-			c.start = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'r':
-			c.retries = (unsigned)arg_u64(ch, "retry count",
-			    optarg, 0, 0, 1000000);
-			break;
-		case 's':
-			c.skip_lost = 1;
-			break;
-		default:
-			prog_usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	i = options(argc, argv, &c, &cfg, &quiet, &fmtset);
+	argc -= i;
+	argv += i;
 
 	if (cfg != NULL) {
 		if (argc != 0 || fmtset || c.deadletter != NULL)

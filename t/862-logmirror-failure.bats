@@ -206,14 +206,15 @@ stream_deaf() {
 	[ -e stream-deaf ] ||
 	    nats_views_settle "$S" "$n" 2>settle.err || settled=$?
 	if [ -e stream-deaf ] || [ "$settled" -eq 3 ]; then
-		# Two faults of nats-server 2.9.10's, each seen about once in
-		# 40 runs: the stream acknowledged all n (each push's checkpoint
-		# is at its log's end), yet no quorum of servers holds them (a
-		# restarted leader's messages that its followers never stored);
-		# or the stream stopped acknowledging anything, a plain client's
-		# message too, while every server agreed.  Not logmirror's
-		# doing: said, and done again once on a new cluster, where it
-		# must pass.
+		# Faults of nats-server 2.9.10's, each seen about once in 40
+		# runs: the stream acknowledged all n (each push's checkpoint is
+		# at its log's end), yet after 300 s no quorum of servers holds
+		# them (a restarted leader's messages that its followers never
+		# stored; or two restarted servers whose copies stopped short
+		# of what they had acknowledged); or the stream stopped
+		# acknowledging anything, a plain client's message too, while
+		# every server agreed.  Not logmirror's doing: said, and done
+		# again once on a new cluster, where it must pass.
 		echo "# nats-server fault: $(cat stream-deaf settle.err 2>/dev/null); once more on a new cluster" >&3
 		nats_stop
 		rm -rf A B kills gate push.err stream-deaf

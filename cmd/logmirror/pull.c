@@ -218,8 +218,14 @@ subscribe(struct pull *p)
 	return 0;
 }
 
-/* Drop the consumer (best effort: the server drops it anyway once it
- * has been idle for 30 s). */
+/*
+ * Drop the consumer (best effort: the server drops it anyway once it
+ * has been idle for 30 s).  libnats 3.4 may still be handing a late
+ * message of the subscription (one for a fetch that timed out) to it
+ * while it is destroyed, a use after free: a round trip to the server
+ * after the unsubscribe first, so that its reader is past whatever the
+ * server sent before it.
+ */
 static void
 unsubscribe(struct pull *p)
 {
@@ -227,6 +233,8 @@ unsubscribe(struct pull *p)
 
 	if (p->sub) {
 		natsSubscription_Unsubscribe(p->sub);
+		if (p->j.nc != NULL)
+			natsConnection_FlushTimeout(p->j.nc, 1000);
 		natsSubscription_Destroy(p->sub);
 		if (p->j.js && p->consumer[0] != '\0')
 			js_DeleteConsumer(p->j.js, p->j.stream, p->consumer,
